@@ -1,0 +1,118 @@
+import "reflect-metadata";
+import { randomUUID } from "node:crypto";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
+import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import type { Config } from "./config.js";
+import { AppError, badInput, notFound, payloadTooLarge } from "./errors.js";
+import type { GraphQLContext } from "./graphql/context.js";
+import { formatGraphQLError, requestIdPlugin } from "./graphql/errors.js";
+import { AccountResolver } from "./graphql/resolvers/account.resolver.js";
+import { ApiKeyResolver } from "./graphql/resolvers/api-key.resolver.js";
+import { buildGraphQLSchema } from "./graphql/schema.js";
+import { sendError } from "./http/error-reply.js";
+import { registerHealthRoutes } from "./http/health.routes.js";
+import { presentedSecret } from "./http/presented-secret.js";
+import { registerSecurityHeaders } from "./http/security-headers.js";
+import { connectRedis } from "./redis/redis-client.js";
+import { guardRedisErrors, RedisMetadataStore } from "./redis/redis-metadata-store.js";
+import { AccountService } from "./services/account.service.js";
+
+/** S7: request bodies on /graphql and JSON routes. */
+const JSON_BODY_LIMIT_BYTES = 100 * 1024;
+/** S18: how long shutdown waits for in-flight requests before closing their connections. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+export interface App {
+  readonly http: FastifyInstance;
+  /** Starts listening on the configured host and port; resolves to the bound address. */
+  listen(): Promise<string>;
+  /** Graceful stop (S18): stop accepting, finish in-flight requests (bounded), close Redis. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** The composition root: builds every component from the validated config. */
+export async function createApp(config: Config): Promise<App> {
+  const redis = await connectRedis(config.redis);
+  try {
+    const store = guardRedisErrors(new RedisMetadataStore(redis));
+    const accounts = await AccountService.create(store, config.auth);
+
+    const http = Fastify({
+      logger: { level: config.logLevel },
+      genReqId: () => randomUUID(),
+      // S3: X-Forwarded-For counts only for the configured number of proxy hops; otherwise the socket decides.
+      trustProxy: config.http.trustProxyHops > 0 ? (_address: string, hop: number) => hop < config.http.trustProxyHops : false,
+      bodyLimit: JSON_BODY_LIMIT_BYTES,
+      return503OnClosing: true,
+      forceCloseConnections: "idle",
+    });
+    http.setErrorHandler((error: FastifyError, request, reply) => sendError(request, reply, fromFastifyError(error)));
+    http.setNotFoundHandler((request, reply) => sendError(request, reply, notFound("No such route.")));
+    registerSecurityHeaders(http);
+    registerHealthRoutes(http);
+
+    const schema = await buildGraphQLSchema([new AccountResolver(accounts), new ApiKeyResolver(accounts)]);
+    // S6: every option that matters is set here explicitly, none left to NODE_ENV.
+    const apollo = new ApolloServer<GraphQLContext>({
+      schema,
+      introspection: config.graphql.explorer,
+      includeStacktraceInErrorResponses: false,
+      allowBatchedHttpRequests: false,
+      csrfPrevention: true,
+      persistedQueries: false,
+      formatError: formatGraphQLError,
+      plugins: [
+        fastifyApolloDrainPlugin(http),
+        requestIdPlugin(http.log),
+        ApolloServerPluginLandingPageDisabled(),
+      ],
+    });
+    await apollo.start();
+    await http.register(fastifyApollo(apollo), {
+      path: "/graphql",
+      method: ["GET", "POST"],
+      context: async (request): Promise<GraphQLContext> => {
+        let viewer: ReturnType<GraphQLContext["viewer"]> | undefined;
+        return {
+          requestId: request.id,
+          viewer: () => (viewer ??= accounts.authenticate(presentedSecret(request.headers))),
+        };
+      },
+    });
+
+    let closing: Promise<void> | undefined;
+    return {
+      http,
+      async listen() {
+        return http.listen({ host: config.http.host, port: config.http.port });
+      },
+      close() {
+        closing ??= (async () => {
+          const force = setTimeout(() => http.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+          try {
+            await http.close();
+          } finally {
+            clearTimeout(force);
+            await redis.quit().catch(() => redis.disconnect());
+          }
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    redis.disconnect();
+    throw error;
+  }
+}
+
+/** Fastify's own request errors (body too large, bad JSON, wrong media type) mapped onto our error table. */
+function fromFastifyError(error: FastifyError): unknown {
+  if (error instanceof AppError) return error;
+  if (error.statusCode === 413) return payloadTooLarge("Request body too large.");
+  if (error.statusCode === 415) return badInput("Unsupported content type: send application/json.");
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return badInput(error.message);
+  return error;
+}
+

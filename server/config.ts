@@ -1,0 +1,200 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * Configuration, parsed from the environment once at start. Every problem is collected and reported together;
+ * the rest of the server only ever sees the frozen, typed `Config`. A disabled feature is `null`, not a flag.
+ */
+export interface Config {
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    /** Base of links handed to users, without a trailing slash. */
+    readonly publicUrl: string;
+    /** Number of reverse-proxy hops whose `X-Forwarded-For` we believe; 0 = use the socket address. */
+    readonly trustProxyHops: number;
+    /** Origins allowed by CORS; empty = CORS off. */
+    readonly corsOrigins: readonly string[];
+  };
+  readonly redis: { readonly mode: "single"; readonly url: string } | { readonly mode: "cluster"; readonly nodes: readonly { host: string; port: number }[] };
+  readonly storage: LocalStorageConfig | S3StorageConfig;
+  /** Local blobs, managed Redis data and generated secrets live here (absolute path). */
+  readonly dataDir: string;
+  readonly uploads: {
+    /** Largest accepted image, bytes. */
+    readonly maxUploadBytes: number;
+    /** Secret for signing local upload URLs; null = generate one under dataDir. */
+    readonly signingSecret: string | null;
+  };
+  readonly auth: {
+    readonly bcryptCost: number;
+    /** A login session expires after this many seconds without use. */
+    readonly sessionIdleSeconds: number;
+  };
+  readonly graphql: {
+    /** One switch for introspection and the playground (S6). */
+    readonly explorer: boolean;
+  };
+  readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+}
+
+export interface LocalStorageConfig {
+  readonly driver: "local";
+  /** Absolute directory holding the blobs. */
+  readonly root: string;
+}
+
+export interface S3StorageConfig {
+  readonly driver: "s3";
+  readonly bucket: string;
+  readonly region: string;
+  /** null = AWS's own endpoint for the region. */
+  readonly endpoint: string | null;
+  readonly forcePathStyle: boolean;
+  /** null = the AWS SDK's default credential chain. */
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | null;
+  /** Public or CDN base to redirect to; null = presigned GETs. */
+  readonly publicUrl: string | null;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const httpUrl = z
+  .string()
+  .url("must be a URL")
+  .refine((u) => /^https?:\/\//.test(u), "must start with http:// or https://")
+  .transform((u) => u.replace(/\/+$/, ""));
+
+const redisUrl = z
+  .string()
+  .url("must be a URL")
+  .refine((u) => /^rediss?:\/\//.test(u), "must start with redis:// or rediss://");
+
+const hostPortList = z
+  .string()
+  .transform((s) => s.split(",").map((p) => p.trim()).filter(Boolean))
+  .pipe(
+    z
+      .array(z.string().regex(/^[^\s:]+:\d{1,5}$/, "each entry must be host:port"))
+      .min(1, "must list at least one host:port"),
+  )
+  .transform((entries) =>
+    entries.map((e) => {
+      const i = e.lastIndexOf(":");
+      return { host: e.slice(0, i), port: Number(e.slice(i + 1)) };
+    }),
+  );
+
+const nonEmpty = z.string().trim().min(1, "must not be empty");
+
+const envSchema = z.object({
+  PORT: int(0, 65535).default(3000),
+  HOST: nonEmpty.default("127.0.0.1"),
+  PUBLIC_URL: httpUrl.optional(),
+  TRUST_PROXY: int(0, 10).default(0),
+  CORS_ORIGINS: z.string().default(""),
+  REDIS_URL: redisUrl.default("redis://127.0.0.1:6379"),
+  REDIS_CLUSTER_NODES: hostPortList.optional(),
+  STORAGE_DRIVER: z.enum(["local", "s3"], { message: "must be local or s3" }).default("local"),
+  DATA_DIR: nonEmpty.default("./data"),
+  S3_BUCKET: nonEmpty.optional(),
+  AWS_S3_BUCKET_NAME: nonEmpty.optional(),
+  S3_REGION: nonEmpty.optional(),
+  AWS_REGION: nonEmpty.optional(),
+  S3_ENDPOINT: httpUrl.optional(),
+  S3_FORCE_PATH_STYLE: bool.default(false),
+  S3_ACCESS_KEY_ID: nonEmpty.optional(),
+  S3_SECRET_ACCESS_KEY: nonEmpty.optional(),
+  S3_PUBLIC_URL: httpUrl.optional(),
+  MAX_UPLOAD_BYTES: int(1, 1024 ** 3).default(20 * 1024 * 1024),
+  UPLOAD_SIGNING_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  BCRYPT_COST: int(10, 15).default(12),
+  SESSION_IDLE_DAYS: int(1, 365).default(30),
+  GRAPHQL_EXPLORER: bool.default(true),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+/** Parses `env` into a frozen Config, or throws a ConfigError listing every problem at once. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>, cwd = process.cwd()): Config {
+  // Empty strings mean "unset", as in most shells' `VAR= cmd`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(present);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+
+  const dataDir = path.resolve(cwd, e.DATA_DIR);
+  let storage: Config["storage"];
+  if (e.STORAGE_DRIVER === "s3") {
+    const bucket = e.S3_BUCKET ?? e.AWS_S3_BUCKET_NAME;
+    if (!bucket) problems.push("S3_BUCKET: required when STORAGE_DRIVER=s3 (AWS_S3_BUCKET_NAME is accepted too)");
+    if (Boolean(e.S3_ACCESS_KEY_ID) !== Boolean(e.S3_SECRET_ACCESS_KEY))
+      problems.push("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: set both or neither");
+    storage = {
+      driver: "s3",
+      bucket: bucket ?? "",
+      region: e.S3_REGION ?? e.AWS_REGION ?? "us-east-1",
+      endpoint: e.S3_ENDPOINT ?? null,
+      forcePathStyle: e.S3_FORCE_PATH_STYLE,
+      credentials:
+        e.S3_ACCESS_KEY_ID && e.S3_SECRET_ACCESS_KEY
+          ? { accessKeyId: e.S3_ACCESS_KEY_ID, secretAccessKey: e.S3_SECRET_ACCESS_KEY }
+          : null,
+      publicUrl: e.S3_PUBLIC_URL ?? null,
+    };
+  } else {
+    storage = { driver: "local", root: path.join(dataDir, "blobs") };
+  }
+
+  const corsOrigins = e.CORS_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`CORS_ORIGINS: "${origin}" is not an origin like https://example.com`);
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const config: Config = {
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      publicUrl: e.PUBLIC_URL ?? `http://${e.HOST.includes(":") ? `[${e.HOST}]` : e.HOST}:${e.PORT}`,
+      trustProxyHops: e.TRUST_PROXY,
+      corsOrigins,
+    },
+    redis: e.REDIS_CLUSTER_NODES ? { mode: "cluster", nodes: e.REDIS_CLUSTER_NODES } : { mode: "single", url: e.REDIS_URL },
+    storage,
+    dataDir,
+    uploads: { maxUploadBytes: e.MAX_UPLOAD_BYTES, signingSecret: e.UPLOAD_SIGNING_SECRET ?? null },
+    auth: { bcryptCost: e.BCRYPT_COST, sessionIdleSeconds: e.SESSION_IDLE_DAYS * 24 * 3600 },
+    graphql: { explorer: e.GRAPHQL_EXPLORER },
+    logLevel: e.LOG_LEVEL,
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

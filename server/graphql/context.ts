@@ -1,0 +1,14 @@
+import { unauthenticated } from "../errors.js";
+import type { Viewer } from "../services/account.service.js";
+
+/** Per-request GraphQL context. The viewer is resolved lazily so anonymous operations cost no Redis read. */
+export interface GraphQLContext {
+  requestId: string;
+  viewer(): Promise<Viewer | null>;
+}
+
+export async function requireViewer(context: GraphQLContext): Promise<Viewer> {
+  const viewer = await context.viewer();
+  if (!viewer) throw unauthenticated();
+  return viewer;
+}

@@ -1,0 +1,67 @@
+import { unwrapResolverError } from "@apollo/server/errors";
+import type { ApolloServerPlugin } from "@apollo/server";
+import { type GraphQLFormattedError, GraphQLError } from "graphql";
+import { AppError, ErrorCode, toClientError } from "../errors.js";
+import type { GraphQLContext } from "./context.js";
+
+/** Codes Apollo and graphql-js use for requests that are malformed; they all mean "bad input" to clients. */
+const REQUEST_ERROR_CODES = new Set([
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_USER_INPUT",
+  "BAD_REQUEST",
+  "OPERATION_RESOLUTION_FAILURE",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+  "PERSISTED_QUERY_NOT_FOUND",
+]);
+
+/**
+ * Apollo's formatError: every error leaves with a code from our one table. AppErrors keep their message;
+ * request errors from graphql-js keep theirs (they only describe the query); everything else is masked (S8).
+ */
+export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  if (original instanceof AppError) {
+    const client = toClientError(original);
+    return { message: client.message, path: formatted.path, extensions: { ...client.details, code: client.code } };
+  }
+  const apolloCode = formatted.extensions?.code;
+  if (typeof apolloCode === "string" && REQUEST_ERROR_CODES.has(apolloCode)) {
+    return { message: formatted.message, locations: formatted.locations, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+  }
+  const masked = toClientError(original);
+  return { message: masked.message, path: formatted.path, extensions: { code: masked.code } };
+}
+
+/** Whether a thrown error is one we did not expect, and so must be logged in full. */
+function isUnexpected(error: GraphQLError): boolean {
+  const original = unwrapResolverError(error);
+  if (original instanceof AppError) return original.code === ErrorCode.INTERNAL_SERVER_ERROR || original.code === ErrorCode.SERVICE_UNAVAILABLE;
+  return !(original instanceof GraphQLError && !original.originalError);
+}
+
+interface Logger {
+  error(obj: object, msg: string): void;
+}
+
+/** Logs unexpected errors with the request id, and puts that id on every error the client receives (S8). */
+export function requestIdPlugin(log: Logger): ApolloServerPlugin<GraphQLContext> {
+  return {
+    async requestDidStart({ contextValue }) {
+      return {
+        async didEncounterErrors({ errors }) {
+          for (const error of errors) {
+            if (isUnexpected(error)) log.error({ err: unwrapResolverError(error), requestId: contextValue.requestId }, "graphql error");
+          }
+        },
+        async willSendResponse({ response }) {
+          if (response.body.kind !== "single" || !response.body.singleResult.errors) return;
+          response.body.singleResult.errors = response.body.singleResult.errors.map((e) => ({
+            ...e,
+            extensions: { ...e.extensions, requestId: contextValue.requestId },
+          }));
+        },
+      };
+    },
+  };
+}

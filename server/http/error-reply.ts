@@ -1,0 +1,19 @@
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { AppError, ErrorCode, httpStatusOf, restCodeOf, toClientError } from "../errors.js";
+
+/**
+ * The one error body for non-GraphQL routes: `{"error": {"code", "message"}}` with the REST code and HTTP status
+ * from the error table. Unexpected errors are logged with the request id and masked (S8).
+ */
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+  const client = toClientError(error);
+  if (!(error instanceof AppError) || client.code === ErrorCode.INTERNAL_SERVER_ERROR || client.code === ErrorCode.SERVICE_UNAVAILABLE) {
+    request.log.error({ err: error, requestId: request.id }, "request failed");
+  }
+  const retryAfter = client.details.retryAfterSeconds;
+  if (typeof retryAfter === "number") reply.header("Retry-After", String(Math.ceil(retryAfter)));
+  return reply
+    .code(httpStatusOf(client.code))
+    .type("application/json; charset=utf-8")
+    .send({ error: { code: restCodeOf(client.code), message: client.message, request_id: request.id } });
+}

@@ -1,0 +1,78 @@
+/**
+ * The blob-store port: where image bytes live. Keys are built only by the server from server-made ids (S12);
+ * adapters may still reject a key they cannot store safely. Adapters throw `DependencyUnavailableError("storage")`
+ * when the store cannot be reached and never log-and-swallow.
+ */
+export interface BlobStore {
+  /** Which adapter this is, for logs and readiness reports. */
+  readonly driver: "local" | "s3";
+
+  /**
+   * How a client sends the bytes for `key` straight to storage. The target accepts at most `maxBytes` bytes of
+   * type `contentType` until `expiresAt`.
+   */
+  createUploadTarget(request: UploadTargetRequest): Promise<UploadTarget>;
+
+  /** Size and stored type of the object, or null when there is none. */
+  stat(key: string): Promise<BlobInfo | null>;
+
+  /** Up to `length` bytes from the start of the object (fewer when it is shorter). Throws when absent. */
+  readHead(key: string, length: number): Promise<Buffer>;
+
+  /** Removes the object. Removing an absent object is not an error. */
+  delete(key: string): Promise<void>;
+
+  /**
+   * Where `GET /image/<id>` redirects for `key`. `expiresAt` (ms since epoch) says until when the URL works;
+   * null = it does not expire (public base URL), so callers may cache it for as long as they like.
+   */
+  downloadUrl(key: string, contentType: string): Promise<{ url: string; expiresAt: number | null }>;
+
+  /** Every stored object under `prefix`, for the sweeper. */
+  list(prefix: string): AsyncIterable<BlobListing>;
+
+  /** Resolves when the store is usable (bucket exists, directory writable); throws DependencyUnavailableError. */
+  checkReady(): Promise<void>;
+}
+
+export interface UploadTargetRequest {
+  key: string;
+  contentType: string;
+  /** Bytes. */
+  maxBytes: number;
+  /** The exact size the client declared, bytes; null when unknown. */
+  exactBytes: number | null;
+  /** Milliseconds since epoch. */
+  expiresAt: number;
+  /** "PUT" (a presigned PUT or the signed local URL) or "POST" (a multipart form, S3 only). */
+  method: "PUT" | "POST";
+}
+
+export interface UploadTarget {
+  method: "PUT" | "POST";
+  /** Absolute URL. */
+  url: string;
+  /** Headers the client must send with a PUT. */
+  headers: HttpField[];
+  /** Form fields a POST must carry before the file field. */
+  fields: HttpField[];
+}
+
+export interface HttpField {
+  name: string;
+  value: string;
+}
+
+export interface BlobInfo {
+  /** Bytes. */
+  size: number;
+  contentType: string | null;
+}
+
+export interface BlobListing {
+  key: string;
+  /** Bytes. */
+  size: number;
+  /** Milliseconds since epoch. */
+  lastModified: number;
+}

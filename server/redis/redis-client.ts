@@ -1,0 +1,33 @@
+import { Cluster, Redis } from "ioredis";
+import type { Config } from "../config.js";
+
+export type RedisConnection = Redis | Cluster;
+
+/**
+ * Connects with request-path settings (S14): a command fails after 2 s instead of hanging, nothing queues while
+ * the connection is down (requests answer 503 at once), and reconnects keep trying every second at most so the
+ * service recovers by itself soon after Redis returns.
+ */
+export async function connectRedis(redis: Config["redis"]): Promise<RedisConnection> {
+  const retryStrategy = (attempt: number) => Math.min(100 * attempt, 1000);
+  const common = {
+    commandTimeout: 2000,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    lazyConnect: true,
+  } as const;
+  const connection: RedisConnection =
+    redis.mode === "cluster"
+      ? new Cluster([...redis.nodes], { clusterRetryStrategy: retryStrategy, redisOptions: common, ...common })
+      : new Redis(redis.url, { ...common, retryStrategy });
+  // Without a listener ioredis reports every failed reconnect on stderr as an unhandled 'error' event.
+  connection.on("error", () => {});
+  try {
+    await connection.connect();
+  } catch (error) {
+    connection.disconnect();
+    throw error;
+  }
+  return connection;
+}

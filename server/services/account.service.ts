@@ -1,0 +1,156 @@
+import bcrypt from "bcrypt";
+import { AppError, ErrorCode, badInput, conflict, notFound, unauthenticated } from "../errors.js";
+import type { CredentialKind, CredentialRecord, MetadataStore } from "../ports/metadata-store.js";
+import { hashSecret, isWellFormedSecret, newId, newSecret } from "./credentials.js";
+import { assertAcceptablePassword, couldBeValidPassword, normalizePassword, normalizeUsername } from "./password-policy.js";
+
+/** Who is calling, resolved from a credential; `credential` is the one the request used. */
+export interface Viewer {
+  userId: string;
+  username: string;
+  credential: CredentialRecord;
+}
+
+export interface IssuedCredential {
+  /** Shown to the user once; only its hash is stored. */
+  secret: string;
+  record: CredentialRecord;
+}
+
+export interface AccountServiceOptions {
+  bcryptCost: number;
+  /** A session expires after this many seconds without use. */
+  sessionIdleSeconds: number;
+  now?: () => number;
+}
+
+/** Writes of lastUsedAt (and a session's sliding expiry) happen at most this often per credential. */
+const TOUCH_INTERVAL_MS = 60_000;
+const MAX_KEY_NAME_LENGTH = 64;
+const MAX_API_KEYS_PER_USER = 100;
+
+const invalidLogin = () => new AppError(ErrorCode.UNAUTHENTICATED, "Invalid username or password.");
+
+export class AccountService {
+  private readonly now: () => number;
+
+  private constructor(
+    private readonly store: MetadataStore,
+    private readonly options: AccountServiceOptions,
+    /** A real hash of a random password: unknown users are checked against it so they cost the same time (S2). */
+    private readonly dummyHash: string,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  static async create(store: MetadataStore, options: AccountServiceOptions): Promise<AccountService> {
+    const dummyHash = await bcrypt.hash(newSecret(), options.bcryptCost);
+    return new AccountService(store, options, dummyHash);
+  }
+
+  /** Creates the account and logs it in. Of two concurrent registrations of one name, one gets CONFLICT. */
+  async register(rawUsername: string, rawPassword: string): Promise<IssuedCredential> {
+    const username = normalizeUsername(rawUsername);
+    const password = normalizePassword(rawPassword);
+    assertAcceptablePassword(password);
+    if ((await this.store.findAccount(username.key)) !== null) throw usernameTaken();
+    const userId = newId();
+    const created = await this.store.createAccount({
+      userId,
+      username: username.display,
+      usernameKey: username.key,
+      passwordHash: await bcrypt.hash(password, this.options.bcryptCost),
+      createdAt: this.now(),
+    });
+    if (!created) throw usernameTaken();
+    return this.issue("session", userId, username.display, "session");
+  }
+
+  /**
+   * Checks the password and mints a new session credential. Unknown users, malformed names and wrong passwords
+   * all take one bcrypt comparison and give the same error (S2).
+   */
+  async login(rawUsername: string, rawPassword: string): Promise<IssuedCredential> {
+    if (rawUsername === "" || rawPassword === "") throw badInput("Username and password are required.");
+    const password = normalizePassword(rawPassword);
+    let account = null;
+    try {
+      account = await this.store.findAccount(normalizeUsername(rawUsername).key);
+    } catch (error) {
+      if (!(error instanceof AppError && error.code === ErrorCode.BAD_USER_INPUT)) throw error;
+    }
+    const plausible = couldBeValidPassword(password);
+    const matches = await bcrypt.compare(plausible ? password : "", account?.passwordHash ?? this.dummyHash);
+    if (!account || !plausible || !matches) throw invalidLogin();
+    return this.issue("session", account.userId, account.username, "session");
+  }
+
+  /** Revokes the credential the request used (session or API key), effective from the next request. */
+  async logout(viewer: Viewer): Promise<void> {
+    await this.store.deleteCredential(viewer.credential);
+  }
+
+  /**
+   * Resolves a presented secret to its user. Returns null when nothing was presented; throws UNAUTHENTICATED for
+   * a malformed, unknown, revoked or expired secret so the client learns its key is bad instead of silently
+   * acting anonymously.
+   */
+  async authenticate(secret: string | null): Promise<Viewer | null> {
+    if (secret === null) return null;
+    if (!isWellFormedSecret(secret)) throw unauthenticated("Invalid API key.");
+    const credential = await this.store.findCredential(hashSecret(secret));
+    const now = this.now();
+    if (!credential || (credential.expiresAt !== null && credential.expiresAt <= now)) {
+      throw unauthenticated("Invalid, revoked or expired API key.");
+    }
+    if (credential.lastUsedAt === null || now - credential.lastUsedAt >= TOUCH_INTERVAL_MS) {
+      const expiresAt = credential.kind === "session" ? now + this.options.sessionIdleSeconds * 1000 : null;
+      await this.store.touchCredential(credential.secretHash, now, expiresAt);
+      credential.lastUsedAt = now;
+      if (expiresAt !== null) credential.expiresAt = expiresAt;
+    }
+    return { userId: credential.userId, username: credential.username, credential };
+  }
+
+  async createApiKey(viewer: Viewer, rawName: string): Promise<IssuedCredential> {
+    const name = rawName.normalize("NFKC").trim();
+    if (name.length === 0 || name.length > MAX_KEY_NAME_LENGTH || /\p{Cc}/u.test(name)) {
+      throw badInput(`Key name must be 1 to ${MAX_KEY_NAME_LENGTH} printable characters.`, { field: "name" });
+    }
+    if ((await this.store.listApiKeys(viewer.userId)).length >= MAX_API_KEYS_PER_USER) {
+      throw badInput(`You already have ${MAX_API_KEYS_PER_USER} API keys; revoke one first.`);
+    }
+    return this.issue("api_key", viewer.userId, viewer.username, name);
+  }
+
+  /** Revokes one of the viewer's API keys. Someone else's key is NOT_FOUND, as is an unknown id. */
+  async revokeApiKey(viewer: Viewer, keyId: string): Promise<void> {
+    const key = await this.store.findApiKey(viewer.userId, keyId);
+    if (!key) throw notFound("No such API key.");
+    await this.store.deleteCredential(key);
+  }
+
+  listApiKeys(viewer: Viewer): Promise<CredentialRecord[]> {
+    return this.store.listApiKeys(viewer.userId);
+  }
+
+  private async issue(kind: CredentialKind, userId: string, username: string, name: string): Promise<IssuedCredential> {
+    const secret = newSecret();
+    const now = this.now();
+    const record: CredentialRecord = {
+      id: newId(),
+      kind,
+      secretHash: hashSecret(secret),
+      userId,
+      username,
+      name,
+      createdAt: now,
+      lastUsedAt: null,
+      expiresAt: kind === "session" ? now + this.options.sessionIdleSeconds * 1000 : null,
+    };
+    await this.store.saveCredential(record);
+    return { secret, record };
+  }
+}
+
+const usernameTaken = () => conflict("That username is taken.");

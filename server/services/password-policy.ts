@@ -1,0 +1,49 @@
+import { dictionary } from "@zxcvbn-ts/language-common";
+import { badInput } from "../errors.js";
+
+/** The list is ordered by frequency; its head is "the 1,000 most common passwords" of S1. */
+const COMMON_PASSWORDS = new Set(dictionary["passwords-common"].slice(0, 1000).map((p) => p.toLowerCase()));
+
+export const PASSWORD_MIN_BYTES = 8;
+/** bcrypt ignores everything after 72 bytes; longer passwords are refused rather than silently truncated. */
+export const PASSWORD_MAX_BYTES = 72;
+const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,32}$/;
+
+export interface NormalizedUsername {
+  /** As shown. */
+  display: string;
+  /** Case-folded: the unique key. */
+  key: string;
+}
+
+/** S1: NFKC, then 3–32 of `[A-Za-z0-9_.-]`; compared case-insensitively. Throws BAD_USER_INPUT. */
+export function normalizeUsername(raw: string): NormalizedUsername {
+  const display = raw.normalize("NFKC");
+  if (!USERNAME_PATTERN.test(display)) {
+    throw badInput("Username must be 3 to 32 characters of letters, digits, '_', '.' or '-'.", { field: "username" });
+  }
+  return { display, key: display.toLowerCase() };
+}
+
+/** NFKC, so the same password typed on different keyboards or input methods is the same bytes. */
+export function normalizePassword(raw: string): string {
+  return raw.normalize("NFKC");
+}
+
+/** S1 rules for a new password. Throws BAD_USER_INPUT with a message that says which rule failed. */
+export function assertAcceptablePassword(password: string): void {
+  const bytes = Buffer.byteLength(password, "utf8");
+  if (bytes < PASSWORD_MIN_BYTES) throw badInput(`Password must be at least ${PASSWORD_MIN_BYTES} bytes long.`, { field: "password" });
+  if (bytes > PASSWORD_MAX_BYTES) throw badInput(`Password must be at most ${PASSWORD_MAX_BYTES} bytes long (UTF-8).`, { field: "password" });
+  // The bcrypt binding stops at a NUL byte, which would silently shorten the password.
+  if (password.includes("\u0000")) throw badInput("Password must not contain NUL characters.", { field: "password" });
+  if (COMMON_PASSWORDS.has(password.toLowerCase())) {
+    throw badInput("This password is among the most common ones; choose another.", { field: "password" });
+  }
+}
+
+/** A password that could be valid at login; anything else cannot match a stored hash. */
+export function couldBeValidPassword(password: string): boolean {
+  const bytes = Buffer.byteLength(password, "utf8");
+  return bytes >= PASSWORD_MIN_BYTES && bytes <= PASSWORD_MAX_BYTES && !password.includes("\u0000");
+}

@@ -1,0 +1,41 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { inject } from "vitest";
+import { createApp, type App } from "../../server/app.js";
+import { loadConfig } from "../../server/config.js";
+
+export interface TestApp {
+  readonly app: App;
+  /** e.g. http://127.0.0.1:41234 */
+  readonly baseUrl: string;
+  readonly dataDir: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A real server on a free loopback port, on the run's private Redis (or `env.REDIS_URL`), with its data in a
+ * temp dir. bcrypt runs at the floor cost (10) to keep the suite fast; production defaults to 12.
+ */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), "ih-test-data-"));
+  const config = loadConfig({
+    REDIS_URL: inject("redisUrl"),
+    PORT: "0",
+    DATA_DIR: dataDir,
+    BCRYPT_COST: "10",
+    LOG_LEVEL: "silent",
+    ...env,
+  });
+  const app = await createApp(config);
+  const baseUrl = await app.listen();
+  return {
+    app,
+    baseUrl,
+    dataDir,
+    async close() {
+      await app.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
