@@ -1,4 +1,3 @@
-import { unwrapResolverError } from "@apollo/server/errors";
 import type { ApolloServerPlugin } from "@apollo/server";
 import { type GraphQLFormattedError, GraphQLError } from "graphql";
 import { AppError, ErrorCode, toClientError } from "../errors.js";
@@ -20,7 +19,7 @@ const REQUEST_ERROR_CODES = new Set([
  * request errors from graphql-js keep theirs (they only describe the query); everything else is masked (S8).
  */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  const original = unwrapResolverError(error);
+  const original = originalOf(error);
   if (original instanceof AppError) {
     const client = toClientError(original);
     return { message: client.message, path: formatted.path, extensions: { ...client.details, code: client.code } };
@@ -35,9 +34,16 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
 
 /** Whether a thrown error is one we did not expect, and so must be logged in full. */
 function isUnexpected(error: GraphQLError): boolean {
-  const original = unwrapResolverError(error);
+  const original = originalOf(error);
   if (original instanceof AppError) return original.code === ErrorCode.INTERNAL_SERVER_ERROR || original.code === ErrorCode.SERVICE_UNAVAILABLE;
   return !(original instanceof GraphQLError && !original.originalError);
+}
+
+/** The error a resolver (or graphql-js on its behalf) actually threw, beneath any GraphQLError wrappers. */
+function originalOf(error: unknown): unknown {
+  let current = error;
+  while (current instanceof GraphQLError && current.originalError) current = current.originalError;
+  return current;
 }
 
 interface Logger {
@@ -51,7 +57,7 @@ export function requestIdPlugin(log: Logger): ApolloServerPlugin<GraphQLContext>
       return {
         async didEncounterErrors({ errors }) {
           for (const error of errors) {
-            if (isUnexpected(error)) log.error({ err: unwrapResolverError(error), requestId: contextValue.requestId }, "graphql error");
+            if (isUnexpected(error)) log.error({ err: originalOf(error), requestId: contextValue.requestId }, "graphql error");
           }
         },
         async willSendResponse({ response }) {

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { errorCode, gql } from "../support/graphql.js";
+import { startTestApp, type TestApp } from "../support/test-app.js";
+
+/** S6: Apollo options are explicit; S8: errors leave with a code from our table and a request id. */
+describe("GraphQL endpoint options (S6, S8)", () => {
+  let open: TestApp;
+  let closed: TestApp;
+  beforeAll(async () => {
+    [open, closed] = await Promise.all([startTestApp(), startTestApp({ GRAPHQL_EXPLORER: "false" })]);
+  });
+  afterAll(async () => {
+    await Promise.all([open?.close(), closed?.close()]);
+  });
+
+  const INTROSPECT = `{ __schema { queryType { name } } }`;
+
+  it("allows introspection when the explorer switch is on, and refuses it when off", async () => {
+    expect((await gql(open.baseUrl, INTROSPECT)).data).toEqual({ __schema: { queryType: { name: "Query" } } });
+    const refused = await gql(closed.baseUrl, INTROSPECT);
+    expect(errorCode(refused)).toBe("BAD_USER_INPUT");
+    expect(refused.data ?? null).toBeNull();
+  });
+
+  it("refuses batched requests", async () => {
+    const r = await fetch(`${open.baseUrl}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify([{ query: "{ me { id } }" }, { query: "{ me { id } }" }]),
+    });
+    expect(r.status).toBe(400);
+  });
+
+  it("blocks simple (CSRF-able) GET requests without a preflight header", async () => {
+    const simple = await fetch(`${open.baseUrl}/graphql?query=${encodeURIComponent("{ me { id } }")}`);
+    expect(simple.status).toBe(400);
+    const preflighted = await fetch(`${open.baseUrl}/graphql?query=${encodeURIComponent("{ me { id } }")}`, {
+      headers: { "apollo-require-preflight": "true" },
+    });
+    expect(preflighted.status).toBe(200);
+  });
+
+  it("gives parse and validation errors BAD_USER_INPUT, a request id and no stack trace", async () => {
+    for (const query of ["{ me { id ", "{ nope }", "mutation { register(username: 1) { apiKey } }"]) {
+      const r = await gql(open.baseUrl, query);
+      expect(errorCode(r), query).toBe("BAD_USER_INPUT");
+      const error = r.errors![0]!;
+      expect(error.extensions!.requestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(JSON.stringify(error)).not.toMatch(/stacktrace|\.ts:|node_modules/);
+    }
+  });
+
+  it("rejects persisted-query requests", async () => {
+    const r = await fetch(`${open.baseUrl}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: "a".repeat(64) } } }),
+    });
+    const body = (await r.json()) as { errors: { extensions: { code: string } }[] };
+    expect(body.errors[0]!.extensions.code).toBe("BAD_USER_INPUT");
+  });
+
+  it("answers GraphQL bodies over 100 KB with 413 (S7)", async () => {
+    const r = await fetch(`${open.baseUrl}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: `{ me { id } } # ${"x".repeat(101 * 1024)}` }),
+    });
+    expect(r.status).toBe(413);
+  });
+
+  it("serves /health and a JSON 404 for unknown routes", async () => {
+    const health = await fetch(`${open.baseUrl}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: "ok" });
+    expect(health.headers.get("x-content-type-options")).toBe("nosniff");
+    const missing = await fetch(`${open.baseUrl}/nope`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: { code: "not_found" } });
+  });
+});

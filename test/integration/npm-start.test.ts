@@ -1,0 +1,118 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { gql, uniqueUsername } from "../support/graphql.js";
+import { freePort } from "../support/redis-server.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const tsxCli = path.join(root, "node_modules/tsx/dist/cli.mjs");
+
+interface Started {
+  child: ChildProcess;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Runs the server entry point exactly as `npm start` does, as a child process with its own environment. */
+function startServer(env: Record<string, string>): Started {
+  const child = spawn(process.execPath, [tsxCli, "server/main.ts"], { cwd: root, env: { ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr!.on("data", (chunk) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return { child, stderr: () => stderr, exited };
+}
+
+async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const portOpen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = net.connect({ host: "127.0.0.1", port });
+    s.once("connect", () => { s.destroy(); resolve(true); });
+    s.once("error", () => resolve(false));
+  });
+
+describe("npm start (run contract, S17, S18)", () => {
+  let dataDir: string;
+  const running: Started[] = [];
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(os.tmpdir(), "ih-npm-start-"));
+  });
+  afterEach(async () => {
+    for (const s of running.splice(0)) if (s.child.exitCode === null) { s.child.kill("SIGKILL"); await s.exited; }
+  });
+  afterAll(async () => {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("runs exactly the entry point that the start script names", async () => {
+    const pkg = JSON.parse(await readFile(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    expect(pkg.scripts.start).toBe("tsx server/main.ts");
+  });
+
+  it("runs a private redis-server when none answers, keeps data across restarts (AOF) and stops it on SIGTERM", async () => {
+    const [redisPort, httpPort] = [await freePort(), await freePort()];
+    const env = {
+      PATH: process.env.PATH ?? "",
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      PORT: String(httpPort),
+      DATA_DIR: dataDir,
+      BCRYPT_COST: "10",
+      LOG_LEVEL: "warn",
+    };
+    const baseUrl = `http://127.0.0.1:${httpPort}`;
+    const username = uniqueUsername("durable");
+
+    const first = startServer(env);
+    running.push(first);
+    await waitFor(() => first.stderr().includes("listening on"), "the server to listen");
+    expect(first.stderr()).toContain("started a private redis-server");
+    expect(await (await fetch(`${baseUrl}/health`)).json()).toEqual({ status: "ok" });
+    const registered = await gql(baseUrl, `mutation($u: String!) { register(username: $u, password: "amber-falcon-river-9") { apiKey } }`, { u: username });
+    expect(registered.errors).toBeUndefined();
+
+    first.child.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+    expect(first.stderr()).toContain("SIGTERM received");
+    expect(await portOpen(redisPort)).toBe(false);
+    expect(await readdir(path.join(dataDir, "redis"))).toContain("appendonlydir");
+
+    const second = startServer(env);
+    running.push(second);
+    await waitFor(() => second.stderr().includes("listening on"), "the server to listen again");
+    const login = await gql(baseUrl, `mutation($u: String!) { login(username: $u, password: "amber-falcon-river-9") { user { username } } }`, { u: username });
+    expect(login.data).toEqual({ login: { user: { username } } });
+    second.child.kill("SIGINT");
+    expect(await second.exited).toBe(0);
+    expect(await portOpen(redisPort)).toBe(false);
+  });
+
+  it("exits with one clear line when there is no Redis and no redis-server binary", async () => {
+    const bin = path.join(dataDir, "bin-node-only");
+    await mkdir(bin, { recursive: true });
+    await symlink(process.execPath, path.join(bin, "node"));
+    const s = startServer({ PATH: bin, REDIS_URL: `redis://127.0.0.1:${await freePort()}`, DATA_DIR: dataDir, PORT: String(await freePort()) });
+    running.push(s);
+    expect(await s.exited).toBe(1);
+    const lines = s.stderr().trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/no redis-server on PATH: install Redis .* or set REDIS_URL/);
+  });
+
+  it("reports every configuration problem at once and exits non-zero", async () => {
+    const s = startServer({ PATH: process.env.PATH ?? "", PORT: "eighty", STORAGE_DRIVER: "floppy", BCRYPT_COST: "4" });
+    running.push(s);
+    expect(await s.exited).toBe(2);
+    expect(s.stderr()).toMatch(/Invalid configuration:[\s\S]*PORT[\s\S]*STORAGE_DRIVER[\s\S]*BCRYPT_COST/);
+  });
+});

@@ -1,0 +1,48 @@
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { guardRedisErrors, RedisMetadataStore } from "../../server/redis/redis-metadata-store.js";
+import { AccountService } from "../../server/services/account.service.js";
+import { uniqueUsername } from "../support/graphql.js";
+
+/** Session idle expiry (S4), driven by the service's clock against the run's real Redis. */
+describe("session expiry (S4)", () => {
+  let redis: Redis;
+  let clock = Date.now();
+  let accounts: AccountService;
+  const HOUR = 3600_000;
+
+  beforeAll(async () => {
+    redis = new Redis(inject("redisUrl"));
+    accounts = await AccountService.create(guardRedisErrors(new RedisMetadataStore(redis)), {
+      bcryptCost: 10,
+      sessionIdleSeconds: 3600,
+      now: () => clock,
+    });
+  });
+  afterAll(() => redis?.disconnect());
+
+  it("expires a session after the idle time, and each use pushes the expiry out", async () => {
+    clock = Date.now();
+    const username = uniqueUsername("idle");
+    await accounts.register(username, "quiet-harbor-lamp-7");
+    const { secret, record } = await accounts.login(username, "quiet-harbor-lamp-7");
+    expect(record.expiresAt).toBe(clock + HOUR);
+
+    clock += 50 * 60_000; // used after 50 minutes: expiry moves to 50 + 60
+    expect((await accounts.authenticate(secret))!.credential.expiresAt).toBe(clock + HOUR);
+    clock += 50 * 60_000; // 100 minutes after login, but only 50 idle
+    expect((await accounts.authenticate(secret))!.username).toBe(username);
+    clock += HOUR + 1; // idle for more than an hour
+    await expect(accounts.authenticate(secret)).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
+  });
+
+  it("never lets an API key expire by idleness", async () => {
+    clock = Date.now();
+    const username = uniqueUsername("keys");
+    const session = await accounts.register(username, "quiet-harbor-lamp-7");
+    const viewer = (await accounts.authenticate(session.secret))!;
+    const key = await accounts.createApiKey(viewer, "backup job");
+    clock += 400 * 24 * HOUR;
+    expect((await accounts.authenticate(key.secret))!.userId).toBe(viewer.userId);
+  });
+});
