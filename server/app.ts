@@ -10,14 +10,24 @@ import type { GraphQLContext } from "./graphql/context.js";
 import { formatGraphQLError, requestIdPlugin } from "./graphql/errors.js";
 import { AccountResolver } from "./graphql/resolvers/account.resolver.js";
 import { ApiKeyResolver } from "./graphql/resolvers/api-key.resolver.js";
+import { ImageResolver } from "./graphql/resolvers/image.resolver.js";
 import { buildGraphQLSchema } from "./graphql/schema.js";
 import { sendError } from "./http/error-reply.js";
 import { registerHealthRoutes } from "./http/health.routes.js";
+import { registerImageLinkRoutes } from "./http/image-link.routes.js";
+import { registerLocalBlobRoutes } from "./http/local-blob.routes.js";
 import { presentedSecret } from "./http/presented-secret.js";
 import { registerSecurityHeaders } from "./http/security-headers.js";
 import { connectRedis } from "./redis/redis-client.js";
-import { guardRedisErrors, RedisMetadataStore } from "./redis/redis-metadata-store.js";
+import { guardRedisErrors } from "./redis/guard-redis-errors.js";
+import { RedisAccountStore } from "./redis/redis-account-store.js";
+import { RedisImageStore } from "./redis/redis-image-store.js";
 import { AccountService } from "./services/account.service.js";
+import { ImageService } from "./services/image.service.js";
+import { createBlobStore } from "./storage/create-blob-store.js";
+import { withCachedDownloadUrls } from "./storage/download-url-cache.js";
+import { LocalBlobStore } from "./storage/local-blob-store.js";
+import { loadOrCreateSigningSecret } from "./storage/signing-secret.js";
 
 /** S7: request bodies on /graphql and JSON routes. */
 const JSON_BODY_LIMIT_BYTES = 100 * 1024;
@@ -36,8 +46,15 @@ export interface App {
 export async function createApp(config: Config): Promise<App> {
   const redis = await connectRedis(config.redis);
   try {
-    const store = guardRedisErrors(new RedisMetadataStore(redis));
-    const accounts = await AccountService.create(store, config.auth);
+    const accounts = await AccountService.create(guardRedisErrors(new RedisAccountStore(redis)), config.auth);
+    const signingSecret = await loadOrCreateSigningSecret(config.dataDir, config.uploads.signingSecret);
+    const blobs = createBlobStore(config.storage, { publicUrl: config.http.publicUrl, signingSecret });
+    // Fail at start, with the adapter's clear message, when the bucket or directory is unusable.
+    await blobs.checkReady();
+    const images = new ImageService(guardRedisErrors(new RedisImageStore(redis)), withCachedDownloadUrls(blobs), {
+      ...config.uploads,
+      publicUrl: config.http.publicUrl,
+    });
 
     const http = Fastify({
       logger: { level: config.logLevel },
@@ -45,6 +62,8 @@ export async function createApp(config: Config): Promise<App> {
       // S3: X-Forwarded-For counts only for the configured number of proxy hops; otherwise the socket decides.
       trustProxy: config.http.trustProxyHops > 0 ? (_address: string, hop: number) => hop < config.http.trustProxyHops : false,
       bodyLimit: JSON_BODY_LIMIT_BYTES,
+      // S12: an absurdly long id must still reach the route and get a plain 404, not a 414.
+      maxParamLength: 16 * 1024,
       return503OnClosing: true,
       forceCloseConnections: "idle",
     });
@@ -52,8 +71,14 @@ export async function createApp(config: Config): Promise<App> {
     http.setNotFoundHandler((request, reply) => sendError(request, reply, notFound("No such route.")));
     registerSecurityHeaders(http);
     registerHealthRoutes(http);
+    registerImageLinkRoutes(http, images);
+    if (blobs instanceof LocalBlobStore) registerLocalBlobRoutes(http, blobs);
 
-    const schema = await buildGraphQLSchema([new AccountResolver(accounts), new ApiKeyResolver(accounts)]);
+    const schema = await buildGraphQLSchema([
+      new AccountResolver(accounts),
+      new ApiKeyResolver(accounts),
+      new ImageResolver(images),
+    ]);
     // S6: every option that matters is set here explicitly, none left to NODE_ENV.
     const apollo = new ApolloServer<GraphQLContext>({
       schema,

@@ -25,6 +25,12 @@ export interface Config {
     readonly maxUploadBytes: number;
     /** Secret for signing local upload URLs; null = generate one under dataDir. */
     readonly signingSecret: string | null;
+    /** S13: upload tickets a user may hold open at once. */
+    readonly maxOpenTickets: number;
+    /** S13: images per user. */
+    readonly quotaImages: number;
+    /** S13: stored bytes per user. */
+    readonly quotaBytes: number;
   };
   readonly auth: {
     readonly bcryptCost: number;
@@ -124,6 +130,9 @@ const envSchema = z.object({
   S3_PUBLIC_URL: httpUrl.optional(),
   MAX_UPLOAD_BYTES: int(1, 1024 ** 3).default(20 * 1024 * 1024),
   UPLOAD_SIGNING_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  MAX_OPEN_UPLOADS: int(1, 1000).default(10),
+  QUOTA_IMAGES: int(1, 1e9).default(10_000),
+  QUOTA_BYTES: int(1, 2 ** 50).default(5 * 1024 ** 3),
   BCRYPT_COST: int(10, 15).default(12),
   SESSION_IDLE_DAYS: int(1, 365).default(30),
   GRAPHQL_EXPLORER: bool.default(true),
@@ -183,7 +192,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
     redis: e.REDIS_CLUSTER_NODES ? { mode: "cluster", nodes: e.REDIS_CLUSTER_NODES } : { mode: "single", url: e.REDIS_URL },
     storage,
     dataDir,
-    uploads: { maxUploadBytes: e.MAX_UPLOAD_BYTES, signingSecret: e.UPLOAD_SIGNING_SECRET ?? null },
+    uploads: {
+      maxUploadBytes: e.MAX_UPLOAD_BYTES,
+      signingSecret: e.UPLOAD_SIGNING_SECRET ?? null,
+      maxOpenTickets: e.MAX_OPEN_UPLOADS,
+      quotaImages: e.QUOTA_IMAGES,
+      quotaBytes: e.QUOTA_BYTES,
+    },
     auth: { bcryptCost: e.BCRYPT_COST, sessionIdleSeconds: e.SESSION_IDLE_DAYS * 24 * 3600 },
     graphql: { explorer: e.GRAPHQL_EXPLORER },
     logLevel: e.LOG_LEVEL,

@@ -1,7 +1,11 @@
-import type { CredentialRecord } from "../ports/metadata-store.js";
+import type { CredentialRecord } from "../ports/account-store.js";
+import type { ImageRecord } from "../ports/image-store.js";
 import type { IssuedCredential } from "../services/account.service.js";
+import { encodeCursor, type ImagePage, type IssuedUpload } from "../services/image.service.js";
 import { ApiKey } from "./types/api-key.type.js";
 import { AuthPayload } from "./types/auth-payload.type.js";
+import { Image, ImageConnection, ImageEdge, PageInfo } from "./types/image.type.js";
+import { HttpField, UploadMethod, UploadTicket } from "./types/upload.type.js";
 import { User } from "./types/user.type.js";
 
 const toDate = (ms: number | null) => (ms === null ? null : new Date(ms));
@@ -24,5 +28,43 @@ export function toApiKey(record: CredentialRecord): ApiKey {
     createdAt: new Date(record.createdAt),
     lastUsedAt: toDate(record.lastUsedAt),
     expiresAt: toDate(record.expiresAt),
+  });
+}
+
+export function toImage(record: ImageRecord, url: string): Image {
+  return Object.assign(new Image(), {
+    id: record.id,
+    url,
+    filename: record.filename,
+    contentType: record.contentType,
+    size: record.size,
+    width: record.width,
+    height: record.height,
+    createdAt: new Date(record.createdAt),
+  });
+}
+
+export function toImageConnection(page: ImagePage, linkFor: (id: string) => string): ImageConnection {
+  const edges = page.images.map((record) =>
+    Object.assign(new ImageEdge(), { cursor: encodeCursor(record), node: toImage(record, linkFor(record.id)) }),
+  );
+  return Object.assign(new ImageConnection(), {
+    edges,
+    nodes: edges.map((e) => e.node),
+    pageInfo: Object.assign(new PageInfo(), { hasNextPage: page.hasMore, endCursor: edges.at(-1)?.cursor ?? null }),
+    totalCount: page.totalCount,
+  });
+}
+
+export function toUploadTicket({ ticket, target }: IssuedUpload): UploadTicket {
+  const fields = (list: { name: string; value: string }[]) => list.map((f) => Object.assign(new HttpField(), f));
+  return Object.assign(new UploadTicket(), {
+    uploadId: ticket.uploadId,
+    method: target.method === "POST" ? UploadMethod.POST : UploadMethod.PUT,
+    url: target.url,
+    headers: fields(target.headers),
+    fields: fields(target.fields),
+    expiresAt: new Date(ticket.expiresAt),
+    maxBytes: ticket.maxBytes,
   });
 }

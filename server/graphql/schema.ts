@@ -3,8 +3,9 @@ import { type GraphQLSchema, lexicographicSortSchema } from "graphql";
 import { buildSchema, type ContainerType } from "type-graphql";
 import { AccountResolver } from "./resolvers/account.resolver.js";
 import { ApiKeyResolver } from "./resolvers/api-key.resolver.js";
+import { ImageResolver } from "./resolvers/image.resolver.js";
 
-export const resolverClasses = [AccountResolver, ApiKeyResolver] as const;
+export const resolverClasses = [AccountResolver, ApiKeyResolver, ImageResolver] as const;
 
 /** Resolver instances, built by the composition root with their services. */
 export type ResolverInstances = InstanceType<(typeof resolverClasses)[number]>[];

@@ -10,9 +10,27 @@
  * | ih:acct:{<usernameKey>}           | hash   | the account: userId, username, usernameKey, passwordHash, createdAt |
  * | ih:cred:{<sha256 of secret>}      | hash   | a credential (API key or session): id, kind, userId, username, name, createdAt, lastUsedAt, expiresAt; TTL = expiry |
  * | ih:user:{<userId>}:keys           | hash   | the user's API keys: key id → sha256 of secret                 |
+ * | ih:user:{<userId>}:ticket:<id>    | hash   | an open upload ticket (see UploadTicketRecord); TTL = its expiry |
+ * | ih:user:{<userId>}:tickets        | zset   | the user's open tickets: upload id, scored by expiry (S13 limit) |
+ * | ih:user:{<userId>}:images         | zset   | the user's images: image id, scored by createdAt (newest-first pages) |
+ * | ih:user:{<userId>}:usage          | hash   | quota counters: images, bytes                                  |
+ * | ih:img:{<imageId>}                | hash   | the image (see ImageRecord); read once per public redirect     |
+ *
+ * An upload id is also the id of the image it becomes, and the storage key is `img/<imageId>`, built only from
+ * that server-made id.
  */
 export const redisKeys = {
   account: (usernameKey: string) => `ih:acct:{${usernameKey}}`,
   credential: (secretHash: string) => `ih:cred:{${secretHash}}`,
   userApiKeys: (userId: string) => `ih:user:{${userId}}:keys`,
+  ticket: (userId: string, uploadId: string) => `ih:user:{${userId}}:ticket:${uploadId}`,
+  userTickets: (userId: string) => `ih:user:{${userId}}:tickets`,
+  userImages: (userId: string) => `ih:user:{${userId}}:images`,
+  userUsage: (userId: string) => `ih:user:{${userId}}:usage`,
+  image: (imageId: string) => `ih:img:{${imageId}}`,
 } as const;
+
+/** Field/value pairs for HSET. */
+export function flatten(fields: Record<string, string>): string[] {
+  return Object.entries(fields).flat();
+}

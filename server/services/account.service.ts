@@ -1,6 +1,6 @@
 import bcrypt from "bcrypt";
 import { AppError, ErrorCode, badInput, conflict, notFound, unauthenticated } from "../errors.js";
-import type { CredentialKind, CredentialRecord, MetadataStore } from "../ports/metadata-store.js";
+import type { CredentialKind, CredentialRecord, AccountStore } from "../ports/account-store.js";
 import { hashSecret, isWellFormedSecret, newId, newSecret } from "./credentials.js";
 import { assertAcceptablePassword, couldBeValidPassword, normalizePassword, normalizeUsername } from "./password-policy.js";
 
@@ -35,7 +35,7 @@ export class AccountService {
   private readonly now: () => number;
 
   private constructor(
-    private readonly store: MetadataStore,
+    private readonly store: AccountStore,
     private readonly options: AccountServiceOptions,
     /** A real hash of a random password: unknown users are checked against it so they cost the same time (S2). */
     private readonly dummyHash: string,
@@ -43,7 +43,7 @@ export class AccountService {
     this.now = options.now ?? Date.now;
   }
 
-  static async create(store: MetadataStore, options: AccountServiceOptions): Promise<AccountService> {
+  static async create(store: AccountStore, options: AccountServiceOptions): Promise<AccountService> {
     const dummyHash = await bcrypt.hash(newSecret(), options.bcryptCost);
     return new AccountService(store, options, dummyHash);
   }

@@ -23,3 +23,8 @@ export function hashSecret(secret: string): string {
 export function newId(): string {
   return randomBytes(12).toString("base64url");
 }
+
+/** True for ids `newId` could have made; anything else (paths, very long, non-ASCII) is rejected unread (S12). */
+export function isWellFormedId(value: string): boolean {
+  return /^[A-Za-z0-9_-]{16}$/.test(value);
+}

@@ -1,6 +1,7 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { guardRedisErrors, RedisMetadataStore } from "../../server/redis/redis-metadata-store.js";
+import { guardRedisErrors } from "../../server/redis/guard-redis-errors.js";
+import { RedisAccountStore } from "../../server/redis/redis-account-store.js";
 import { AccountService } from "../../server/services/account.service.js";
 import { uniqueUsername } from "../support/graphql.js";
 
@@ -13,7 +14,7 @@ describe("session expiry (S4)", () => {
 
   beforeAll(async () => {
     redis = new Redis(inject("redisUrl"));
-    accounts = await AccountService.create(guardRedisErrors(new RedisMetadataStore(redis)), {
+    accounts = await AccountService.create(guardRedisErrors(new RedisAccountStore(redis)), {
       bcryptCost: 10,
       sessionIdleSeconds: 3600,
       now: () => clock,

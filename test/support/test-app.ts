@@ -4,6 +4,7 @@ import path from "node:path";
 import { inject } from "vitest";
 import { createApp, type App } from "../../server/app.js";
 import { loadConfig } from "../../server/config.js";
+import { freePort } from "./redis-server.js";
 
 export interface TestApp {
   readonly app: App;
@@ -21,7 +22,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "ih-test-data-"));
   const config = loadConfig({
     REDIS_URL: inject("redisUrl"),
-    PORT: "0",
+    // A concrete port, so PUBLIC_URL (and every link and upload URL built from it) is right.
+    PORT: String(await freePort()),
     DATA_DIR: dataDir,
     BCRYPT_COST: "10",
     LOG_LEVEL: "silent",

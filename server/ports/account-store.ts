@@ -1,9 +1,9 @@
 /**
- * The metadata-store port: accounts, credentials (and, later, images and upload tickets). Implemented by
- * `server/redis/redis-metadata-store.ts`; every method is safe to retry. Times are milliseconds since epoch.
+ * The metadata store, accounts half: accounts and credentials (images and tickets: `image-store.ts`). Implemented
+ * by `server/redis/redis-account-store.ts`; every method is safe to retry. Times are milliseconds since epoch.
  * Adapters throw `DependencyUnavailableError("redis")` when the store cannot be reached.
  */
-export interface MetadataStore {
+export interface AccountStore {
   /**
    * Creates the account unless its username key is taken. Atomic: of two concurrent calls for one name exactly
    * one returns true.

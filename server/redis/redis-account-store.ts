@@ -1,14 +1,8 @@
-import { ReplyError } from "ioredis";
-import { DependencyUnavailableError } from "../errors.js";
-import type { AccountRecord, CredentialKind, CredentialRecord, MetadataStore } from "../ports/metadata-store.js";
-import { redisKeys } from "./keys.js";
+import type { AccountRecord, CredentialKind, CredentialRecord, AccountStore } from "../ports/account-store.js";
+import { flatten, redisKeys } from "./keys.js";
 import type { RedisConnection } from "./redis-client.js";
+import { CREATE_HASH_IF_ABSENT } from "./scripts.js";
 
-/** Creates the hash only when the key is absent: one key, so atomic on a single Redis and on Cluster. */
-const CREATE_HASH_IF_ABSENT = `
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV))
-return 1`;
 
 /** Updates fields of an existing hash only, so touching a credential never resurrects a revoked one. */
 const UPDATE_HASH_IF_PRESENT = `
@@ -18,7 +12,7 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 if expiresAt > 0 then redis.call('PEXPIREAT', KEYS[1], expiresAt) end
 return 1`;
 
-export class RedisMetadataStore implements MetadataStore {
+export class RedisAccountStore implements AccountStore {
   constructor(private readonly redis: RedisConnection) {}
 
   async createAccount(account: AccountRecord): Promise<boolean> {
@@ -114,9 +108,6 @@ export class RedisMetadataStore implements MetadataStore {
   }
 }
 
-function flatten(fields: Record<string, string>): string[] {
-  return Object.entries(fields).flat();
-}
 
 function toCredential(secretHash: string, h: Record<string, string>): CredentialRecord | null {
   if (!h.id || !h.userId || (h.kind !== "api_key" && h.kind !== "session")) return null;
@@ -135,38 +126,4 @@ function toCredential(secretHash: string, h: Record<string, string>): Credential
 
 function deadApiKey(userId: string, id: string, secretHash: string): CredentialRecord {
   return { id, kind: "api_key", secretHash, userId, username: "", name: "", createdAt: 0, lastUsedAt: null, expiresAt: null };
-}
-
-/**
- * Wraps every method of a store so that a connection-level failure (down, timed out, cluster not ready) becomes
- * DependencyUnavailableError. Errors Redis itself replied with are bugs and stay as they are, except the
- * replies that mean "not ready yet".
- */
-export function guardRedisErrors<T extends object>(store: T): T {
-  return new Proxy(store, {
-    get(target, prop, receiver) {
-      const value = Reflect.get(target, prop, receiver);
-      if (typeof value !== "function") return value;
-      return async (...args: unknown[]) => {
-        try {
-          return await value.apply(target, args);
-        } catch (error) {
-          throw isUnavailable(error) ? new DependencyUnavailableError("redis", { cause: error }) : error;
-        }
-      };
-    },
-  });
-}
-
-const NOT_READY_REPLIES = /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY)/;
-const CONNECTION_ERRORS = /Connection is closed|Command timed out|Stream isn't writeable|startup nodes|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH/;
-
-function isUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (error instanceof ReplyError) return NOT_READY_REPLIES.test(error.message);
-  return (
-    error.name === "MaxRetriesPerRequestError" ||
-    error.name === "ClusterAllFailedError" ||
-    CONNECTION_ERRORS.test(`${error.message} ${(error as { code?: string }).code ?? ""}`)
-  );
 }

@@ -1,0 +1,45 @@
+import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
+import type { ImageService } from "../../services/image.service.js";
+import { type GraphQLContext, requireViewer } from "../context.js";
+import { toImage, toImageConnection, toUploadTicket } from "../mappers.js";
+import { Image, ImageConnection } from "../types/image.type.js";
+import { RequestUploadInput, UploadTicket } from "../types/upload.type.js";
+
+@Resolver()
+export class ImageResolver {
+  constructor(private readonly images: ImageService) {}
+
+  @Query(() => ImageConnection, { description: "Your images, newest first. `first` is at most 100." })
+  async myImages(
+    @Ctx() context: GraphQLContext,
+    @Arg("first", () => Int, { defaultValue: 20 }) first: number,
+    @Arg("after", () => String, { nullable: true }) after: string | null,
+  ): Promise<ImageConnection> {
+    const page = await this.images.listImages(await requireViewer(context), first, after ?? null);
+    return toImageConnection(page, (id) => this.images.linkFor(id));
+  }
+
+  @Query(() => Image, { nullable: true, description: "Public metadata of an image; null when there is none." })
+  async image(@Arg("id", () => ID) id: string): Promise<Image | null> {
+    const image = await this.images.getImage(id);
+    return image && toImage(image, this.images.linkFor(image.id));
+  }
+
+  @Mutation(() => UploadTicket, { description: "Step 1 of an upload: how to send the bytes straight to storage." })
+  async requestUpload(@Ctx() context: GraphQLContext, @Arg("input", () => RequestUploadInput) input: RequestUploadInput): Promise<UploadTicket> {
+    const issued = await this.images.requestUpload(await requireViewer(context), input);
+    return toUploadTicket(issued);
+  }
+
+  @Mutation(() => Image, { description: "Step 3: verifies the bytes that arrived and records the image. Safe to retry." })
+  async completeUpload(@Ctx() context: GraphQLContext, @Arg("uploadId", () => ID) uploadId: string): Promise<Image> {
+    const image = await this.images.completeUpload(await requireViewer(context), uploadId);
+    return toImage(image, this.images.linkFor(image.id));
+  }
+
+  @Mutation(() => Boolean, { description: "Deletes one of your images: its link stops working at once." })
+  async deleteImage(@Ctx() context: GraphQLContext, @Arg("id", () => ID) id: string): Promise<boolean> {
+    await this.images.deleteImage(await requireViewer(context), id);
+    return true;
+  }
+}

@@ -1,0 +1,61 @@
+import { Field, ID, Int, ObjectType } from "type-graphql";
+
+@ObjectType({ description: "A stored image. Its metadata is public to anyone who knows the id." })
+export class Image {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, { description: "The public link: redirects to the bytes." })
+  url!: string;
+
+  @Field(() => String, { description: "Display name given at upload (never used as a path)." })
+  filename!: string;
+
+  @Field(() => String, { description: "MIME type, as verified from the bytes." })
+  contentType!: string;
+
+  @Field(() => Int, { description: "Bytes." })
+  size!: number;
+
+  @Field(() => Int, { description: "Pixels." })
+  width!: number;
+
+  @Field(() => Int, { description: "Pixels." })
+  height!: number;
+
+  @Field(() => Date)
+  createdAt!: Date;
+}
+
+@ObjectType()
+export class ImageEdge {
+  @Field(() => String, { description: "Opaque; pass as `after` to get the images after this one." })
+  cursor!: string;
+
+  @Field(() => Image)
+  node!: Image;
+}
+
+@ObjectType()
+export class PageInfo {
+  @Field(() => Boolean)
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true, description: "Cursor of the last edge; null on an empty page." })
+  endCursor!: string | null;
+}
+
+@ObjectType({ description: "A page of images, newest first (Relay connection)." })
+export class ImageConnection {
+  @Field(() => [ImageEdge])
+  edges!: ImageEdge[];
+
+  @Field(() => [Image], { description: "The images of `edges`, for clients that do not need cursors." })
+  nodes!: Image[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+
+  @Field(() => Int, { description: "All of the user's images, not just this page." })
+  totalCount!: number;
+}

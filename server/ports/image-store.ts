@@ -1,0 +1,79 @@
+/**
+ * The metadata store, images half: upload tickets and image records. Implemented by
+ * `server/redis/redis-image-store.ts`. Times are milliseconds since epoch, sizes bytes. Every method is safe to
+ * retry; the ones that span two hash slots say how a crash between their steps is harmless.
+ */
+export interface ImageStore {
+  /**
+   * Stores the ticket unless the user already has `maxOpen` live tickets (S13). Returns false at the limit.
+   * The ticket disappears by itself at `expiresAt`.
+   */
+  openTicket(ticket: UploadTicketRecord, maxOpen: number): Promise<boolean>;
+  /**
+   * The user's ticket, or null (absent, used, or someone else's). Redis drops expired tickets by itself but may
+   * return one in the moments before it does: callers check `expiresAt`.
+   */
+  findTicket(userId: string, uploadId: string): Promise<UploadTicketRecord | null>;
+
+  /**
+   * Records a verified upload. Step one creates the image record if absent (so of two concurrent completes one
+   * record wins, and the result is that record); step two lists it under its owner, counts it against the quota
+   * and closes the ticket, once. A crash between leaves a public but unlisted image that completing again, or
+   * the sweeper's `relist`, finishes.
+   */
+  recordImage(image: ImageRecord): Promise<ImageRecord>;
+  /** Finishes step two of `recordImage` for a record that exists (sweeper repair). Idempotent. */
+  relist(image: ImageRecord): Promise<void>;
+  /** True when the image is in its owner's list. */
+  isListed(image: ImageRecord): Promise<boolean>;
+
+  /** The image record (live or being deleted), or null. */
+  findImage(imageId: string): Promise<ImageRecord | null>;
+  /** Newest first, strictly after `after` when given. */
+  listImages(userId: string, first: number, after: ImageCursor | null): Promise<{ images: ImageRecord[]; hasMore: boolean }>;
+  /** Images and bytes counted against the user's quota. */
+  usage(userId: string): Promise<{ images: number; bytes: number }>;
+
+  /** Step one of a delete: the image stops being served and listed as live. */
+  markDeleting(imageId: string): Promise<void>;
+  /**
+   * Last step of a delete, after the bytes are gone: unlist and uncount (once), then drop the record. A crash
+   * between the two leaves a record marked deleting that nothing serves; deleting again finishes it.
+   */
+  removeImage(image: ImageRecord): Promise<void>;
+}
+
+export interface UploadTicketRecord {
+  /** Also the id of the image it becomes. */
+  uploadId: string;
+  userId: string;
+  /** Storage key issued for this upload; the only one `completeUpload` looks at. */
+  key: string;
+  filename: string;
+  contentType: string;
+  /** Largest object accepted, bytes. */
+  maxBytes: number;
+  /** Size the client declared, bytes; null when it declared none. */
+  declaredBytes: number | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface ImageRecord {
+  id: string;
+  ownerId: string;
+  key: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  width: number;
+  height: number;
+  createdAt: number;
+  /** "deleting" from the first step of a delete on: not served, not listed. */
+  status: "live" | "deleting";
+}
+
+export interface ImageCursor {
+  createdAt: number;
+  id: string;
+}

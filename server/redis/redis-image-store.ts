@@ -1,0 +1,177 @@
+import type { ImageCursor, ImageRecord, ImageStore, UploadTicketRecord } from "../ports/image-store.js";
+import { flatten, redisKeys } from "./keys.js";
+import type { RedisConnection } from "./redis-client.js";
+import { CREATE_HASH_IF_ABSENT } from "./scripts.js";
+
+/** KEYS: tickets zset, ticket hash. ARGV: now, maxOpen, uploadId, expiresAt, field/value pairs… */
+const OPEN_TICKET = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
+redis.call('HSET', KEYS[2], unpack(ARGV, 5))
+redis.call('PEXPIREAT', KEYS[2], ARGV[4])
+return 1`;
+
+/** KEYS: images zset, usage hash, tickets zset, ticket hash. ARGV: createdAt, imageId, size. Counts once. */
+const LIST_IMAGE = `
+if redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2]) == 1 then
+  redis.call('HINCRBY', KEYS[2], 'images', 1)
+  redis.call('HINCRBY', KEYS[2], 'bytes', ARGV[3])
+end
+redis.call('ZREM', KEYS[3], ARGV[2])
+redis.call('DEL', KEYS[4])
+return 1`;
+
+/** KEYS: images zset, usage hash. ARGV: imageId, size. Uncounts once. */
+const UNLIST_IMAGE = `
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  redis.call('HINCRBY', KEYS[2], 'images', -1)
+  redis.call('HINCRBY', KEYS[2], 'bytes', -tonumber(ARGV[2]))
+end
+return 1`;
+
+export class RedisImageStore implements ImageStore {
+  constructor(private readonly redis: RedisConnection) {}
+
+  async openTicket(t: UploadTicketRecord, maxOpen: number): Promise<boolean> {
+    const fields = flatten({
+      uploadId: t.uploadId,
+      userId: t.userId,
+      key: t.key,
+      filename: t.filename,
+      contentType: t.contentType,
+      maxBytes: String(t.maxBytes),
+      declaredBytes: t.declaredBytes === null ? "" : String(t.declaredBytes),
+      createdAt: String(t.createdAt),
+      expiresAt: String(t.expiresAt),
+    });
+    const opened = await this.redis.eval(
+      OPEN_TICKET,
+      2,
+      redisKeys.userTickets(t.userId),
+      redisKeys.ticket(t.userId, t.uploadId),
+      String(t.createdAt),
+      String(maxOpen),
+      t.uploadId,
+      String(t.expiresAt),
+      ...fields,
+    );
+    return opened === 1;
+  }
+
+  async findTicket(userId: string, uploadId: string): Promise<UploadTicketRecord | null> {
+    const h = await this.redis.hgetall(redisKeys.ticket(userId, uploadId));
+    if (!h.uploadId || h.userId !== userId) return null;
+    return {
+      uploadId: h.uploadId,
+      userId: h.userId,
+      key: h.key ?? "",
+      filename: h.filename ?? "",
+      contentType: h.contentType ?? "",
+      maxBytes: Number(h.maxBytes),
+      declaredBytes: h.declaredBytes ? Number(h.declaredBytes) : null,
+      createdAt: Number(h.createdAt),
+      expiresAt: Number(h.expiresAt),
+    };
+  }
+
+  async recordImage(image: ImageRecord): Promise<ImageRecord> {
+    await this.redis.eval(CREATE_HASH_IF_ABSENT, 1, redisKeys.image(image.id), ...flatten(imageFields(image)));
+    const stored = await this.findImage(image.id);
+    if (!stored) throw new Error(`image ${image.id} vanished while being recorded`);
+    if (stored.status === "live") await this.relist(stored);
+    return stored;
+  }
+
+  async relist(image: ImageRecord): Promise<void> {
+    await this.redis.eval(
+      LIST_IMAGE,
+      4,
+      redisKeys.userImages(image.ownerId),
+      redisKeys.userUsage(image.ownerId),
+      redisKeys.userTickets(image.ownerId),
+      redisKeys.ticket(image.ownerId, image.id),
+      String(image.createdAt),
+      image.id,
+      String(image.size),
+    );
+  }
+
+  async isListed(image: ImageRecord): Promise<boolean> {
+    return (await this.redis.zscore(redisKeys.userImages(image.ownerId), image.id)) !== null;
+  }
+
+  async findImage(imageId: string): Promise<ImageRecord | null> {
+    return toImage(await this.redis.hgetall(redisKeys.image(imageId)));
+  }
+
+  async listImages(userId: string, first: number, after: ImageCursor | null): Promise<{ images: ImageRecord[]; hasMore: boolean }> {
+    const key = redisKeys.userImages(userId);
+    const found: ImageRecord[] = [];
+    let offset = 0;
+    // Ids with the cursor's own timestamp come back in descending id order; those not below the cursor's id
+    // were on earlier pages. Records being deleted (or gone) are skipped, so keep reading until the page fills.
+    while (found.length <= first) {
+      const want = first + 1 - found.length;
+      const batch = await this.redis.zrevrangebyscore(key, after ? after.createdAt : "+inf", "-inf", "WITHSCORES", "LIMIT", offset, want);
+      const entries: { id: string; createdAt: number }[] = [];
+      for (let i = 0; i < batch.length; i += 2) entries.push({ id: batch[i]!, createdAt: Number(batch[i + 1]) });
+      offset += entries.length;
+      const candidates = entries.filter((e) => !after || e.createdAt < after.createdAt || e.id < after.id);
+      const records = await Promise.all(candidates.map((e) => this.findImage(e.id)));
+      for (const record of records) if (record && record.status === "live" && record.ownerId === userId) found.push(record);
+      if (entries.length < want) break;
+    }
+    return { images: found.slice(0, first), hasMore: found.length > first };
+  }
+
+  async usage(userId: string): Promise<{ images: number; bytes: number }> {
+    const h = await this.redis.hgetall(redisKeys.userUsage(userId));
+    return { images: Number(h.images ?? 0), bytes: Number(h.bytes ?? 0) };
+  }
+
+  async markDeleting(imageId: string): Promise<void> {
+    // HSET on a missing key would create a stub record; only mark what exists.
+    await this.redis.eval(
+      "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'status', 'deleting') end return 1",
+      1,
+      redisKeys.image(imageId),
+    );
+  }
+
+  async removeImage(image: ImageRecord): Promise<void> {
+    await this.redis.eval(UNLIST_IMAGE, 2, redisKeys.userImages(image.ownerId), redisKeys.userUsage(image.ownerId), image.id, String(image.size));
+    await this.redis.del(redisKeys.image(image.id));
+  }
+}
+
+function imageFields(image: ImageRecord): Record<string, string> {
+  return {
+    id: image.id,
+    ownerId: image.ownerId,
+    key: image.key,
+    filename: image.filename,
+    contentType: image.contentType,
+    size: String(image.size),
+    width: String(image.width),
+    height: String(image.height),
+    createdAt: String(image.createdAt),
+    status: image.status,
+  };
+}
+
+function toImage(h: Record<string, string>): ImageRecord | null {
+  if (!h.id || !h.ownerId || !h.key) return null;
+  return {
+    id: h.id,
+    ownerId: h.ownerId,
+    key: h.key,
+    filename: h.filename ?? "",
+    contentType: h.contentType ?? "",
+    size: Number(h.size),
+    width: Number(h.width),
+    height: Number(h.height),
+    createdAt: Number(h.createdAt),
+    status: h.status === "deleting" ? "deleting" : "live",
+  };
+}

@@ -1,0 +1,259 @@
+import { AppError, ErrorCode, badInput, notFound, payloadTooLarge } from "../errors.js";
+import type { BlobStore, UploadTarget } from "../ports/blob-store.js";
+import type { ImageCursor, ImageRecord, ImageStore, UploadTicketRecord } from "../ports/image-store.js";
+import type { Viewer } from "./account.service.js";
+import { isWellFormedId, newId } from "./credentials.js";
+import {
+  ALLOWED_IMAGE_TYPES,
+  INSPECTION_HEAD_BYTES,
+  MAX_PIXELS,
+  MAX_SIDE_PX,
+  isAllowedImageType,
+  readDimensions,
+  sniffImageType,
+  withinDimensionLimits,
+} from "./image-inspection.js";
+
+export interface ImageServiceOptions {
+  /** Largest image, bytes. */
+  maxUploadBytes: number;
+  /** Base of public links, no trailing slash. */
+  publicUrl: string;
+  /** S13: open upload tickets per user. */
+  maxOpenTickets: number;
+  /** S13: images per user. */
+  quotaImages: number;
+  /** S13: stored bytes per user. */
+  quotaBytes: number;
+  now?: () => number;
+}
+
+/** DESIGN.md: a ticket lives at most 15 minutes. */
+export const TICKET_TTL_MS = 15 * 60_000;
+
+export interface UploadRequest {
+  filename: string;
+  contentType: string;
+  /** Declared size, bytes; null when the client does not say (older REST clients). */
+  size: number | null;
+  /** How the client prefers to send the bytes; the ticket says what it must do. */
+  method: "PUT" | "POST";
+}
+
+export interface IssuedUpload {
+  ticket: UploadTicketRecord;
+  target: UploadTarget;
+}
+
+export interface ImagePage {
+  images: ImageRecord[];
+  hasMore: boolean;
+  totalCount: number;
+}
+
+/** S7: the largest page a client may ask for. */
+export const MAX_PAGE_SIZE = 100;
+const MAX_FILENAME_LENGTH = 255;
+
+/** The upload flow (DESIGN.md "Upload flow"), listing and deleting. Knows nothing of HTTP, Redis or S3 calls. */
+export class ImageService {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly images: ImageStore,
+    private readonly blobs: BlobStore,
+    private readonly options: ImageServiceOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The public link of an image. */
+  linkFor(imageId: string): string {
+    return `${this.options.publicUrl}/image/${imageId}`;
+  }
+
+  /** Step 1: validates the request and quota, opens a ticket, and says how to send the bytes. */
+  async requestUpload(viewer: Viewer, request: UploadRequest): Promise<IssuedUpload> {
+    const filename = cleanFilename(request.filename);
+    const contentType = request.contentType.trim().toLowerCase();
+    if (!isAllowedImageType(contentType)) {
+      throw badInput(`Only ${ALLOWED_IMAGE_TYPES.join(", ")} images are accepted.`, { field: "contentType" });
+    }
+    const size = request.size;
+    if (size !== null) {
+      if (!Number.isSafeInteger(size) || size < 1) throw badInput("Size must be a positive number of bytes.", { field: "size" });
+      if (size > this.options.maxUploadBytes) throw payloadTooLarge(`Images may be at most ${this.options.maxUploadBytes} bytes.`);
+    }
+    const usage = await this.images.usage(viewer.userId);
+    if (usage.images + 1 > this.options.quotaImages) {
+      throw payloadTooLarge(`Image quota reached (${this.options.quotaImages} images); delete some first.`);
+    }
+    if (usage.bytes + (size ?? 1) > this.options.quotaBytes) {
+      throw payloadTooLarge(`Storage quota reached (${this.options.quotaBytes} bytes); delete some images first.`);
+    }
+
+    const uploadId = newId();
+    const now = this.now();
+    const ticket: UploadTicketRecord = {
+      uploadId,
+      userId: viewer.userId,
+      key: storageKeyFor(uploadId),
+      filename,
+      contentType,
+      maxBytes: size ?? this.options.maxUploadBytes,
+      declaredBytes: size,
+      createdAt: now,
+      expiresAt: now + TICKET_TTL_MS,
+    };
+    const target = await this.blobs.createUploadTarget({
+      key: ticket.key,
+      contentType,
+      maxBytes: ticket.maxBytes,
+      exactBytes: size,
+      expiresAt: ticket.expiresAt,
+      method: request.method,
+    });
+    if (!(await this.images.openTicket(ticket, this.options.maxOpenTickets))) {
+      throw new AppError(
+        ErrorCode.RATE_LIMITED,
+        `You already have ${this.options.maxOpenTickets} uploads in progress; complete them or wait for them to expire.`,
+        { retryAfterSeconds: Math.ceil(TICKET_TTL_MS / 1000) },
+      );
+    }
+    return { ticket, target };
+  }
+
+  /**
+   * Step 3: verifies what arrived for the caller's own ticket (S11) and records it once. Retrying after success
+   * returns the same image; concurrent completes make one image; a rejected object is deleted and the ticket
+   * stays open for another try.
+   */
+  async completeUpload(viewer: Viewer, uploadId: string): Promise<ImageRecord> {
+    const found = isWellFormedId(uploadId) ? await this.images.findTicket(viewer.userId, uploadId) : null;
+    const ticket = found && found.expiresAt > this.now() ? found : null;
+    if (!ticket) {
+      const done = isWellFormedId(uploadId) ? await this.images.findImage(uploadId) : null;
+      if (done && done.ownerId === viewer.userId && done.status === "live") return done;
+      throw notFound("No such upload: it may have expired, or belong to someone else.");
+    }
+    const verified = await this.verifyObject(ticket);
+    return this.images.recordImage({
+      id: ticket.uploadId,
+      ownerId: ticket.userId,
+      key: ticket.key,
+      filename: ticket.filename,
+      contentType: verified.contentType,
+      size: verified.size,
+      width: verified.width,
+      height: verified.height,
+      createdAt: this.now(),
+      status: "live",
+    });
+  }
+
+  /** The ticket of an upload in progress, or null. For the REST shim, which echoes ticket details. */
+  async findTicket(viewer: Viewer, uploadId: string): Promise<UploadTicketRecord | null> {
+    const ticket = isWellFormedId(uploadId) ? await this.images.findTicket(viewer.userId, uploadId) : null;
+    return ticket && ticket.expiresAt > this.now() ? ticket : null;
+  }
+
+  /** Public metadata of a live image, or null. */
+  async getImage(imageId: string): Promise<ImageRecord | null> {
+    if (!isWellFormedId(imageId)) return null;
+    const image = await this.images.findImage(imageId);
+    return image && image.status === "live" ? image : null;
+  }
+
+  /** The caller's images, newest first, `first` at a time after the opaque cursor `after`. */
+  async listImages(viewer: Viewer, first: number, after: string | null): Promise<ImagePage> {
+    if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
+      throw badInput(`first must be between 0 and ${MAX_PAGE_SIZE}.`, { field: "first" });
+    }
+    const cursor = after === null ? null : decodeCursor(after);
+    const [page, usage] = await Promise.all([
+      this.images.listImages(viewer.userId, first, cursor),
+      this.images.usage(viewer.userId),
+    ]);
+    return { ...page, totalCount: usage.images };
+  }
+
+  /**
+   * Deletes the caller's image; anyone else's (or an unknown id) is NOT_FOUND. S16 order: mark, delete the
+   * bytes, then drop the record, so a crash can leave an orphan object but never a record without bytes.
+   */
+  async deleteImage(viewer: Viewer, imageId: string): Promise<void> {
+    const image = isWellFormedId(imageId) ? await this.images.findImage(imageId) : null;
+    if (!image || image.ownerId !== viewer.userId) throw notFound("No such image.");
+    await this.finishDelete(image);
+  }
+
+  /** Where the public link redirects, or null for unknown, malformed or deleted ids. One metadata read. */
+  async downloadUrl(imageId: string): Promise<string | null> {
+    if (!isWellFormedId(imageId)) return null;
+    const image = await this.images.findImage(imageId);
+    if (!image || image.status !== "live") return null;
+    return (await this.blobs.downloadUrl(image.key, image.contentType)).url;
+  }
+
+  /** Mark → bytes → record. Also used by the sweeper to finish deletes a crash interrupted. */
+  async finishDelete(image: ImageRecord): Promise<void> {
+    if (image.status !== "deleting") await this.images.markDeleting(image.id);
+    await this.blobs.delete(image.key);
+    await this.images.removeImage(image);
+  }
+
+  private async verifyObject(ticket: UploadTicketRecord): Promise<{ contentType: string; size: number; width: number; height: number }> {
+    const info = await this.blobs.stat(ticket.key);
+    if (!info) throw badInput("Nothing has been uploaded for this ticket yet: send the bytes first.");
+    const reject = async (error: AppError): Promise<never> => {
+      await this.blobs.delete(ticket.key);
+      throw error;
+    };
+    if (info.size === 0) return reject(badInput("The uploaded file is empty."));
+    if (info.size > ticket.maxBytes) return reject(payloadTooLarge(`The upload is larger than the ${ticket.maxBytes} bytes this ticket allows.`));
+
+    let bytes = await this.blobs.readHead(ticket.key, Math.min(info.size, INSPECTION_HEAD_BYTES));
+    const actualType = sniffImageType(bytes);
+    if (!actualType) return reject(badInput(`The file is not an accepted image (${ALLOWED_IMAGE_TYPES.join(", ")}).`));
+    if (actualType !== ticket.contentType) {
+      return reject(badInput(`The file is ${actualType}, but the upload was requested as ${ticket.contentType}.`));
+    }
+    let dimensions = readDimensions(bytes);
+    // Some JPEGs carry more metadata than the head holds before their frame header.
+    if (!dimensions && bytes.length < info.size) {
+      bytes = await this.blobs.readHead(ticket.key, info.size);
+      dimensions = readDimensions(bytes);
+    }
+    if (!dimensions) return reject(badInput("The image is damaged: its dimensions cannot be read."));
+    if (!withinDimensionLimits(dimensions)) {
+      return reject(
+        badInput(`The image is ${dimensions.width}×${dimensions.height}; at most ${MAX_SIDE_PX} px a side and ${MAX_PIXELS / 1e6} megapixels are accepted.`),
+      );
+    }
+    return { contentType: actualType, size: info.size, ...dimensions };
+  }
+}
+
+/** S12: storage keys are built only from server-made ids. */
+export function storageKeyFor(imageId: string): string {
+  return `img/${imageId}`;
+}
+
+/** A display name only: never used to build a path or a key. Path parts are dropped. */
+function cleanFilename(raw: string): string {
+  const name = raw.normalize("NFC").split(/[/\\]/).pop()!.trim();
+  if (name.length === 0 || name.length > MAX_FILENAME_LENGTH || /\p{Cc}/u.test(name)) {
+    throw badInput(`Filename must be 1 to ${MAX_FILENAME_LENGTH} printable characters.`, { field: "filename" });
+  }
+  return name;
+}
+
+export function encodeCursor(image: Pick<ImageRecord, "createdAt" | "id">): string {
+  return Buffer.from(`${image.createdAt}:${image.id}`).toString("base64url");
+}
+
+function decodeCursor(cursor: string): ImageCursor {
+  const match = /^(\d{1,15}):([A-Za-z0-9_-]{16})$/.exec(Buffer.from(cursor, "base64url").toString("latin1"));
+  if (!match) throw badInput("Invalid cursor.", { field: "after" });
+  return { createdAt: Number(match[1]), id: match[2]! };
+}

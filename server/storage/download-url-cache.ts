@@ -1,0 +1,29 @@
+import type { BlobStore } from "../ports/blob-store.js";
+
+/** A cached URL is handed out only while it stays valid at least this long, so a client can still follow it. */
+const MIN_REMAINING_MS = 5 * 60_000;
+
+/**
+ * Caches `downloadUrl` results per key so the public redirect does no signing work per request (the hot path is
+ * one Redis read). Safe across nodes and deletes: callers check the image record in Redis before asking, so a
+ * cached URL is never handed out for a deleted image. Bounded: the oldest entries go first.
+ */
+export function withCachedDownloadUrls<T extends BlobStore>(store: T, maxEntries = 10_000): T {
+  const cache = new Map<string, { url: string; expiresAt: number | null }>();
+  const downloadUrl: BlobStore["downloadUrl"] = async (key, contentType) => {
+    const hit = cache.get(key);
+    if (hit && (hit.expiresAt === null || hit.expiresAt - Date.now() > MIN_REMAINING_MS)) return hit;
+    const fresh = await store.downloadUrl(key, contentType);
+    cache.delete(key);
+    cache.set(key, fresh);
+    if (cache.size > maxEntries) cache.delete(cache.keys().next().value!);
+    return fresh;
+  };
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === "downloadUrl") return downloadUrl;
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}

@@ -1,0 +1,345 @@
+import { createHash, createHmac, randomBytes } from "node:crypto";
+import http from "node:http";
+import net, { type AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { S3StorageConfig } from "../../server/config.js";
+import { AppError, DependencyUnavailableError, ErrorCode } from "../../server/errors.js";
+import type { UploadTargetRequest } from "../../server/ports/blob-store.js";
+import {
+  DOWNLOAD_URL_TTL_SECONDS,
+  S3BlobStore,
+  StorageMisconfiguredError,
+  decodePostPolicy,
+  signedHeadersOf,
+} from "../../server/storage/s3-blob-store.js";
+import { type RunningS3rver, startS3rver } from "../support/s3rver.js";
+
+// Presigning needs no server: nothing listens on this endpoint and nothing is sent to it.
+const offline: S3StorageConfig = {
+  driver: "s3",
+  bucket: "imagehost-bucket",
+  region: "eu-west-1",
+  endpoint: "http://127.0.0.1:9",
+  forcePathStyle: true,
+  credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" },
+  publicUrl: null,
+};
+const stores: S3BlobStore[] = [];
+const makeStore = (config: S3StorageConfig = offline) => {
+  const store = new S3BlobStore(config);
+  stores.push(store);
+  return store;
+};
+afterAll(() => {
+  for (const store of stores) store.close();
+});
+
+const request = (overrides: Partial<UploadTargetRequest> = {}): UploadTargetRequest => ({
+  key: "img/AbC_d-123",
+  contentType: "image/png",
+  maxBytes: 20 * 1024 * 1024,
+  exactBytes: null,
+  expiresAt: Date.now() + 600_000,
+  method: "PUT",
+  ...overrides,
+});
+
+/** SigV4 signing key, per the AWS documentation. */
+function signingKey(secret: string, date: string, region: string): Buffer {
+  const hmac = (key: string | Buffer, data: string) => createHmac("sha256", key).update(data).digest();
+  return hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), "s3"), "aws4_request");
+}
+
+const rfc3986 = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/**
+ * Recomputes a presigned URL's signature for a request with `headers`, the way S3 does, so a test can show which
+ * header values S3 would accept.
+ */
+function presignedUrlAccepts(url: string, method: string, headers: Record<string, string>, secret: string): boolean {
+  const parsed = new URL(url);
+  const query = [...parsed.searchParams.entries()].filter(([name]) => name !== "X-Amz-Signature");
+  const canonicalQuery = query
+    .map(([name, value]) => [rfc3986(name), rfc3986(value)] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, value]) => `${name}=${value}`)
+    .join("&");
+  const signed = signedHeadersOf(url);
+  const all: Record<string, string> = { host: parsed.host, ...headers };
+  const lower = Object.fromEntries(Object.entries(all).map(([name, value]) => [name.toLowerCase(), value.trim()]));
+  const canonicalHeaders = signed.map((name) => `${name}:${lower[name] ?? ""}\n`).join("");
+  const canonicalRequest = [
+    method,
+    parsed.pathname,
+    canonicalQuery,
+    canonicalHeaders,
+    signed.join(";"),
+    parsed.searchParams.get("X-Amz-Content-Sha256") ?? "UNSIGNED-PAYLOAD",
+  ].join("\n");
+  const [, date = "", region = ""] = (parsed.searchParams.get("X-Amz-Credential") ?? "").split("/");
+  const stringToSign = [
+    "AWS4-HMAC-SHA256",
+    parsed.searchParams.get("X-Amz-Date"),
+    `${date}/${region}/s3/aws4_request`,
+    createHash("sha256").update(canonicalRequest).digest("hex"),
+  ].join("\n");
+  const expected = createHmac("sha256", signingKey(secret, date, region)).update(stringToSign).digest("hex");
+  return expected === parsed.searchParams.get("X-Amz-Signature");
+}
+
+describe("presigned PUT", () => {
+  const secret = offline.credentials?.secretAccessKey ?? "";
+
+  it("signs content-type, so S3 refuses any other type", async () => {
+    const target = await makeStore().createUploadTarget(request());
+    expect(target.method).toBe("PUT");
+    expect(target.headers).toEqual([{ name: "Content-Type", value: "image/png" }]);
+    expect(target.fields).toEqual([]);
+    expect(new URL(target.url).pathname).toBe("/imagehost-bucket/img/AbC_d-123");
+
+    const signed = signedHeadersOf(target.url);
+    expect(signed).toContain("content-type");
+    expect(signed).toContain("host");
+    expect(signed).not.toContain("content-length");
+
+    expect(presignedUrlAccepts(target.url, "PUT", { "content-type": "image/png" }, secret)).toBe(true);
+    expect(presignedUrlAccepts(target.url, "PUT", { "content-type": "text/html" }, secret)).toBe(false);
+    expect(presignedUrlAccepts(target.url, "GET", { "content-type": "image/png" }, secret)).toBe(false);
+  });
+
+  it("also signs content-length when the size is known", async () => {
+    const target = await makeStore().createUploadTarget(request({ exactBytes: 4321 }));
+    expect(signedHeadersOf(target.url)).toEqual(expect.arrayContaining(["content-type", "content-length", "host"]));
+    expect(target.headers).toEqual([
+      { name: "Content-Type", value: "image/png" },
+      { name: "Content-Length", value: "4321" },
+    ]);
+    const ok = { "content-type": "image/png", "content-length": "4321" };
+    expect(presignedUrlAccepts(target.url, "PUT", ok, secret)).toBe(true);
+    expect(presignedUrlAccepts(target.url, "PUT", { ...ok, "content-length": "4322" }, secret)).toBe(false);
+  });
+
+  it("expires with the ticket and carries no checksum a plain PUT could not match", async () => {
+    const target = await makeStore().createUploadTarget(request({ expiresAt: Date.now() + 300_000 }));
+    const params = new URL(target.url).searchParams;
+    expect(Number(params.get("X-Amz-Expires"))).toBeGreaterThanOrEqual(298);
+    expect(Number(params.get("X-Amz-Expires"))).toBeLessThanOrEqual(300);
+    expect(params.get("X-Amz-Content-Sha256")).toBe("UNSIGNED-PAYLOAD");
+    const names = [...params.keys(), ...signedHeadersOf(target.url)].map((n) => n.toLowerCase());
+    expect(names.filter((n) => n.includes("checksum"))).toEqual([]);
+  });
+});
+
+describe("presigned POST policy", () => {
+  it("pins bucket, key, Content-Type and 1..maxBytes, and expires with the ticket", async () => {
+    const expiresAt = Date.now() + 600_000;
+    const target = await makeStore().createUploadTarget(request({ method: "POST", maxBytes: 5_000_000, expiresAt }));
+    expect(target.method).toBe("POST");
+    expect(target.url).toBe("http://127.0.0.1:9/imagehost-bucket");
+    expect(target.headers).toEqual([]);
+    const fields = Object.fromEntries(target.fields.map((f) => [f.name, f.value]));
+    expect(fields).toMatchObject({ key: "img/AbC_d-123", "Content-Type": "image/png", bucket: "imagehost-bucket" });
+    expect(target.fields.map((f) => f.name)).not.toContain("file");
+
+    const policy = decodePostPolicy(target.fields);
+    expect(Math.abs(Date.parse(policy.expiration) - expiresAt)).toBeLessThan(2_000);
+    expect(policy.conditions).toEqual(
+      expect.arrayContaining([
+        ["content-length-range", 1, 5_000_000],
+        { "Content-Type": "image/png" },
+        { key: "img/AbC_d-123" },
+        { bucket: "imagehost-bucket" },
+      ]),
+    );
+    // Only exact matches: no starts-with that would let a client pick another key or type.
+    expect(policy.conditions.filter((c) => Array.isArray(c) && c[0] !== "content-length-range")).toEqual([]);
+    const ranges = policy.conditions.filter((c) => Array.isArray(c) && c[0] === "content-length-range");
+    expect(ranges).toHaveLength(1);
+    // Every form field except the policy and its signature is itself pinned by the policy.
+    for (const [name, value] of Object.entries(fields)) {
+      if (name === "Policy" || name === "X-Amz-Signature") continue;
+      expect(policy.conditions).toContainEqual({ [name]: value });
+    }
+  });
+
+  it("narrows the size range to the declared size", async () => {
+    const target = await makeStore().createUploadTarget(request({ method: "POST", exactBytes: 1234 }));
+    expect(decodePostPolicy(target.fields).conditions).toContainEqual(["content-length-range", 1234, 1234]);
+  });
+
+  it("is signed: the signature covers exactly this policy", async () => {
+    const target = await makeStore().createUploadTarget(request({ method: "POST" }));
+    const fields = Object.fromEntries(target.fields.map((f) => [f.name, f.value]));
+    const [, date = "", region = ""] = (fields["X-Amz-Credential"] ?? "").split("/");
+    const key = signingKey(offline.credentials?.secretAccessKey ?? "", date, region);
+    const sign = (policy: string) => createHmac("sha256", key).update(policy).digest("hex");
+    expect(sign(fields.Policy ?? "")).toBe(fields["X-Amz-Signature"]);
+    const loosened = Buffer.from(
+      JSON.stringify({ ...decodePostPolicy(target.fields), conditions: [["starts-with", "$key", ""]] }),
+    ).toString("base64");
+    expect(sign(loosened)).not.toBe(fields["X-Amz-Signature"]);
+  });
+});
+
+describe("request validation", () => {
+  it("refuses an expired ticket, inconsistent sizes, odd types and crafted keys", async () => {
+    const store = makeStore();
+    const bad: Partial<UploadTargetRequest>[] = [
+      { expiresAt: Date.now() - 1 },
+      { exactBytes: 0 },
+      { maxBytes: 10, exactBytes: 11 },
+      { maxBytes: 0 },
+      { contentType: "image/png\r\nx-amz-acl: public-read-write" },
+      { contentType: "" },
+      { key: "../img/x" },
+      { key: "img/a/../../b" },
+      { key: `img/${"x".repeat(129)}` },
+      { key: "img/ä" },
+    ];
+    for (const overrides of bad) {
+      for (const method of ["PUT", "POST"] as const) {
+        const error = await store.createUploadTarget(request({ ...overrides, method })).catch((e: unknown) => e);
+        expect(error, JSON.stringify(overrides)).toBeInstanceOf(AppError);
+        expect((error as AppError).code).toBe(ErrorCode.BAD_USER_INPUT);
+      }
+    }
+  });
+});
+
+describe("downloadUrl", () => {
+  it("joins the public base URL when one is configured, and never expires", async () => {
+    const store = makeStore({ ...offline, publicUrl: "https://cdn.example.com/images/" });
+    expect(await store.downloadUrl("img/abc", "image/png")).toEqual({
+      url: "https://cdn.example.com/images/img/abc",
+      expiresAt: null,
+    });
+    await expect(store.downloadUrl("img/../../x", "image/png")).rejects.toBeInstanceOf(AppError);
+  });
+
+  it("presigns a GET that answers with the stored type otherwise", async () => {
+    const before = Date.now();
+    const { url, expiresAt } = await makeStore().downloadUrl("img/abc", "image/avif");
+    const params = new URL(url).searchParams;
+    expect(params.get("response-content-type")).toBe("image/avif");
+    expect(Number(params.get("X-Amz-Expires"))).toBe(DOWNLOAD_URL_TTL_SECONDS);
+    expect(expiresAt).toBeGreaterThanOrEqual(before + DOWNLOAD_URL_TTL_SECONDS * 1000);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + DOWNLOAD_URL_TTL_SECONDS * 1000);
+  });
+});
+
+describe("against s3rver", () => {
+  let s3: RunningS3rver | undefined;
+  beforeAll(async () => {
+    s3 = await startS3rver();
+  });
+  afterAll(async () => {
+    await s3?.stop();
+  });
+  const running = () => {
+    if (s3 === undefined) throw new Error("s3rver did not start");
+    return s3;
+  };
+
+  it("says clearly when the bucket does not exist", async () => {
+    const store = makeStore({ ...running().config, bucket: "no-such-bucket" });
+    const error = await store.checkReady().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageMisconfiguredError);
+    expect((error as Error).message).toMatch(/bucket "no-such-bucket" does not exist/);
+    await expect(makeStore(running().config).checkReady()).resolves.toBeUndefined();
+  });
+
+  it("stores what a presigned PUT sends without declaring a size", async () => {
+    const store = makeStore(running().config);
+    const key = `img/${randomBytes(12).toString("base64url")}`;
+    const target = await store.createUploadTarget(request({ key, contentType: "image/gif" }));
+    const bytes = randomBytes(300);
+    const response = await fetch(target.url, { method: "PUT", headers: { "content-type": "image/gif" }, body: bytes });
+    expect(response.ok).toBe(true);
+    expect(await store.stat(key)).toEqual({ size: 300, contentType: "image/gif" });
+  });
+});
+
+// s3rver answers a ranged GET of an empty object with a Content-Length of 1 and no byte, so this stands in for S3,
+// which answers 416 InvalidRange.
+describe("an empty object", () => {
+  it("reads as an empty head when the store answers 416 to the range", async () => {
+    const server = http.createServer((req, res) => {
+      res.statusCode = req.headers.range === "bytes=0-15" ? 416 : 500;
+      res.setHeader("content-type", "application/xml");
+      res.end('<?xml version="1.0"?><Error><Code>InvalidRange</Code><Message>not satisfiable</Message></Error>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const store = makeStore({ ...offline, endpoint: `http://127.0.0.1:${port}` });
+      expect(await store.readHead("img/empty", 16)).toEqual(Buffer.alloc(0));
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+describe("when the store cannot be reached", () => {
+  async function freePort(): Promise<number> {
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", () => resolve()));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    return port;
+  }
+
+  async function expectUnavailable(store: S3BlobStore, withinMs: number): Promise<void> {
+    const started = Date.now();
+    const outcomes = await Promise.all([
+      store.checkReady().catch((e: unknown) => e),
+      store.stat("img/abc").catch((e: unknown) => e),
+      store.readHead("img/abc", 16).catch((e: unknown) => e),
+      store.delete("img/abc").catch((e: unknown) => e),
+    ]);
+    for (const outcome of outcomes) {
+      expect(outcome).toBeInstanceOf(DependencyUnavailableError);
+      expect((outcome as DependencyUnavailableError).dependency).toBe("storage");
+      expect((outcome as DependencyUnavailableError).code).toBe(ErrorCode.SERVICE_UNAVAILABLE);
+    }
+    expect(Date.now() - started).toBeLessThan(withinMs);
+  }
+
+  it("maps a refused connection to DependencyUnavailableError, quickly", async () => {
+    const port = await freePort();
+    await expectUnavailable(makeStore({ ...offline, endpoint: `http://127.0.0.1:${port}` }), 5_000);
+  });
+
+  it("maps 5xx answers to DependencyUnavailableError", async () => {
+    const server = http.createServer((_req, res) => {
+      res.statusCode = 503;
+      res.setHeader("content-type", "application/xml");
+      res.end('<?xml version="1.0"?><Error><Code>SlowDown</Code><Message>busy</Message></Error>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    try {
+      const { port } = server.address() as AddressInfo;
+      await expectUnavailable(makeStore({ ...offline, endpoint: `http://127.0.0.1:${port}` }), 10_000);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it("gives up on a store that accepts connections but never answers within seconds", async () => {
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    try {
+      const { port } = server.address() as AddressInfo;
+      // Two attempts of at most 3 s each to the response headers.
+      await expectUnavailable(makeStore({ ...offline, endpoint: `http://127.0.0.1:${port}` }), 9_000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }, 20_000);
+});
