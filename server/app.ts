@@ -24,9 +24,11 @@ import { RedisAccountStore } from "./redis/redis-account-store.js";
 import { RedisImageStore } from "./redis/redis-image-store.js";
 import { AccountService } from "./services/account.service.js";
 import { ImageService } from "./services/image.service.js";
+import { Sweeper } from "./services/sweeper.service.js";
 import { createBlobStore } from "./storage/create-blob-store.js";
 import { withCachedDownloadUrls } from "./storage/download-url-cache.js";
 import { LocalBlobStore } from "./storage/local-blob-store.js";
+import { S3BlobStore } from "./storage/s3-blob-store.js";
 import { loadOrCreateSigningSecret } from "./storage/signing-secret.js";
 
 /** S7: request bodies on /graphql and JSON routes. */
@@ -42,8 +44,18 @@ export interface App {
   close(): Promise<void>;
 }
 
-/** The composition root: builds every component from the validated config. */
-export async function createApp(config: Config): Promise<App> {
+/** Everything below the HTTP edge, built from the validated config. */
+export interface Services {
+  readonly accounts: AccountService;
+  readonly images: ImageService;
+  readonly blobs: LocalBlobStore | S3BlobStore;
+  readonly sweeper: Sweeper;
+  /** Closes storage clients and Redis. */
+  close(): Promise<void>;
+}
+
+/** The composition root, part one: stores, adapters and services. Used by the server and by `npm run sweep`. */
+export async function createServices(config: Config): Promise<Services> {
   const redis = await connectRedis(config.redis);
   try {
     const accounts = await AccountService.create(guardRedisErrors(new RedisAccountStore(redis)), config.auth);
@@ -51,11 +63,29 @@ export async function createApp(config: Config): Promise<App> {
     const blobs = createBlobStore(config.storage, { publicUrl: config.http.publicUrl, signingSecret });
     // Fail at start, with the adapter's clear message, when the bucket or directory is unusable.
     await blobs.checkReady();
-    const images = new ImageService(guardRedisErrors(new RedisImageStore(redis)), withCachedDownloadUrls(blobs), {
-      ...config.uploads,
-      publicUrl: config.http.publicUrl,
-    });
+    const imageStore = guardRedisErrors(new RedisImageStore(redis));
+    const images = new ImageService(imageStore, withCachedDownloadUrls(blobs), { ...config.uploads, publicUrl: config.http.publicUrl });
+    return {
+      accounts,
+      images,
+      blobs,
+      sweeper: new Sweeper(imageStore, blobs, images),
+      async close() {
+        if (blobs instanceof S3BlobStore) blobs.close();
+        await redis.quit().catch(() => redis.disconnect());
+      },
+    };
+  } catch (error) {
+    redis.disconnect();
+    throw error;
+  }
+}
 
+/** The composition root, part two: the HTTP server over the services. */
+export async function createApp(config: Config): Promise<App> {
+  const services = await createServices(config);
+  const { accounts, images, blobs } = services;
+  try {
     const http = Fastify({
       logger: { level: config.logLevel },
       genReqId: () => randomUUID(),
@@ -120,14 +150,14 @@ export async function createApp(config: Config): Promise<App> {
             await http.close();
           } finally {
             clearTimeout(force);
-            await redis.quit().catch(() => redis.disconnect());
+            await services.close();
           }
         })();
         return closing;
       },
     };
   } catch (error) {
-    redis.disconnect();
+    await services.close();
     throw error;
   }
 }

@@ -16,14 +16,16 @@ export interface ImageStore {
   findTicket(userId: string, uploadId: string): Promise<UploadTicketRecord | null>;
 
   /**
-   * Records a verified upload. Step one creates the image record if absent (so of two concurrent completes one
-   * record wins, and the result is that record); step two lists it under its owner, counts it against the quota
-   * and closes the ticket, once. A crash between leaves a public but unlisted image that completing again, or
-   * the sweeper's `relist`, finishes.
+   * Step one of recording a verified upload: creates the image record unless one exists, and returns the record
+   * that exists afterwards, so of two concurrent completes one record wins and both get it.
    */
-  recordImage(image: ImageRecord): Promise<ImageRecord>;
-  /** Finishes step two of `recordImage` for a record that exists (sweeper repair). Idempotent. */
-  relist(image: ImageRecord): Promise<void>;
+  createImage(image: ImageRecord): Promise<ImageRecord>;
+  /**
+   * Step two: lists the image under its owner, counts it against the quota and closes its ticket, all once
+   * (idempotent). A crash between the steps leaves a public but unlisted image that completing again, or the
+   * sweeper, finishes.
+   */
+  listImage(image: ImageRecord): Promise<void>;
   /** True when the image is in its owner's list. */
   isListed(image: ImageRecord): Promise<boolean>;
 

@@ -75,15 +75,14 @@ export class RedisImageStore implements ImageStore {
     };
   }
 
-  async recordImage(image: ImageRecord): Promise<ImageRecord> {
+  async createImage(image: ImageRecord): Promise<ImageRecord> {
     await this.redis.eval(CREATE_HASH_IF_ABSENT, 1, redisKeys.image(image.id), ...flatten(imageFields(image)));
     const stored = await this.findImage(image.id);
     if (!stored) throw new Error(`image ${image.id} vanished while being recorded`);
-    if (stored.status === "live") await this.relist(stored);
     return stored;
   }
 
-  async relist(image: ImageRecord): Promise<void> {
+  async listImage(image: ImageRecord): Promise<void> {
     await this.redis.eval(
       LIST_IMAGE,
       4,

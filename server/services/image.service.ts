@@ -137,7 +137,7 @@ export class ImageService {
       throw notFound("No such upload: it may have expired, or belong to someone else.");
     }
     const verified = await this.verifyObject(ticket);
-    return this.images.recordImage({
+    const image = await this.images.createImage({
       id: ticket.uploadId,
       ownerId: ticket.userId,
       key: ticket.key,
@@ -149,6 +149,9 @@ export class ImageService {
       createdAt: this.now(),
       status: "live",
     });
+    // A concurrent delete may have marked it already; then it must not be listed again.
+    if (image.status === "live") await this.images.listImage(image);
+    return image;
   }
 
   /** The ticket of an upload in progress, or null. For the REST shim, which echoes ticket details. */

@@ -69,8 +69,8 @@ export class S3BlobStore implements BlobStore {
       // checksum signed into presigned PUTs).
       requestChecksumCalculation: "WHEN_REQUIRED",
       responseChecksumValidation: "WHEN_REQUIRED",
-      // One retry, and milliseconds to connect / to the response headers: an unreachable store fails within
-      // seconds (a 503) instead of holding requests for the SDK's defaults (no timeout, 3 attempts).
+      // One retry, 1.5 s to connect and 3 s to the response headers: an unreachable store fails within seconds
+      // (a 503) instead of holding requests for the SDK's defaults (no timeout, 3 attempts).
       maxAttempts: 2,
       requestHandler: { connectionTimeout: 1_500, requestTimeout: 3_000, throwOnRequestTimeout: true },
       ...overrides,

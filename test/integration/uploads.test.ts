@@ -10,7 +10,6 @@ import {
   MY_IMAGES,
   REQUEST_UPLOAD,
   type ImageData,
-  type Ticket,
   fetchPublic,
   requestUpload,
   sendBytes,

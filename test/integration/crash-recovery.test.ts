@@ -1,0 +1,178 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { Viewer } from "../../server/services/account.service.js";
+import type { BlobStore } from "../../server/ports/blob-store.js";
+import type { ImageStore } from "../../server/ports/image-store.js";
+import { guardRedisErrors } from "../../server/redis/guard-redis-errors.js";
+import { RedisImageStore } from "../../server/redis/redis-image-store.js";
+import { AccountService } from "../../server/services/account.service.js";
+import { ImageService, type ImageServiceOptions } from "../../server/services/image.service.js";
+import { Sweeper } from "../../server/services/sweeper.service.js";
+import { LocalBlobStore } from "../../server/storage/local-blob-store.js";
+import { RedisAccountStore } from "../../server/redis/redis-account-store.js";
+import { uniqueUsername } from "../support/graphql.js";
+import { makeImage } from "../support/images.js";
+import { startTestApp, type TestApp } from "../support/test-app.js";
+import { sendBytes, type Ticket } from "../support/uploads.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+/**
+ * S15/S16: interrupt the flows between their steps (a wrapper around the real adapter that fails one chosen call,
+ * as a crash would), then check what users see and that retrying or the sweeper repairs it. Runs on the real
+ * Redis and the real local blob store behind a real server (for the upload URLs).
+ */
+describe("crash ordering and the sweeper (S15, S16)", () => {
+  let server: TestApp;
+  let redis: Redis;
+  let blobs: LocalBlobStore;
+  let accounts: AccountService;
+  let clock = Date.now();
+  const imageStore = () => guardRedisErrors(new RedisImageStore(redis));
+
+  beforeAll(async () => {
+    server = await startTestApp();
+    redis = new Redis(inject("redisUrl"));
+    // The same directory and signing secret as the server, so its upload route writes where this store reads.
+    const secret = (await import("../../server/storage/signing-secret.js")).loadOrCreateSigningSecret(server.dataDir, null);
+    blobs = new LocalBlobStore({ root: path.join(server.dataDir, "blobs"), publicUrl: server.baseUrl, signingSecret: await secret });
+    accounts = await AccountService.create(guardRedisErrors(new RedisAccountStore(redis)), { bcryptCost: 10, sessionIdleSeconds: 3600 });
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.close();
+  });
+
+  function service(store: ImageStore = imageStore(), blobStore: BlobStore = blobs): ImageService {
+    const options: ImageServiceOptions = {
+      maxUploadBytes: 1024 * 1024,
+      publicUrl: server.baseUrl,
+      maxOpenTickets: 10,
+      quotaImages: 100,
+      quotaBytes: 10 * 1024 * 1024,
+      now: () => clock,
+    };
+    return new ImageService(store, blobStore, options);
+  }
+
+  async function viewer(): Promise<Viewer> {
+    const issued = await accounts.register(uniqueUsername("crash"), "gentle-quartz-meadow-3");
+    return (await accounts.authenticate(issued.secret))!;
+  }
+
+  /** request + send bytes, not completed. */
+  async function uploaded(images: ImageService, user: Viewer): Promise<{ uploadId: string; bytes: Buffer }> {
+    const bytes = await makeImage("png");
+    const { ticket, target } = await images.requestUpload(user, { filename: "p.png", contentType: "image/png", size: bytes.length, method: "PUT" });
+    const sent = await sendBytes({ ...target, uploadId: ticket.uploadId, expiresAt: "", maxBytes: ticket.maxBytes } as Ticket, bytes);
+    expect(sent.ok).toBe(true);
+    return { uploadId: ticket.uploadId, bytes };
+  }
+
+  /** Wraps a real adapter; the named method fails on its `nth` call (1-based), like a crash at that step. */
+  function failing<T extends object>(real: T, method: keyof T, nth = 1): T {
+    let calls = 0;
+    return new Proxy(real, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (typeof value !== "function") return value;
+        return async (...args: unknown[]) => {
+          if (prop === method && ++calls === nth) throw new Error(`simulated crash in ${String(prop)}`);
+          return value.apply(target, args);
+        };
+      },
+    });
+  }
+
+  it("expires tickets: completing after 15 minutes is NOT_FOUND, and the sweeper then removes the bytes", async () => {
+    clock = Date.now();
+    const images = service();
+    const user = await viewer();
+    const { uploadId } = await uploaded(images, user);
+    clock += 15 * 60_000 + 1;
+    await expect(images.completeUpload(user, uploadId)).rejects.toMatchObject({ code: "NOT_FOUND" });
+
+    const key = `img/${uploadId}`;
+    // Too young to be sure the upload is abandoned: left alone.
+    expect((await new Sweeper(imageStore(), blobs, images, () => Date.now()).sweep({ dryRun: false })).orphansDeleted).not.toContain(key);
+    const later = new Sweeper(imageStore(), blobs, images, () => Date.now() + 21 * 60_000);
+    const dry = await later.sweep({ dryRun: true });
+    expect(dry.orphansDeleted).toContain(key);
+    expect(await blobs.stat(key)).not.toBeNull();
+    const wet = await later.sweep({ dryRun: false });
+    expect(wet.orphansDeleted).toContain(key);
+    expect(await blobs.stat(key)).toBeNull();
+  });
+
+  it("a crash between recording and listing leaves a public, unlisted image that a retry or the sweeper lists once", async () => {
+    clock = Date.now();
+    const user = await viewer();
+    const crashing = service(failing(imageStore(), "listImage"));
+    const { uploadId } = await uploaded(crashing, user);
+    await expect(crashing.completeUpload(user, uploadId)).rejects.toThrow(/simulated crash/);
+
+    const images = service();
+    expect(await images.getImage(uploadId)).not.toBeNull(); // bytes before record: the record points at real bytes
+    expect((await images.listImages(user, 10, null)).images).toEqual([]);
+    const report = await new Sweeper(imageStore(), blobs, images).sweep({ dryRun: false });
+    expect(report.relisted).toContain(uploadId);
+    const page = await images.listImages(user, 10, null);
+    expect(page.images.map((i) => i.id)).toEqual([uploadId]);
+    expect(page.totalCount).toBe(1);
+    // Retrying complete now returns the same image and counts nothing twice (S15).
+    expect((await images.completeUpload(user, uploadId)).id).toBe(uploadId);
+    expect((await images.listImages(user, 10, null)).totalCount).toBe(1);
+  });
+
+  it("a crash while deleting the bytes leaves the image unserved; the sweeper finishes the delete", async () => {
+    clock = Date.now();
+    const user = await viewer();
+    const images = service();
+    const { uploadId } = await uploaded(images, user);
+    await images.completeUpload(user, uploadId);
+    const crashing = service(imageStore(), failing<BlobStore>(blobs, "delete"));
+    await expect(crashing.deleteImage(user, uploadId)).rejects.toThrow(/simulated crash/);
+
+    expect(await images.downloadUrl(uploadId)).toBeNull();
+    expect(await images.getImage(uploadId)).toBeNull();
+    expect(await blobs.stat(`img/${uploadId}`)).not.toBeNull(); // an orphan object, never a record without bytes
+    const report = await new Sweeper(imageStore(), blobs, images).sweep({ dryRun: false });
+    expect(report.deletesFinished).toContain(uploadId);
+    expect(await blobs.stat(`img/${uploadId}`)).toBeNull();
+    expect(await imageStore().findImage(uploadId)).toBeNull();
+    expect((await images.listImages(user, 10, null)).totalCount).toBe(0);
+  });
+
+  it("a crash after the bytes are gone leaves a tombstone that deleting again clears", async () => {
+    clock = Date.now();
+    const user = await viewer();
+    const images = service();
+    const { uploadId } = await uploaded(images, user);
+    await images.completeUpload(user, uploadId);
+    const crashing = service(failing(imageStore(), "removeImage"));
+    await expect(crashing.deleteImage(user, uploadId)).rejects.toThrow(/simulated crash/);
+    expect(await images.downloadUrl(uploadId)).toBeNull();
+    await images.deleteImage(user, uploadId);
+    expect(await imageStore().findImage(uploadId)).toBeNull();
+    expect((await images.listImages(user, 10, null)).totalCount).toBe(0);
+  });
+
+  it("npm run sweep -- --dry-run reports as JSON and changes nothing", async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "ih-sweep-"));
+    try {
+      const { stdout } = await promisify(execFile)("npm", ["run", "--silent", "sweep", "--", "--dry-run"], {
+        cwd: root,
+        env: { ...process.env, REDIS_URL: inject("redisUrl"), DATA_DIR: dataDir, LOG_LEVEL: "silent" },
+      });
+      expect(JSON.parse(stdout)).toMatchObject({ dryRun: true, scanned: 0, orphansDeleted: [], deletesFinished: [], relisted: [] });
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
