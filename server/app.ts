@@ -3,11 +3,13 @@ import { randomUUID } from "node:crypto";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
+import fastifyCors from "@fastify/cors";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import type { Config } from "./config.js";
 import { AppError, badInput, notFound, payloadTooLarge } from "./errors.js";
 import type { GraphQLContext } from "./graphql/context.js";
-import { formatGraphQLError, requestIdPlugin } from "./graphql/errors.js";
+import { formatGraphQLError, responseErrorsPlugin } from "./graphql/errors.js";
+import { GRAPHQL_LIMITS, maxAliasesRule, maxDepthRule } from "./graphql/limits.js";
 import { AccountResolver } from "./graphql/resolvers/account.resolver.js";
 import { ApiKeyResolver } from "./graphql/resolvers/api-key.resolver.js";
 import { ImageResolver } from "./graphql/resolvers/image.resolver.js";
@@ -22,6 +24,7 @@ import { connectRedis } from "./redis/redis-client.js";
 import { guardRedisErrors } from "./redis/guard-redis-errors.js";
 import { RedisAccountStore } from "./redis/redis-account-store.js";
 import { RedisImageStore } from "./redis/redis-image-store.js";
+import { RedisRateLimitStore } from "./redis/redis-rate-limit-store.js";
 import { AccountService } from "./services/account.service.js";
 import { ImageService } from "./services/image.service.js";
 import { Sweeper } from "./services/sweeper.service.js";
@@ -58,7 +61,11 @@ export interface Services {
 export async function createServices(config: Config): Promise<Services> {
   const redis = await connectRedis(config.redis);
   try {
-    const accounts = await AccountService.create(guardRedisErrors(new RedisAccountStore(redis)), config.auth);
+    const accounts = await AccountService.create(
+      guardRedisErrors(new RedisAccountStore(redis)),
+      guardRedisErrors(new RedisRateLimitStore(redis)),
+      config.auth,
+    );
     const signingSecret = await loadOrCreateSigningSecret(config.dataDir, config.uploads.signingSecret);
     const blobs = createBlobStore(config.storage, { publicUrl: config.http.publicUrl, signingSecret });
     // Fail at start, with the adapter's clear message, when the bucket or directory is unusable.
@@ -100,6 +107,15 @@ export async function createApp(config: Config): Promise<App> {
     http.setErrorHandler((error: FastifyError, request, reply) => sendError(request, reply, fromFastifyError(error)));
     http.setNotFoundHandler((request, reply) => sendError(request, reply, notFound("No such route.")));
     registerSecurityHeaders(http);
+    // CORS is off unless origins are listed: browsers on other origins then cannot read any response.
+    if (config.http.corsOrigins.length > 0) {
+      await http.register(fastifyCors, {
+        origin: [...config.http.corsOrigins],
+        methods: ["GET", "HEAD", "POST", "PUT", "DELETE"],
+        allowedHeaders: ["content-type", "x-api-key", "authorization", "apollo-require-preflight"],
+        maxAge: 600,
+      });
+    }
     registerHealthRoutes(http);
     registerImageLinkRoutes(http, images);
     if (blobs instanceof LocalBlobStore) registerLocalBlobRoutes(http, blobs);
@@ -118,9 +134,12 @@ export async function createApp(config: Config): Promise<App> {
       csrfPrevention: true,
       persistedQueries: false,
       formatError: formatGraphQLError,
+      // S7: limits enforced before execution.
+      parseOptions: { maxTokens: GRAPHQL_LIMITS.maxTokens },
+      validationRules: [maxDepthRule(GRAPHQL_LIMITS.maxDepth), maxAliasesRule(GRAPHQL_LIMITS.maxAliases)],
       plugins: [
         fastifyApolloDrainPlugin(http),
-        requestIdPlugin(http.log),
+        responseErrorsPlugin(http.log),
         ApolloServerPluginLandingPageDisabled(),
       ],
     });
@@ -132,6 +151,7 @@ export async function createApp(config: Config): Promise<App> {
         let viewer: ReturnType<GraphQLContext["viewer"]> | undefined;
         return {
           requestId: request.id,
+          clientIp: request.ip,
           viewer: () => (viewer ??= accounts.authenticate(presentedSecret(request.headers))),
         };
       },

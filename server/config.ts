@@ -36,6 +36,8 @@ export interface Config {
     readonly bcryptCost: number;
     /** A login session expires after this many seconds without use. */
     readonly sessionIdleSeconds: number;
+    /** S3: failed logins per username and per IP per 15 minutes, registrations per IP per hour. */
+    readonly abuseLimits: { readonly loginFailuresPerUsername: number; readonly loginFailuresPerIp: number; readonly registrationsPerIp: number };
   };
   readonly graphql: {
     /** One switch for introspection and the playground (S6). */
@@ -135,6 +137,9 @@ const envSchema = z.object({
   QUOTA_BYTES: int(1, 2 ** 50).default(5 * 1024 ** 3),
   BCRYPT_COST: int(10, 15).default(12),
   SESSION_IDLE_DAYS: int(1, 365).default(30),
+  LOGIN_FAILURES_PER_USER: int(1, 1e6).default(10),
+  LOGIN_FAILURES_PER_IP: int(1, 1e6).default(30),
+  REGISTRATIONS_PER_IP: int(1, 1e6).default(5),
   GRAPHQL_EXPLORER: bool.default(true),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
@@ -199,7 +204,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
       quotaImages: e.QUOTA_IMAGES,
       quotaBytes: e.QUOTA_BYTES,
     },
-    auth: { bcryptCost: e.BCRYPT_COST, sessionIdleSeconds: e.SESSION_IDLE_DAYS * 24 * 3600 },
+    auth: {
+      bcryptCost: e.BCRYPT_COST,
+      sessionIdleSeconds: e.SESSION_IDLE_DAYS * 24 * 3600,
+      abuseLimits: {
+        loginFailuresPerUsername: e.LOGIN_FAILURES_PER_USER,
+        loginFailuresPerIp: e.LOGIN_FAILURES_PER_IP,
+        registrationsPerIp: e.REGISTRATIONS_PER_IP,
+      },
+    },
     graphql: { explorer: e.GRAPHQL_EXPLORER },
     logLevel: e.LOG_LEVEL,
   };

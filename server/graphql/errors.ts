@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { type GraphQLFormattedError, GraphQLError } from "graphql";
-import { AppError, ErrorCode, toClientError } from "../errors.js";
+import { AppError, ErrorCode, httpStatusOf, toClientError } from "../errors.js";
 import type { GraphQLContext } from "./context.js";
 
 /** Codes Apollo and graphql-js use for requests that are malformed; they all mean "bad input" to clients. */
@@ -50,8 +50,11 @@ interface Logger {
   error(obj: object, msg: string): void;
 }
 
-/** Logs unexpected errors with the request id, and puts that id on every error the client receives (S8). */
-export function requestIdPlugin(log: Logger): ApolloServerPlugin<GraphQLContext> {
+/**
+ * Logs unexpected errors with the request id and puts that id on every error the client receives (S8); answers
+ * 503 when a dependency is down (S14) and 429 with Retry-After when an attempt was rate limited (S3).
+ */
+export function responseErrorsPlugin(log: Logger): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart({ contextValue }) {
       return {
@@ -62,10 +65,17 @@ export function requestIdPlugin(log: Logger): ApolloServerPlugin<GraphQLContext>
         },
         async willSendResponse({ response }) {
           if (response.body.kind !== "single" || !response.body.singleResult.errors) return;
-          response.body.singleResult.errors = response.body.singleResult.errors.map((e) => ({
-            ...e,
-            extensions: { ...e.extensions, requestId: contextValue.requestId },
-          }));
+          const errors = response.body.singleResult.errors;
+          response.body.singleResult.errors = errors.map((e) => ({ ...e, extensions: { ...e.extensions, requestId: contextValue.requestId } }));
+          // As on REST: a dependency outage answers 503 (S14), a rate-limited attempt 429 with Retry-After (S3).
+          const codes = new Set(errors.map((e) => e.extensions?.code));
+          if (codes.has(ErrorCode.SERVICE_UNAVAILABLE)) {
+            response.http.status = httpStatusOf(ErrorCode.SERVICE_UNAVAILABLE);
+          } else if (codes.has(ErrorCode.RATE_LIMITED)) {
+            const waits = errors.filter((e) => e.extensions?.code === ErrorCode.RATE_LIMITED).map((e) => Number(e.extensions?.retryAfterSeconds ?? 1));
+            response.http.status = httpStatusOf(ErrorCode.RATE_LIMITED);
+            response.http.headers.set("retry-after", String(Math.max(...waits)));
+          }
         },
       };
     },

@@ -15,6 +15,7 @@
  * | ih:user:{<userId>}:images         | zset   | the user's images: image id, scored by createdAt (newest-first pages) |
  * | ih:user:{<userId>}:usage          | hash   | quota counters: images, bytes                                  |
  * | ih:img:{<imageId>}                | hash   | the image (see ImageRecord); read once per public redirect     |
+ * | ih:rl:{<bucket>}                  | string | an abuse-limit counter (S3), e.g. bucket `login-ip:<ip>`; TTL = its window |
  *
  * An upload id is also the id of the image it becomes, and the storage key is `img/<imageId>`, built only from
  * that server-made id.
@@ -28,6 +29,7 @@ export const redisKeys = {
   userImages: (userId: string) => `ih:user:{${userId}}:images`,
   userUsage: (userId: string) => `ih:user:{${userId}}:usage`,
   image: (imageId: string) => `ih:img:{${imageId}}`,
+  rateLimit: (bucket: string) => `ih:rl:{${bucket}}`,
 } as const;
 
 /** Field/value pairs for HSET. */

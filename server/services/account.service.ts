@@ -1,6 +1,7 @@
 import bcrypt from "bcrypt";
 import { AppError, ErrorCode, badInput, conflict, notFound, unauthenticated } from "../errors.js";
 import type { CredentialKind, CredentialRecord, AccountStore } from "../ports/account-store.js";
+import type { RateLimitStore } from "../ports/rate-limit-store.js";
 import { hashSecret, isWellFormedSecret, newId, newSecret } from "./credentials.js";
 import { assertAcceptablePassword, couldBeValidPassword, normalizePassword, normalizeUsername } from "./password-policy.js";
 
@@ -21,8 +22,33 @@ export interface AccountServiceOptions {
   bcryptCost: number;
   /** A session expires after this many seconds without use. */
   sessionIdleSeconds: number;
+  abuseLimits: AbuseLimits;
   now?: () => number;
 }
+
+/** Where a request comes from, for abuse limits (S3). */
+export interface RequestOrigin {
+  /** The client's IP: the socket's, or the one the trusted proxies report. */
+  clientIp: string;
+}
+
+interface RateRule {
+  limit: number;
+  windowMs: number;
+}
+
+/** S3 abuse limits: attempts per window. Attempts are counted before the work, so concurrent ones cannot overshoot. */
+export interface AbuseLimits {
+  /** Failed logins per username per 15 minutes. */
+  loginFailuresPerUsername: number;
+  /** Failed logins per client IP per 15 minutes. */
+  loginFailuresPerIp: number;
+  /** Registrations per client IP per hour. */
+  registrationsPerIp: number;
+}
+
+const LOGIN_WINDOW_MS = 15 * 60_000;
+const REGISTRATION_WINDOW_MS = 60 * 60_000;
 
 /** Writes of lastUsedAt (and a session's sliding expiry) happen at most this often per credential. */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -36,6 +62,7 @@ export class AccountService {
 
   private constructor(
     private readonly store: AccountStore,
+    private readonly limits: RateLimitStore,
     private readonly options: AccountServiceOptions,
     /** A real hash of a random password: unknown users are checked against it so they cost the same time (S2). */
     private readonly dummyHash: string,
@@ -43,16 +70,18 @@ export class AccountService {
     this.now = options.now ?? Date.now;
   }
 
-  static async create(store: AccountStore, options: AccountServiceOptions): Promise<AccountService> {
+  static async create(store: AccountStore, limits: RateLimitStore, options: AccountServiceOptions): Promise<AccountService> {
     const dummyHash = await bcrypt.hash(newSecret(), options.bcryptCost);
-    return new AccountService(store, options, dummyHash);
+    return new AccountService(store, limits, options, dummyHash);
   }
 
   /** Creates the account and logs it in. Of two concurrent registrations of one name, one gets CONFLICT. */
-  async register(rawUsername: string, rawPassword: string): Promise<IssuedCredential> {
+  async register(rawUsername: string, rawPassword: string, origin: RequestOrigin): Promise<IssuedCredential> {
     const username = normalizeUsername(rawUsername);
     const password = normalizePassword(rawPassword);
     assertAcceptablePassword(password);
+    const limits = this.options.abuseLimits;
+    await this.consume([[`register-ip:${origin.clientIp}`, { limit: limits.registrationsPerIp, windowMs: REGISTRATION_WINDOW_MS }]]);
     if ((await this.store.findAccount(username.key)) !== null) throw usernameTaken();
     const userId = newId();
     const created = await this.store.createAccount({
@@ -70,18 +99,27 @@ export class AccountService {
    * Checks the password and mints a new session credential. Unknown users, malformed names and wrong passwords
    * all take one bcrypt comparison and give the same error (S2).
    */
-  async login(rawUsername: string, rawPassword: string): Promise<IssuedCredential> {
+  async login(rawUsername: string, rawPassword: string, origin: RequestOrigin): Promise<IssuedCredential> {
     if (rawUsername === "" || rawPassword === "") throw badInput("Username and password are required.");
     const password = normalizePassword(rawPassword);
-    let account = null;
+    let usernameKey: string | null = null;
     try {
-      account = await this.store.findAccount(normalizeUsername(rawUsername).key);
+      usernameKey = normalizeUsername(rawUsername).key;
     } catch (error) {
       if (!(error instanceof AppError && error.code === ErrorCode.BAD_USER_INPUT)) throw error;
     }
+    // Every attempt takes a slot first; a successful one gives its slots back, so only failures add up.
+    const limits = this.options.abuseLimits;
+    const buckets: [string, RateRule][] = [[`login-ip:${origin.clientIp}`, { limit: limits.loginFailuresPerIp, windowMs: LOGIN_WINDOW_MS }]];
+    if (usernameKey !== null) {
+      buckets.push([`login-user:${usernameKey}`, { limit: limits.loginFailuresPerUsername, windowMs: LOGIN_WINDOW_MS }]);
+    }
+    await this.consume(buckets);
+    const account = usernameKey === null ? null : await this.store.findAccount(usernameKey);
     const plausible = couldBeValidPassword(password);
     const matches = await bcrypt.compare(plausible ? password : "", account?.passwordHash ?? this.dummyHash);
     if (!account || !plausible || !matches) throw invalidLogin();
+    await Promise.all(buckets.map(([bucket]) => this.limits.refund(bucket)));
     return this.issue("session", account.userId, account.username, "session");
   }
 
@@ -132,6 +170,16 @@ export class AccountService {
 
   listApiKeys(viewer: Viewer): Promise<CredentialRecord[]> {
     return this.store.listApiKeys(viewer.userId);
+  }
+
+  /** Counts one attempt in each bucket; throws RATE_LIMITED, with the longest wait, if any is over its limit. */
+  private async consume(buckets: [bucket: string, rule: RateRule][]): Promise<void> {
+    const results = await Promise.all(buckets.map(([bucket, rule]) => this.limits.consume(bucket, rule.limit, rule.windowMs)));
+    const blocked = results.filter((r) => !r.allowed);
+    if (blocked.length > 0) {
+      const retryAfterSeconds = Math.ceil(Math.max(...blocked.map((r) => r.retryAfterMs)) / 1000);
+      throw new AppError(ErrorCode.RATE_LIMITED, `Too many attempts; try again in ${retryAfterSeconds} seconds.`, { retryAfterSeconds });
+    }
   }
 
   private async issue(kind: CredentialKind, userId: string, username: string, name: string): Promise<IssuedCredential> {

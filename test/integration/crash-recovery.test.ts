@@ -16,11 +16,13 @@ import { ImageService, type ImageServiceOptions } from "../../server/services/im
 import { Sweeper } from "../../server/services/sweeper.service.js";
 import { LocalBlobStore } from "../../server/storage/local-blob-store.js";
 import { RedisAccountStore } from "../../server/redis/redis-account-store.js";
+import { RedisRateLimitStore } from "../../server/redis/redis-rate-limit-store.js";
 import { uniqueUsername } from "../support/graphql.js";
 import { makeImage } from "../support/images.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { sendBytes, type Ticket } from "../support/uploads.js";
 
+const TEST_ORIGIN = { clientIp: "192.0.2.1" };
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
 /**
@@ -42,7 +44,7 @@ describe("crash ordering and the sweeper (S15, S16)", () => {
     // The same directory and signing secret as the server, so its upload route writes where this store reads.
     const secret = (await import("../../server/storage/signing-secret.js")).loadOrCreateSigningSecret(server.dataDir, null);
     blobs = new LocalBlobStore({ root: path.join(server.dataDir, "blobs"), publicUrl: server.baseUrl, signingSecret: await secret });
-    accounts = await AccountService.create(guardRedisErrors(new RedisAccountStore(redis)), { bcryptCost: 10, sessionIdleSeconds: 3600 });
+    accounts = await AccountService.create(guardRedisErrors(new RedisAccountStore(redis)), guardRedisErrors(new RedisRateLimitStore(redis)), { bcryptCost: 10, sessionIdleSeconds: 3600, abuseLimits: { loginFailuresPerUsername: 1000, loginFailuresPerIp: 1000, registrationsPerIp: 1000 } });
   });
   afterAll(async () => {
     redis?.disconnect();
@@ -62,7 +64,7 @@ describe("crash ordering and the sweeper (S15, S16)", () => {
   }
 
   async function viewer(): Promise<Viewer> {
-    const issued = await accounts.register(uniqueUsername("crash"), "gentle-quartz-meadow-3");
+    const issued = await accounts.register(uniqueUsername("crash"), "gentle-quartz-meadow-3", TEST_ORIGIN);
     return (await accounts.authenticate(issued.secret))!;
   }
 

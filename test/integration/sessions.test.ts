@@ -2,8 +2,11 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { guardRedisErrors } from "../../server/redis/guard-redis-errors.js";
 import { RedisAccountStore } from "../../server/redis/redis-account-store.js";
+import { RedisRateLimitStore } from "../../server/redis/redis-rate-limit-store.js";
 import { AccountService } from "../../server/services/account.service.js";
 import { uniqueUsername } from "../support/graphql.js";
+
+const TEST_ORIGIN = { clientIp: "192.0.2.1" };
 
 /** Session idle expiry (S4), driven by the service's clock against the run's real Redis. */
 describe("session expiry (S4)", () => {
@@ -14,9 +17,10 @@ describe("session expiry (S4)", () => {
 
   beforeAll(async () => {
     redis = new Redis(inject("redisUrl"));
-    accounts = await AccountService.create(guardRedisErrors(new RedisAccountStore(redis)), {
+    accounts = await AccountService.create(guardRedisErrors(new RedisAccountStore(redis)), guardRedisErrors(new RedisRateLimitStore(redis)), {
       bcryptCost: 10,
       sessionIdleSeconds: 3600,
+      abuseLimits: { loginFailuresPerUsername: 1000, loginFailuresPerIp: 1000, registrationsPerIp: 1000 },
       now: () => clock,
     });
   });
@@ -25,8 +29,8 @@ describe("session expiry (S4)", () => {
   it("expires a session after the idle time, and each use pushes the expiry out", async () => {
     clock = Date.now();
     const username = uniqueUsername("idle");
-    await accounts.register(username, "quiet-harbor-lamp-7");
-    const { secret, record } = await accounts.login(username, "quiet-harbor-lamp-7");
+    await accounts.register(username, "quiet-harbor-lamp-7", TEST_ORIGIN);
+    const { secret, record } = await accounts.login(username, "quiet-harbor-lamp-7", TEST_ORIGIN);
     expect(record.expiresAt).toBe(clock + HOUR);
 
     clock += 50 * 60_000; // used after 50 minutes: expiry moves to 50 + 60
@@ -40,7 +44,7 @@ describe("session expiry (S4)", () => {
   it("never lets an API key expire by idleness", async () => {
     clock = Date.now();
     const username = uniqueUsername("keys");
-    const session = await accounts.register(username, "quiet-harbor-lamp-7");
+    const session = await accounts.register(username, "quiet-harbor-lamp-7", TEST_ORIGIN);
     const viewer = (await accounts.authenticate(session.secret))!;
     const key = await accounts.createApiKey(viewer, "backup job");
     clock += 400 * 24 * HOUR;

@@ -10,6 +10,8 @@ export interface TestRedis {
   readonly url: string;
   /** Stops the server (SIGTERM, so AOF is flushed). The data dir is kept for `start()`. */
   stop(): Promise<void>;
+  /** Kills the server without warning (SIGKILL), as a crash would. The data dir is kept for `start()`. */
+  kill(): Promise<void>;
   /** Starts it again on the same port and data dir (for outage tests). */
   start(): Promise<void>;
   /** Stops it and removes its data dir. */
@@ -30,20 +32,22 @@ export async function startTestRedis(options: { appendOnly?: boolean } = {}): Pr
     );
     await waitForPort(port, child);
   };
-  const stop = async () => {
+  const stopWith = async (signal: NodeJS.Signals) => {
     const running = child;
     child = null;
     if (!running || running.exitCode !== null) return;
     await new Promise<void>((resolve) => {
       running.once("exit", () => resolve());
-      running.kill("SIGTERM");
+      running.kill(signal);
     });
   };
+  const stop = () => stopWith("SIGTERM");
   await start();
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
     stop,
+    kill: () => stopWith("SIGKILL"),
     start,
     async destroy() {
       await stop();

@@ -16,7 +16,8 @@ export interface TestApp {
 
 /**
  * A real server on a free loopback port, on the run's private Redis (or `env.REDIS_URL`), with its data in a
- * temp dir. bcrypt runs at the floor cost (10) to keep the suite fast; production defaults to 12.
+ * temp dir. bcrypt runs at the floor cost (10) to keep the suite fast; production defaults to 12. Per-IP abuse
+ * limits are lifted (all tests share one IP) unless `env` sets them.
  */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "ih-test-data-"));
@@ -27,6 +28,9 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     DATA_DIR: dataDir,
     BCRYPT_COST: "10",
     LOG_LEVEL: "silent",
+    // Every test request comes from 127.0.0.1; the abuse-limit tests set the real limits themselves.
+    REGISTRATIONS_PER_IP: "100000",
+    LOGIN_FAILURES_PER_IP: "100000",
     ...env,
   });
   const app = await createApp(config);

@@ -9,7 +9,11 @@ describe("config", () => {
     expect(config.storage).toEqual({ driver: "local", root: "/srv/imagehost/data/blobs" });
     expect(config.dataDir).toBe("/srv/imagehost/data");
     expect(config.uploads.maxUploadBytes).toBe(20971520);
-    expect(config.auth).toEqual({ bcryptCost: 12, sessionIdleSeconds: 30 * 24 * 3600 });
+    expect(config.auth).toEqual({
+      bcryptCost: 12,
+      sessionIdleSeconds: 30 * 24 * 3600,
+      abuseLimits: { loginFailuresPerUsername: 10, loginFailuresPerIp: 30, registrationsPerIp: 5 },
+    });
     expect(Object.isFrozen(config) && Object.isFrozen(config.http)).toBe(true);
   });
 

@@ -17,18 +17,20 @@ export class AccountResolver {
 
   @Mutation(() => AuthPayload, { description: "Creates an account and logs it in." })
   async register(
+    @Ctx() context: GraphQLContext,
     @Arg("username", () => String) username: string,
     @Arg("password", () => String, { description: "8 to 72 UTF-8 bytes; very common passwords are refused." }) password: string,
   ): Promise<AuthPayload> {
-    return toAuthPayload(await this.accounts.register(username, password));
+    return toAuthPayload(await this.accounts.register(username, password, context));
   }
 
   @Mutation(() => AuthPayload, { description: "Mints a new session credential." })
   async login(
+    @Ctx() context: GraphQLContext,
     @Arg("username", () => String) username: string,
     @Arg("password", () => String) password: string,
   ): Promise<AuthPayload> {
-    return toAuthPayload(await this.accounts.login(username, password));
+    return toAuthPayload(await this.accounts.login(username, password, context));
   }
 
   @Mutation(() => Boolean, { description: "Revokes the credential this request used." })
