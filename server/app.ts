@@ -100,7 +100,7 @@ export async function createApp(config: Config): Promise<App> {
       trustProxy: config.http.trustProxyHops > 0 ? (_address: string, hop: number) => hop < config.http.trustProxyHops : false,
       bodyLimit: JSON_BODY_LIMIT_BYTES,
       // S12: an absurdly long id must still reach the route and get a plain 404, not a 414.
-      maxParamLength: 16 * 1024,
+      routerOptions: { maxParamLength: 16 * 1024 },
       return503OnClosing: true,
       forceCloseConnections: "idle",
     });
