@@ -10,17 +10,17 @@ export type RedisConnection = Redis | Cluster;
  */
 export async function connectRedis(redis: Config["redis"]): Promise<RedisConnection> {
   const retryStrategy = (attempt: number) => Math.min(100 * attempt, 1000);
-  const common = {
-    commandTimeout: 2000,
-    connectTimeout: 2000,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: false,
-    lazyConnect: true,
-  } as const;
+  const perNode = { commandTimeout: 2000, connectTimeout: 2000, maxRetriesPerRequest: 1 } as const;
   const connection: RedisConnection =
     redis.mode === "cluster"
-      ? new Cluster([...redis.nodes], { clusterRetryStrategy: retryStrategy, redisOptions: common, ...common })
-      : new Redis(redis.url, { ...common, retryStrategy });
+      ? new Cluster([...redis.nodes], {
+          clusterRetryStrategy: retryStrategy,
+          redisOptions: perNode,
+          // The cluster client queues while it (re)discovers slots; commandTimeout still bounds every wait.
+          enableOfflineQueue: true,
+          lazyConnect: true,
+        })
+      : new Redis(redis.url, { ...perNode, enableOfflineQueue: false, lazyConnect: true, retryStrategy });
   // Without a listener ioredis reports every failed reconnect on stderr as an unhandled 'error' event.
   connection.on("error", () => {});
   try {

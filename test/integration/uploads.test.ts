@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorCode, gql, uniqueUsername } from "../support/graphql.js";
 import { HTML, IMAGE_KINDS, MIME, SVG, makeImage, pngHeaderClaiming } from "../support/images.js";
+import { startTestRedisCluster, type TestRedisCluster } from "../support/redis-cluster.js";
 import { startS3rver, type RunningS3rver } from "../support/s3rver.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import {
@@ -28,12 +29,23 @@ type Connection = {
 };
 
 /** The whole upload flow (DESIGN.md "Upload flow"; S10–S13, S15, S16), on both storage drivers. */
-describe.each(["local", "s3"] as const)("uploads with the %s driver", (driver) => {
+const SETUPS = [
+  { name: "local driver", driver: "local", cluster: false },
+  { name: "s3 driver", driver: "s3", cluster: false },
+  { name: "local driver on a 3-master Redis Cluster", driver: "local", cluster: true },
+] as const;
+
+describe.each(SETUPS)("uploads with the $name", ({ driver, cluster }) => {
   let server: TestApp;
   let s3: RunningS3rver | undefined;
+  let redisCluster: TestRedisCluster | undefined;
 
   beforeAll(async () => {
     let env: Record<string, string> = { MAX_UPLOAD_BYTES: String(64 * 1024) };
+    if (cluster) {
+      redisCluster = await startTestRedisCluster();
+      env = { ...env, REDIS_CLUSTER_NODES: redisCluster.nodes };
+    }
     if (driver === "s3") {
       s3 = await startS3rver();
       env = {
@@ -51,6 +63,7 @@ describe.each(["local", "s3"] as const)("uploads with the %s driver", (driver) =
   afterAll(async () => {
     await server?.close();
     await s3?.stop();
+    await redisCluster?.destroy();
   });
 
   async function newUser(): Promise<string> {

@@ -1,0 +1,219 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AccountRecord, CredentialRecord } from "../../server/ports/account-store.js";
+import type { ImageRecord, UploadTicketRecord } from "../../server/ports/image-store.js";
+import type { RedisConnection } from "../../server/redis/redis-client.js";
+import { RedisAccountStore } from "../../server/redis/redis-account-store.js";
+import { RedisImageStore } from "../../server/redis/redis-image-store.js";
+import { RedisRateLimitStore } from "../../server/redis/redis-rate-limit-store.js";
+import { hashSecret, newId, newSecret } from "../../server/services/credentials.js";
+
+/**
+ * The whole behaviour of the metadata-store adapters (accounts, credentials, tickets, images, abuse counters).
+ * Run against a single Redis and against Redis Cluster: the same code must pass both, with no CROSSSLOT error.
+ */
+export function defineMetadataStoreContract(name: string, connect: () => Promise<{ redis: RedisConnection; close: () => Promise<void> }>) {
+  describe(`metadata store contract: ${name}`, () => {
+    let redis: RedisConnection;
+    let close: () => Promise<void>;
+    let accounts: RedisAccountStore;
+    let images: RedisImageStore;
+    let limits: RedisRateLimitStore;
+
+    beforeAll(async () => {
+      ({ redis, close } = await connect());
+      accounts = new RedisAccountStore(redis);
+      images = new RedisImageStore(redis);
+      limits = new RedisRateLimitStore(redis);
+    });
+    afterAll(() => close?.());
+
+    const account = (key = `u${newId().toLowerCase()}`): AccountRecord => ({
+      userId: newId(),
+      username: key.toUpperCase(),
+      usernameKey: key,
+      passwordHash: "$2b$10$abcdefghijklmnopqrstuv",
+      createdAt: Date.now(),
+    });
+    const credential = (userId: string, kind: CredentialRecord["kind"], extra: Partial<CredentialRecord> = {}): CredentialRecord => ({
+      id: newId(),
+      kind,
+      secretHash: hashSecret(newSecret()),
+      userId,
+      username: "someone",
+      name: kind === "session" ? "session" : "laptop",
+      createdAt: Date.now(),
+      lastUsedAt: null,
+      expiresAt: kind === "session" ? Date.now() + 3_600_000 : null,
+      ...extra,
+    });
+    const ticket = (userId: string, extra: Partial<UploadTicketRecord> = {}): UploadTicketRecord => {
+      const uploadId = newId();
+      return {
+        uploadId,
+        userId,
+        key: `img/${uploadId}`,
+        filename: "a.png",
+        contentType: "image/png",
+        maxBytes: 100,
+        declaredBytes: 100,
+        createdAt: Date.now(),
+        expiresAt: Date.now() + 60_000,
+        ...extra,
+      };
+    };
+    const image = (ownerId: string, extra: Partial<ImageRecord> = {}): ImageRecord => {
+      const id = newId();
+      return { id, ownerId, key: `img/${id}`, filename: "a.png", contentType: "image/png", size: 100, width: 2, height: 3, createdAt: Date.now(), status: "live", ...extra };
+    };
+
+    describe("accounts", () => {
+      it("creates an account once, atomically, and finds it by its key", async () => {
+        const record = account();
+        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => accounts.createAccount({ ...record, userId: `${record.userId}${i}` })));
+        expect(results.filter(Boolean)).toHaveLength(1);
+        const found = await accounts.findAccount(record.usernameKey);
+        expect(found).toEqual({ ...record, userId: `${record.userId}${results.indexOf(true)}` });
+        expect(await accounts.findAccount(`missing${newId().toLowerCase()}`)).toBeNull();
+      });
+    });
+
+    describe("credentials", () => {
+      it("saves, finds and deletes sessions; a touch never resurrects a deleted one", async () => {
+        const session = credential(newId(), "session");
+        await accounts.saveCredential(session);
+        expect(await accounts.findCredential(session.secretHash)).toEqual(session);
+        await accounts.touchCredential(session.secretHash, 1234, session.expiresAt! + 1000);
+        expect(await accounts.findCredential(session.secretHash)).toMatchObject({ lastUsedAt: 1234, expiresAt: session.expiresAt! + 1000 });
+        await accounts.deleteCredential(session);
+        await accounts.touchCredential(session.secretHash, 5678, null);
+        expect(await accounts.findCredential(session.secretHash)).toBeNull();
+      });
+
+      it("lists a user's API keys oldest first, not sessions, and unlists revoked ones", async () => {
+        const userId = newId();
+        const a = credential(userId, "api_key", { createdAt: 1000, name: "a" });
+        const b = credential(userId, "api_key", { createdAt: 2000, name: "b" });
+        await accounts.saveCredential(b);
+        await accounts.saveCredential(a);
+        await accounts.saveCredential(credential(userId, "session"));
+        expect((await accounts.listApiKeys(userId)).map((k) => k.name)).toEqual(["a", "b"]);
+        expect(await accounts.findApiKey(userId, a.id)).toEqual(a);
+        expect(await accounts.findApiKey(newId(), a.id)).toBeNull();
+        await accounts.deleteCredential(a);
+        expect((await accounts.listApiKeys(userId)).map((k) => k.name)).toEqual(["b"]);
+        expect(await accounts.findCredential(a.secretHash)).toBeNull();
+      });
+
+      it("lets Redis expire sessions at their expiry", async () => {
+        const session = credential(newId(), "session", { expiresAt: Date.now() + 300 });
+        await accounts.saveCredential(session);
+        expect(await accounts.findCredential(session.secretHash)).not.toBeNull();
+        const deadline = Date.now() + 5000;
+        while ((await accounts.findCredential(session.secretHash)) !== null) {
+          expect(Date.now()).toBeLessThan(deadline);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      });
+
+      it("answers readiness", async () => {
+        await expect(accounts.checkReady()).resolves.toBeUndefined();
+      });
+    });
+
+    describe("upload tickets", () => {
+      it("opens at most maxOpen live tickets per user and finds only the owner's", async () => {
+        const userId = newId();
+        const opened = [];
+        for (let i = 0; i < 4; i++) opened.push(await images.openTicket(ticket(userId), 3));
+        expect(opened).toEqual([true, true, true, false]);
+        const t = ticket(userId, { declaredBytes: null });
+        expect(await images.openTicket(t, 10)).toBe(true);
+        expect(await images.findTicket(userId, t.uploadId)).toEqual(t);
+        expect(await images.findTicket(newId(), t.uploadId)).toBeNull();
+      });
+
+      it("does not count expired tickets against the limit", async () => {
+        const userId = newId();
+        expect(await images.openTicket(ticket(userId, { expiresAt: Date.now() + 150 }), 1)).toBe(true);
+        expect(await images.openTicket(ticket(userId), 1)).toBe(false);
+        await new Promise((r) => setTimeout(r, 200));
+        expect(await images.openTicket(ticket(userId), 1)).toBe(true);
+      });
+    });
+
+    describe("images", () => {
+      it("creates one record out of concurrent creates and lists and counts it once", async () => {
+        const ownerId = newId();
+        const t = ticket(ownerId);
+        await images.openTicket(t, 10);
+        const candidate = image(ownerId, { id: t.uploadId, key: t.key, size: 77 });
+        const created = await Promise.all(Array.from({ length: 5 }, (_, i) => images.createImage({ ...candidate, width: i + 1 })));
+        expect(new Set(created.map((c) => c.width)).size).toBe(1);
+        await Promise.all(created.map((c) => images.listImage(c)));
+        expect(await images.usage(ownerId)).toEqual({ images: 1, bytes: 77 });
+        expect(await images.isListed(created[0]!)).toBe(true);
+        expect(await images.findTicket(ownerId, t.uploadId)).toBeNull(); // listing closes the ticket
+        expect(await images.openTicket(ticket(ownerId), 1)).toBe(true); // and frees its slot
+      });
+
+      it("pages newest first, also through images that share a timestamp", async () => {
+        const ownerId = newId();
+        const made: ImageRecord[] = [];
+        for (let i = 0; i < 7; i++) made.push(image(ownerId, { createdAt: 1_000_000 + Math.floor(i / 3) }));
+        for (const m of made) await images.listImage(await images.createImage(m));
+        const seen: string[] = [];
+        let after: { createdAt: number; id: string } | null = null;
+        for (;;) {
+          const page: { images: ImageRecord[]; hasMore: boolean } = await images.listImages(ownerId, 2, after);
+          seen.push(...page.images.map((i) => i.id));
+          if (!page.hasMore) break;
+          const last = page.images.at(-1)!;
+          after = { createdAt: last.createdAt, id: last.id };
+        }
+        const expected = [...made].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)).map((m) => m.id);
+        expect(seen).toEqual(expected);
+      });
+
+      it("marks, skips and removes images being deleted, uncounting once", async () => {
+        const ownerId = newId();
+        const keep = await images.createImage(image(ownerId, { size: 10 }));
+        const gone = await images.createImage(image(ownerId, { size: 20 }));
+        await images.listImage(keep);
+        await images.listImage(gone);
+        await images.markDeleting(gone.id);
+        expect((await images.findImage(gone.id))!.status).toBe("deleting");
+        expect((await images.listImages(ownerId, 10, null)).images.map((i) => i.id)).toEqual([keep.id]);
+        await images.removeImage(gone);
+        await images.removeImage(gone);
+        expect(await images.findImage(gone.id)).toBeNull();
+        expect(await images.usage(ownerId)).toEqual({ images: 1, bytes: 10 });
+      });
+
+      it("never creates a stub when marking an absent image", async () => {
+        const id = newId();
+        await images.markDeleting(id);
+        expect(await images.findImage(id)).toBeNull();
+      });
+    });
+
+    describe("abuse counters", () => {
+      it("counts attempts per window and refunds down to zero", async () => {
+        const bucket = `test:${newId()}`;
+        const results = await Promise.all(Array.from({ length: 5 }, () => limits.consume(bucket, 3, 60_000)));
+        expect(results.filter((r) => r.allowed)).toHaveLength(3);
+        expect(Math.min(...results.map((r) => r.retryAfterMs))).toBeGreaterThan(55_000);
+        for (let i = 0; i < 10; i++) await limits.refund(bucket);
+        expect((await limits.consume(bucket, 1, 60_000)).allowed).toBe(true);
+        expect((await limits.consume(bucket, 1, 60_000)).allowed).toBe(false);
+      });
+
+      it("starts a new window when the old one ends", async () => {
+        const bucket = `test:${newId()}`;
+        expect((await limits.consume(bucket, 1, 150)).allowed).toBe(true);
+        expect((await limits.consume(bucket, 1, 150)).allowed).toBe(false);
+        await new Promise((r) => setTimeout(r, 200));
+        expect((await limits.consume(bucket, 1, 150)).allowed).toBe(true);
+      });
+    });
+  });
+}
