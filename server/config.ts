@@ -39,6 +39,8 @@ export interface Config {
     /** S3: failed logins per username and per IP per 15 minutes, registrations per IP per hour. */
     readonly abuseLimits: { readonly loginFailuresPerUsername: number; readonly loginFailuresPerIp: number; readonly registrationsPerIp: number };
   };
+  /** Bearer token guarding `/metrics`; null = no metrics endpoint. */
+  readonly metricsToken: string | null;
   readonly graphql: {
     /** One switch for introspection and the playground (S6). */
     readonly explorer: boolean;
@@ -141,6 +143,7 @@ const envSchema = z.object({
   LOGIN_FAILURES_PER_IP: int(1, 1e6).default(30),
   REGISTRATIONS_PER_IP: int(1, 1e6).default(5),
   GRAPHQL_EXPLORER: bool.default(true),
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -213,6 +216,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
         registrationsPerIp: e.REGISTRATIONS_PER_IP,
       },
     },
+    metricsToken: e.METRICS_TOKEN ?? null,
     graphql: { explorer: e.GRAPHQL_EXPLORER },
     logLevel: e.LOG_LEVEL,
   };

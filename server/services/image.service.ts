@@ -25,6 +25,8 @@ export interface ImageServiceOptions {
   quotaImages: number;
   /** S13: stored bytes per user. */
   quotaBytes: number;
+  /** Told how each verification of an upload ended, for metrics. */
+  onUploadOutcome?: (outcome: "completed" | "rejected" | "failed") => void;
   now?: () => number;
 }
 
@@ -136,7 +138,14 @@ export class ImageService {
       if (done && done.ownerId === viewer.userId && done.status === "live") return done;
       throw notFound("No such upload: it may have expired, or belong to someone else.");
     }
-    const verified = await this.verifyObject(ticket);
+    let verified: Awaited<ReturnType<ImageService["verifyObject"]>>;
+    try {
+      verified = await this.verifyObject(ticket);
+    } catch (error) {
+      const rejected = error instanceof AppError && (error.code === ErrorCode.BAD_USER_INPUT || error.code === ErrorCode.PAYLOAD_TOO_LARGE);
+      this.options.onUploadOutcome?.(rejected ? "rejected" : "failed");
+      throw error;
+    }
     const image = await this.images.createImage({
       id: ticket.uploadId,
       ownerId: ticket.userId,
@@ -151,6 +160,7 @@ export class ImageService {
     });
     // A concurrent delete may have marked it already; then it must not be listed again.
     if (image.status === "live") await this.images.listImage(image);
+    this.options.onUploadOutcome?.("completed");
     return image;
   }
 

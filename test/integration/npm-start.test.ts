@@ -97,6 +97,37 @@ describe("npm start (run contract, S17, S18)", () => {
     expect(await portOpen(redisPort)).toBe(false);
   });
 
+  it("logs each request as JSON lines carrying its request id, and never the credential", async () => {
+    const [redisPort, httpPort] = [await freePort(), await freePort()];
+    const child = spawn(process.execPath, [tsxCli, "server/main.ts"], {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? "", REDIS_URL: `redis://127.0.0.1:${redisPort}`, PORT: String(httpPort), DATA_DIR: dataDir, BCRYPT_COST: "10", LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (c) => (stdout += c));
+    child.stderr!.on("data", (c) => (stderr += c));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    running.push({ child, stderr: () => stderr, exited });
+    await waitFor(() => stderr.includes("listening on"), "the server to listen");
+    const secret = "ih_" + "Z".repeat(43);
+    const r = await fetch(`http://127.0.0.1:${httpPort}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": secret },
+      body: JSON.stringify({ query: "{ me { id } }" }),
+    });
+    const requestId = r.headers.get("x-request-id")!;
+    child.kill("SIGTERM");
+    await exited;
+    const lines = stdout.trim().split("\n").map((line) => JSON.parse(line) as { reqId?: string; req?: unknown; res?: unknown });
+    const forRequest = lines.filter((l) => l.req !== undefined || l.res !== undefined);
+    expect(forRequest.length).toBeGreaterThanOrEqual(2);
+    for (const line of forRequest) expect(line.reqId).toBeDefined();
+    expect(forRequest.some((l) => l.reqId === requestId)).toBe(true);
+    expect(stdout).not.toContain(secret);
+  });
+
   it("exits with one clear line when there is no Redis and no redis-server binary", async () => {
     const bin = path.join(dataDir, "bin-node-only");
     await mkdir(bin, { recursive: true });
