@@ -1,0 +1,216 @@
+import { ClientError, GraphQLClient } from "graphql-request";
+import type { DocumentNode } from "graphql";
+import { ImageHostError, fromGraphQLErrors, httpError, networkError } from "./errors.js";
+import type {
+  ApiKeyFieldsFragment,
+  CreateApiKeyMutation,
+  ImageFieldsFragment,
+  MyImagesQuery,
+  RegisterMutation,
+  RequestUploadInput,
+  UploadMethod,
+  UserFieldsFragment,
+} from "./generated/graphql.js";
+import { type Sdk, type SdkFunctionWrapper, getSdk } from "./generated/sdk.js";
+import { type ProgressListener, type UploadBody, type UploadTicket, checkImageType, sendBytes, toBlob } from "./upload.js";
+
+export type User = UserFieldsFragment;
+export type Image = ImageFieldsFragment;
+export type ApiKey = ApiKeyFieldsFragment;
+export type AuthPayload = RegisterMutation["register"];
+export type CreatedApiKey = CreateApiKeyMutation["createApiKey"];
+export type ImageConnection = MyImagesQuery["myImages"];
+
+export interface ImageHostClientOptions {
+  /**
+   * Where the server is, e.g. `https://img.example.com` (GraphQL at `<baseUrl>/graphql`). In a browser, "" means
+   * the page's own origin.
+   */
+  baseUrl: string;
+  /** An API key or session credential (`ih_…`), sent as `Authorization: Bearer`. Null or absent: anonymous. */
+  credential?: string | null;
+  /** Replaces the global fetch (tests, proxies, instrumentation). */
+  fetch?: typeof fetch;
+}
+
+export interface UploadOptions {
+  /** Display name stored with the image. Default: the File's name, else "upload". */
+  filename?: string;
+  /** Preferred way to send the bytes; storage may not offer it, and the ticket decides. Default PUT. */
+  method?: UploadMethod;
+  /** Bytes sent so far / total. See `sendBytes` for when it is incremental. */
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+  /** See `SendBytesOptions.streaming`. */
+  streaming?: boolean | "auto";
+}
+
+/**
+ * A typed client for one ImageHost server and (optionally) one credential, for Node 20+ and browsers: it uses only
+ * fetch, FormData and Blob. Every failure is an `ImageHostError`: `code` is the server's `extensions.code`, or
+ * NETWORK_ERROR / HTTP_ERROR when no GraphQL answer arrived. An aborted `signal` rejects with the abort reason.
+ */
+export class ImageHostClient {
+  readonly baseUrl: string;
+  readonly credential: string | null;
+  /** The generated SDK (one method per operation in client/operations), with errors mapped as above. */
+  readonly sdk: Sdk;
+  private readonly endpoint: string;
+  private readonly fetchImpl: typeof fetch;
+  private readonly graphql: GraphQLClient;
+
+  constructor(private readonly options: ImageHostClientOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.credential = options.credential ?? null;
+    this.endpoint = absoluteUrl(`${this.baseUrl}/graphql`);
+    const baseFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+    this.fetchImpl = baseFetch;
+    const endpoint = this.endpoint;
+    this.graphql = new GraphQLClient(endpoint, {
+      headers: this.credential === null ? {} : { authorization: `Bearer ${this.credential}` },
+      fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
+        try {
+          return await baseFetch(input, init);
+        } catch (error) {
+          if (init?.signal?.aborted) throw error;
+          throw networkError(endpoint, error);
+        }
+      },
+    });
+    const wrapper: SdkFunctionWrapper = (action) => mapErrors(endpoint, () => action());
+    this.sdk = getSdk(this.graphql, wrapper);
+  }
+
+  /** The same server with another credential (null: anonymous). */
+  withCredential(credential: string | null): ImageHostClient {
+    return new ImageHostClient({ ...this.options, credential });
+  }
+
+  /** Runs any operation (used by the React Query fetcher), with the same error mapping. */
+  request<TData, TVariables extends object = Record<string, unknown>>(
+    document: string | DocumentNode,
+    variables?: TVariables,
+    signal?: AbortSignal,
+  ): Promise<TData> {
+    return mapErrors(this.endpoint, () => this.graphql.request<TData>({ document, variables, signal }));
+  }
+
+  /** The user the credential belongs to; null when no credential is set. A revoked one is UNAUTHENTICATED. */
+  async me(): Promise<User | null> {
+    return (await this.sdk.Me()).me;
+  }
+
+  /** Creates an account; the result holds a session credential for it (use `withCredential`). */
+  async register(username: string, password: string): Promise<AuthPayload> {
+    return (await this.sdk.Register({ username, password })).register;
+  }
+
+  async login(username: string, password: string): Promise<AuthPayload> {
+    return (await this.sdk.Login({ username, password })).login;
+  }
+
+  /** Revokes this client's credential on the server. */
+  async logout(): Promise<void> {
+    await this.sdk.Logout();
+  }
+
+  /** API keys, oldest first (not login sessions). */
+  async apiKeys(): Promise<ApiKey[]> {
+    return (await this.sdk.ApiKeys()).apiKeys;
+  }
+
+  /** The secret is in `key`, shown this once. */
+  async createApiKey(name: string): Promise<CreatedApiKey> {
+    return (await this.sdk.CreateApiKey({ name })).createApiKey;
+  }
+
+  async revokeApiKey(id: string): Promise<void> {
+    await this.sdk.RevokeApiKey({ id });
+  }
+
+  /** One page of the caller's images, newest first. `first` is 1–100 (server default 20). */
+  async myImages(page: { first?: number; after?: string | null } = {}): Promise<ImageConnection> {
+    return (await this.sdk.MyImages({ first: page.first, after: page.after ?? null })).myImages;
+  }
+
+  /** Every image of the caller, newest first, fetched page by page. */
+  async *allImages(pageSize = 100): AsyncGenerator<Image, void, undefined> {
+    let after: string | null = null;
+    for (;;) {
+      const page: ImageConnection = await this.myImages({ first: pageSize, after });
+      for (const edge of page.edges) yield edge.node;
+      if (!page.pageInfo.hasNextPage || page.pageInfo.endCursor === null) return;
+      after = page.pageInfo.endCursor;
+    }
+  }
+
+  /** Public metadata of any image; null when there is none. */
+  async image(id: string): Promise<Image | null> {
+    return (await this.sdk.Image({ id })).image;
+  }
+
+  /** Deletes one of the caller's images; someone else's (or none) is NOT_FOUND. */
+  async deleteImage(id: string): Promise<void> {
+    await this.sdk.DeleteImage({ id });
+  }
+
+  async requestUpload(input: RequestUploadInput): Promise<UploadTicket> {
+    return (await this.sdk.RequestUpload({ input })).requestUpload;
+  }
+
+  async completeUpload(uploadId: string): Promise<Image> {
+    return (await this.sdk.CompleteUpload({ uploadId })).completeUpload;
+  }
+
+  /**
+   * The whole upload: checks the type by magic bytes (BAD_USER_INPUT before anything is sent for anything but
+   * JPEG, PNG, GIF, WebP or AVIF, or an empty file), requestUpload, sends the bytes as the ticket says, then
+   * completeUpload. Returns the recorded image; its `url` is the public link.
+   */
+  async upload(file: UploadBody, options: UploadOptions = {}): Promise<Image> {
+    const blob = toBlob(file);
+    const filename = options.filename ?? (typeof File !== "undefined" && file instanceof File ? file.name : "upload");
+    const contentType = await checkImageType(blob, filename);
+    const ticket = await this.requestUpload({ filename, contentType, size: blob.size, method: options.method });
+    await sendBytes(ticket, blob, {
+      fetch: this.fetchImpl,
+      signal: options.signal,
+      onProgress: options.onProgress,
+      streaming: options.streaming,
+      filename,
+    });
+    return this.completeUpload(ticket.uploadId);
+  }
+}
+
+/** graphql-request needs an absolute URL; in a browser a relative base resolves against the page. */
+function absoluteUrl(url: string): string {
+  const page = (globalThis as { location?: { href?: string } }).location?.href;
+  try {
+    return new URL(url, page).href;
+  } catch {
+    throw new ImageHostError("BAD_USER_INPUT", `Not a valid server URL: ${url}`);
+  }
+}
+
+async function mapErrors<T>(endpoint: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    throw toImageHostError(endpoint, error);
+  }
+}
+
+function toImageHostError(endpoint: string, error: unknown): unknown {
+  if (error instanceof ImageHostError) return error;
+  if (error instanceof Error && error.name === "AbortError") return error;
+  if (error instanceof ClientError) {
+    const { errors, status, body } = error.response;
+    if (errors !== undefined && errors.length > 0) return fromGraphQLErrors(errors, status);
+    return httpError(endpoint, status, typeof body === "string" ? body : "");
+  }
+  // A 2xx that graphql-request could not read as a GraphQL result.
+  return new ImageHostError("HTTP_ERROR", `${new URL(endpoint).origin} did not answer with GraphQL: is it an ImageHost server?`, {
+    cause: error,
+  });
+}
