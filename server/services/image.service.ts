@@ -252,9 +252,13 @@ export function storageKeyFor(imageId: string): string {
   return `img/${imageId}`;
 }
 
-/** A display name only: never used to build a path or a key. Path parts are dropped. */
+/** The name shown for an uploaded file: its last path part, NFC. Never used to build a path or a key. */
+export function displayNameOf(raw: string): string {
+  return raw.normalize("NFC").split(/[/\\]/).pop()!.trim();
+}
+
 function cleanFilename(raw: string): string {
-  const name = raw.normalize("NFC").split(/[/\\]/).pop()!.trim();
+  const name = displayNameOf(raw);
   if (name.length === 0 || name.length > MAX_FILENAME_LENGTH || /\p{Cc}/u.test(name)) {
     throw badInput(`Filename must be 1 to ${MAX_FILENAME_LENGTH} printable characters.`, { field: "filename" });
   }

@@ -1,0 +1,40 @@
+import type { ImageRecord } from "../ports/image-store.js";
+import { MAX_PAGE_SIZE, encodeCursor, type ImageService } from "../services/image.service.js";
+import type { RestHandlers } from "./route-table.js";
+
+/** GET /api/v1/me/images and DELETE /api/v1/image/<id>; GET of the public link lives in http/image-link.routes.ts. */
+export function imageHandlers(images: ImageService): Pick<RestHandlers, "myImages" | "deleteImage"> {
+  return {
+    myImages: async ({ viewer, query }) => {
+      // The older dialect has no paging: it lists everything (or `limit`), fetched in the service's largest pages.
+      const limit = query.limit ?? Number.POSITIVE_INFINITY;
+      const items: ImageRecord[] = [];
+      let after: string | null = null;
+      while (items.length < limit) {
+        const page = await images.listImages(viewer, Math.min(MAX_PAGE_SIZE, limit - items.length), after);
+        items.push(...page.images);
+        const last = page.images.at(-1);
+        if (!page.hasMore || last === undefined) break;
+        after = encodeCursor(last);
+      }
+      return { items: items.map((image) => toListItem(image, images.linkFor(image.id))) };
+    },
+    deleteImage: async ({ viewer, params }) => {
+      await images.deleteImage(viewer, params.id);
+      return { status: "deleted" as const, id: params.id };
+    },
+  };
+}
+
+function toListItem(image: ImageRecord, url: string) {
+  return {
+    id: image.id,
+    url,
+    filename: image.filename,
+    mime: image.contentType,
+    created_at: Math.floor(image.createdAt / 1000),
+    size: image.size,
+    width: image.width,
+    height: image.height,
+  };
+}

@@ -1,0 +1,121 @@
+import { Validator } from "@seriousme/openapi-schema-validator";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildOpenApiDocument, openApiPath } from "../../server/rest/openapi.js";
+import { restRoutes } from "../../server/rest/route-table.js";
+import { startTestApp, type TestApp } from "../support/test-app.js";
+import { rest } from "./rest-client.js";
+
+/** GET /api/v1/openapi.json: valid OpenAPI 3.1, generated from the route table, and in step with what is served. */
+let server: TestApp;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON document, indexed freely
+let doc: any;
+beforeAll(async () => {
+  server = await startTestApp();
+  const r = await rest(server.baseUrl, "GET", "/api/v1/openapi.json");
+  expect(r.status).toBe(200);
+  expect(r.headers.get("content-type")).toMatch(/^application\/json/);
+  doc = r.body;
+});
+afterAll(() => server?.close());
+
+/** Every (method, path) the server registered, from Fastify's route tree; HEAD twins of GET routes left out. */
+function registeredRoutes(): Set<string> {
+  const tree = server.app.http.printRoutes({ commonPrefix: false });
+  const found = new Set<string>();
+  const prefixes: string[] = [];
+  for (const line of tree.split("\n")) {
+    const match = /^([│ ├└─]*)(\S+)(?: \(([A-Z, ]+)\))?$/.exec(line.trimEnd());
+    if (!match) continue;
+    const depth = match[1]!.length / 4;
+    prefixes.length = depth;
+    const path = (prefixes[depth - 1] ?? "") + match[2]!;
+    prefixes[depth] = path;
+    for (const method of match[3]?.split(", ") ?? []) if (method !== "HEAD") found.add(`${method} ${path}`);
+  }
+  return found;
+}
+
+function documentedRoutes(): Set<string> {
+  const found = new Set<string>();
+  for (const [path, operations] of Object.entries(doc.paths as Record<string, object>)) {
+    for (const method of Object.keys(operations)) found.add(`${method.toUpperCase()} ${path}`);
+  }
+  return found;
+}
+
+describe("GET /api/v1/openapi.json", () => {
+  it("is a valid OpenAPI 3.1 document", async () => {
+    const result = await new Validator().validate(doc);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(doc.openapi).toMatch(/^3\.1\./);
+  });
+
+  it("is generated from the route table the server validates with", () => {
+    expect(doc).toEqual(JSON.parse(JSON.stringify(buildOpenApiDocument(restRoutes))));
+  });
+
+  it("documents every route the server registers under /api/v1, and nothing it does not serve", () => {
+    const registered = [...registeredRoutes()].filter((r) => r.split(" ")[1]!.startsWith("/api/v1/")).map((r) => r.replace(/:(\w+)/g, "{$1}"));
+    expect(registered.length).toBeGreaterThanOrEqual(8);
+    const documented = documentedRoutes();
+    for (const route of registered) expect(documented, `${route} is served but not documented`).toContain(route);
+    for (const route of documented) {
+      const [method, path] = route.split(" ") as [string, string];
+      const url = path.replace(/\{(\w+)\}/g, ":$1");
+      expect(server.app.http.hasRoute({ method: method as "GET", url }), `${route} is documented but not served`).toBe(true);
+    }
+  });
+
+  it("covers the contract's routes outside /api/v1 too", () => {
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/image/{id}", "/health", "/redis-check", "/ready"]));
+    for (const path of ["/image/{id}", "/api/v1/image/{id}"]) {
+      const get = doc.paths[path].get;
+      expect(Object.keys(get.responses)).toEqual(expect.arrayContaining(["302", "404"]));
+      expect(get.responses["302"].headers.Location).toBeDefined();
+      expect(get.parameters).toEqual([expect.objectContaining({ name: "id", in: "path", required: true })]);
+    }
+    expect(Object.keys(doc.paths["/ready"].get.responses)).toEqual(expect.arrayContaining(["200", "503"]));
+    expect(doc.paths["/redis-check"].get.responses["200"].content["application/json"].schema).toMatchObject({
+      properties: { redis: { const: true } },
+    });
+  });
+
+  it("declares the X-API-Key scheme and uses it on exactly the authenticated routes", () => {
+    expect(doc.components.securitySchemes.ApiKey).toEqual(expect.objectContaining({ type: "apiKey", in: "header", name: "X-API-Key" }));
+    for (const route of Object.values(restRoutes)) {
+      const operation = doc.paths[openApiPath(route.path)][route.method.toLowerCase()];
+      if (route.auth) {
+        expect(operation.security).toContainEqual({ ApiKey: [] });
+        expect(operation.responses["401"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
+      } else {
+        expect(operation.security).toBeUndefined();
+      }
+    }
+  });
+
+  it("describes request bodies with their types, and every failure with the error schema", () => {
+    const request = doc.paths["/api/v1/upload/request"].post;
+    expect(request.requestBody.content["application/json"].schema).toMatchObject({
+      type: "object",
+      required: ["filename", "mime_type"],
+      properties: { filename: { type: "string" }, mime_type: { type: "string" } },
+    });
+    // Forward compatibility: unknown properties are not forbidden.
+    expect(request.requestBody.content["application/json"].schema.additionalProperties).toBeUndefined();
+    expect(Object.keys(doc.paths["/api/v1/upload/complete"].post.responses)).toEqual(
+      expect.arrayContaining(["201", "400", "401", "404", "default"]),
+    );
+    expect(doc.components.schemas.Error).toMatchObject({
+      type: "object",
+      required: ["error"],
+      properties: { error: { required: ["code", "message", "request_id"] } },
+    });
+    expect(doc.components.schemas.Error.properties.error.properties.code.enum).toEqual(
+      expect.arrayContaining(["validation", "auth", "conflict", "not_found", "forbidden", "rate_limited", "too_large", "unavailable", "internal"]),
+    );
+    const items = doc.paths["/api/v1/me/images"].get.responses["200"].content["application/json"].schema.properties.items.items;
+    expect(items.required).toEqual(["id", "url", "filename", "mime", "created_at", "size", "width", "height"]);
+    expect(items.properties.created_at.type).toBe("integer");
+  });
+});
