@@ -139,6 +139,71 @@ describe("hostile input", () => {
     expect(await storedKeys()).toEqual(before);
   });
 
+  describe("REST /api/v1", () => {
+    const REST_CODES = new Set(["validation", "auth", "conflict", "not_found", "forbidden", "rate_limited", "too_large"]);
+    const routes = [
+      ["POST", "/api/v1/register"],
+      ["POST", "/api/v1/login"],
+      ["POST", "/api/v1/upload/request"],
+      ["POST", "/api/v1/upload/complete"],
+      ["GET", "/api/v1/me/images"],
+    ] as const;
+
+    async function call(method: string, path: string, body: string | undefined, headers: Record<string, string>) {
+      const r = await fetch(`${server.baseUrl}${path}`, { method, headers, body: method === "GET" ? undefined : body, redirect: "manual" });
+      const text = await r.text();
+      expect(r.status, `${method} ${path}: ${text}`).toBeLessThan(500);
+      expect(text).not.toMatch(LEAKS);
+      if (r.status >= 400) {
+        const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
+        expect(REST_CODES, text).toContain(parsed.error?.code);
+        expect(typeof parsed.error?.message).toBe("string");
+      }
+      return r.status;
+    }
+
+    it("answers every route's random and wrongly typed bodies with a 4xx in the contract's error shape", async () => {
+      const before = await storedKeys();
+      const field = fc.oneof(oddString, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.object({ maxDepth: 1 }));
+      const body = fc.oneof(
+        fc.record({ username: field, password: field, filename: field, mime_type: field, size: field, iid: field, key: field }, { requiredKeys: [] }),
+        fc.jsonValue({ maxDepth: 3 }),
+      );
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...routes), body, fc.boolean(), async ([method, path], value, authenticated) => {
+          const headers: Record<string, string> = { "content-type": "application/json" };
+          if (authenticated) headers["x-api-key"] = key;
+          const status = await call(method, path, JSON.stringify(value), headers);
+          // Nothing valid was sent, so nothing may have succeeded.
+          if (method === "POST") expect(status).toBeGreaterThanOrEqual(400);
+        }),
+        { numRuns: 120, endOnFailure: true },
+      );
+      expect(await storedKeys()).toEqual(before);
+    });
+
+    it("refuses malformed JSON, wrong content types and hostile credential headers", async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...routes), fc.string({ maxLength: 200 }), fc.constantFrom("application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"), fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 100 }), async ([method, path], raw, contentType, credential) => {
+          fc.pre(!(contentType === "application/json" && isJson(raw)));
+          await call(method, path, raw, { "content-type": contentType, "x-api-key": credential });
+        }),
+        { numRuns: 80, endOnFailure: true },
+      );
+    });
+
+    it("treats any image id in DELETE as not found (or unauthenticated), never an error", async () => {
+      await fc.assert(
+        fc.asyncProperty(oddString, async (id) => {
+          fc.pre(encodeURIComponent(id).length < 8000);
+          const status = await call("DELETE", `/api/v1/image/${encodeURIComponent(id)}`, undefined, { "x-api-key": key });
+          expect([400, 404]).toContain(status);
+        }),
+        { numRuns: 60, endOnFailure: true },
+      );
+    });
+  });
+
   it("passes the graphql-http server audit with no errors", async () => {
     const audits = serverAudits({ url: `${server.baseUrl}/graphql`, fetchFn: fetch });
     const results = await Promise.all(audits.map(async (audit) => ({ name: audit.name, result: await audit.fn() })));
@@ -147,3 +212,12 @@ describe("hostile input", () => {
     expect(results.length).toBeGreaterThan(20);
   });
 });
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
