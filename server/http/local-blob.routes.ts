@@ -21,7 +21,11 @@ import type { LocalBlobStore, OpenedBlob } from "../storage/local-blob-store.js"
  * Everything is registered in its own encapsulated plugin: the raw-body parser and the error handler below apply
  * to these routes only. Call before `app.ready()`/`listen()`.
  */
-export function registerLocalBlobRoutes(app: FastifyInstance, store: LocalBlobStore): void {
+/**
+ * `servedPrefix`: only keys under it are served (the app passes `img/`, where verified images live); uploads in
+ * progress under other prefixes are never handed out from our origin.
+ */
+export function registerLocalBlobRoutes(app: FastifyInstance, store: LocalBlobStore, options: { servedPrefix: string }): void {
   void app.register(async (scope) => {
     // Hand the body over as the raw stream: no buffering, and Fastify's bodyLimit does not apply (the token's
     // maxBytes does, while streaming).
@@ -34,7 +38,7 @@ export function registerLocalBlobRoutes(app: FastifyInstance, store: LocalBlobSt
     scope.route({
       method: ["GET", "HEAD"],
       url: "/files/*",
-      handler: (request, reply) => serveFile(store, request, reply),
+      handler: (request, reply) => serveFile(store, options.servedPrefix, request, reply),
     });
   });
 }
@@ -68,8 +72,9 @@ async function receiveUpload(store: LocalBlobStore, request: FastifyRequest, rep
   await reply.code(204).send();
 }
 
-async function serveFile(store: LocalBlobStore, request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const blob = await store.openRead(wildcardOf(request));
+async function serveFile(store: LocalBlobStore, servedPrefix: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const key = wildcardOf(request);
+  const blob = key.startsWith(servedPrefix) ? await store.openRead(key) : null;
   if (blob === null) throw notFound("No such file.");
 
   let handedOver = false;

@@ -19,6 +19,13 @@ export interface BlobStore {
   /** Up to `length` bytes from the start of the object (fewer when it is shorter). Throws when absent. */
   readHead(key: string, length: number): Promise<Buffer>;
 
+  /**
+   * Moves a checked upload from `from` to `to` (its final key), provided it is still the `version` that was
+   * checked: a client that rewrites its upload after the check makes this throw BAD_USER_INPUT instead of
+   * swapping the bytes behind a verified record. `from` is gone afterwards. Throws NOT_FOUND when `from` is absent.
+   */
+  promote(from: string, to: string, version: string): Promise<void>;
+
   /** Removes the object. Removing an absent object is not an error. */
   delete(key: string): Promise<void>;
 
@@ -67,6 +74,8 @@ export interface BlobInfo {
   /** Bytes. */
   size: number;
   contentType: string | null;
+  /** Changes whenever the bytes do (S3: the ETag; local: a hash of the bytes). */
+  version: string;
 }
 
 export interface BlobListing {

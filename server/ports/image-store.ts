@@ -16,6 +16,14 @@ export interface ImageStore {
   findTicket(userId: string, uploadId: string): Promise<UploadTicketRecord | null>;
 
   /**
+   * Claims the right to complete an upload for `ttlMs` ms, so concurrent completes do the storage work once.
+   * Returns false while another claim holds. A crashed holder's claim runs out by itself.
+   */
+  claimCompletion(userId: string, uploadId: string, ttlMs: number): Promise<boolean>;
+  /** Gives a claim back early. */
+  releaseCompletion(userId: string, uploadId: string): Promise<void>;
+
+  /**
    * Step one of recording a verified upload: creates the image record unless one exists, and returns the record
    * that exists afterwards, so of two concurrent completes one record wins and both get it.
    */

@@ -12,6 +12,7 @@
  * | ih:user:{<userId>}:keys           | hash   | the user's API keys: key id → sha256 of secret                 |
  * | ih:user:{<userId>}:ticket:<id>    | hash   | an open upload ticket (see UploadTicketRecord); TTL = its expiry |
  * | ih:user:{<userId>}:tickets        | zset   | the user's open tickets: upload id, scored by expiry (S13 limit) |
+ * | ih:user:{<userId>}:completing:<id> | string | a claim on completing that upload, so concurrent completes work once; short TTL |
  * | ih:user:{<userId>}:images         | zset   | the user's images: image id, scored by createdAt (newest-first pages) |
  * | ih:user:{<userId>}:usage          | hash   | quota counters: images, bytes                                  |
  * | ih:img:{<imageId>}                | hash   | the image (see ImageRecord); read once per public redirect     |
@@ -26,6 +27,7 @@ export const redisKeys = {
   userApiKeys: (userId: string) => `ih:user:{${userId}}:keys`,
   ticket: (userId: string, uploadId: string) => `ih:user:{${userId}}:ticket:${uploadId}`,
   userTickets: (userId: string) => `ih:user:{${userId}}:tickets`,
+  completion: (userId: string, uploadId: string) => `ih:user:{${userId}}:completing:${uploadId}`,
   userImages: (userId: string) => `ih:user:{${userId}}:images`,
   userUsage: (userId: string) => `ih:user:{${userId}}:usage`,
   image: (imageId: string) => `ih:img:{${imageId}}`,

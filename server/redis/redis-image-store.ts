@@ -75,6 +75,14 @@ export class RedisImageStore implements ImageStore {
     };
   }
 
+  async claimCompletion(userId: string, uploadId: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.set(redisKeys.completion(userId, uploadId), "1", "PX", ttlMs, "NX")) === "OK";
+  }
+
+  async releaseCompletion(userId: string, uploadId: string): Promise<void> {
+    await this.redis.del(redisKeys.completion(userId, uploadId));
+  }
+
   async createImage(image: ImageRecord): Promise<ImageRecord> {
     await this.redis.eval(CREATE_HASH_IF_ABSENT, 1, redisKeys.image(image.id), ...flatten(imageFields(image)));
     const stored = await this.findImage(image.id);

@@ -1,5 +1,5 @@
 import { badInput } from "../errors.js";
-import { displayNameOf, type ImageService } from "../services/image.service.js";
+import { displayNameOf, type ImageService, uploadKeyFor } from "../services/image.service.js";
 import type { RestHandlers } from "./route-table.js";
 
 /**
@@ -24,7 +24,8 @@ export function uploadHandlers(images: ImageService): Pick<RestHandlers, "reques
       if (ticket !== null) assertSameUpload(body, ticket);
       // Without a live ticket this is a retry (the service hands back the caller's image) or a 404.
       const image = await images.completeUpload(viewer, body.iid);
-      if (ticket === null) assertSameUpload(body, image);
+      // The key handed out was where to upload; the image now lives at its final key.
+      if (ticket === null) assertSameUpload(body, { ...image, key: uploadKeyFor(image.id) });
       return { id: image.id, url: images.linkFor(image.id) };
     },
   };

@@ -1,5 +1,5 @@
-import { AppError, ErrorCode, badInput, notFound, payloadTooLarge } from "../errors.js";
-import type { BlobStore, UploadTarget } from "../ports/blob-store.js";
+import { AppError, ErrorCode, badInput, conflict, notFound, payloadTooLarge } from "../errors.js";
+import type { BlobInfo, BlobStore, UploadTarget } from "../ports/blob-store.js";
 import type { ImageCursor, ImageRecord, ImageStore, UploadTicketRecord } from "../ports/image-store.js";
 import type { Viewer } from "./account.service.js";
 import { isWellFormedId, newId } from "./credentials.js";
@@ -53,6 +53,9 @@ export interface ImagePage {
   totalCount: number;
 }
 
+/** How long one complete may hold its claim: longer than checking and moving the largest upload takes. */
+const COMPLETION_CLAIM_MS = 30_000;
+
 /** S7: the largest page a client may ask for. */
 export const MAX_PAGE_SIZE = 100;
 const MAX_FILENAME_LENGTH = 255;
@@ -99,7 +102,7 @@ export class ImageService {
     const ticket: UploadTicketRecord = {
       uploadId,
       userId: viewer.userId,
-      key: storageKeyFor(uploadId),
+      key: uploadKeyFor(uploadId),
       filename,
       contentType,
       maxBytes: size ?? this.options.maxUploadBytes,
@@ -138,9 +141,34 @@ export class ImageService {
       if (done && done.ownerId === viewer.userId && done.status === "live") return done;
       throw notFound("No such upload: it may have expired, or belong to someone else.");
     }
+    if (!(await this.images.claimCompletion(viewer.userId, uploadId, COMPLETION_CLAIM_MS))) {
+      return this.awaitConcurrentCompletion(viewer, uploadId);
+    }
+    try {
+      return await this.completeClaimed(ticket);
+    } finally {
+      await this.images.releaseCompletion(viewer.userId, uploadId);
+    }
+  }
+
+  /** Another request is completing this upload: wait for its result instead of checking the bytes again. */
+  private async awaitConcurrentCompletion(viewer: Viewer, uploadId: string): Promise<ImageRecord> {
+    const deadline = Date.now() + COMPLETION_CLAIM_MS;
+    while (Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      const image = await this.images.findImage(uploadId);
+      if (image && image.ownerId === viewer.userId && image.status === "live") return image;
+      // The other attempt failed (rejected bytes, outage) and let go: this request tries itself.
+      if (await this.images.claimCompletion(viewer.userId, uploadId, 1)) return this.completeUpload(viewer, uploadId);
+    }
+    throw conflict("This upload is being completed by another request; try again in a moment.");
+  }
+
+  private async completeClaimed(ticket: UploadTicketRecord): Promise<ImageRecord> {
+    const finalKey = storageKeyFor(ticket.uploadId);
     let verified: Awaited<ReturnType<ImageService["verifyObject"]>>;
     try {
-      verified = await this.verifyObject(ticket);
+      verified = await this.verifyAndPromote(ticket, finalKey);
     } catch (error) {
       const rejected = error instanceof AppError && (error.code === ErrorCode.BAD_USER_INPUT || error.code === ErrorCode.PAYLOAD_TOO_LARGE);
       this.options.onUploadOutcome?.(rejected ? "rejected" : "failed");
@@ -149,7 +177,7 @@ export class ImageService {
     const image = await this.images.createImage({
       id: ticket.uploadId,
       ownerId: ticket.userId,
-      key: ticket.key,
+      key: finalKey,
       filename: ticket.filename,
       contentType: verified.contentType,
       size: verified.size,
@@ -215,17 +243,41 @@ export class ImageService {
     await this.images.removeImage(image);
   }
 
-  private async verifyObject(ticket: UploadTicketRecord): Promise<{ contentType: string; size: number; width: number; height: number }> {
-    const info = await this.blobs.stat(ticket.key);
-    if (!info) throw badInput("Nothing has been uploaded for this ticket yet: send the bytes first.");
+  /**
+   * Checks the upload, then moves it to its final key only if it is still the object that was checked, so a
+   * client rewriting its upload URL afterwards cannot swap the bytes behind the record. If a crash (or a
+   * concurrent complete) already moved it, the object at the final key is checked instead.
+   */
+  private async verifyAndPromote(ticket: UploadTicketRecord, finalKey: string): Promise<{ contentType: string; size: number; width: number; height: number }> {
+    const uploaded = await this.blobs.stat(ticket.key);
+    if (uploaded) {
+      try {
+        const verified = await this.verifyObject(ticket, ticket.key, uploaded);
+        await this.blobs.promote(ticket.key, finalKey, uploaded.version);
+        return verified;
+      } catch (error) {
+        // Moved meanwhile by a concurrent complete: check what arrived at the final key like any other.
+        if (!(error instanceof AppError && error.code === ErrorCode.NOT_FOUND)) throw error;
+      }
+    }
+    const promoted = await this.blobs.stat(finalKey);
+    if (!promoted) throw badInput("Nothing has been uploaded for this ticket yet: send the bytes first.");
+    return this.verifyObject(ticket, finalKey, promoted);
+  }
+
+  private async verifyObject(
+    ticket: UploadTicketRecord,
+    key: string,
+    info: BlobInfo,
+  ): Promise<{ contentType: string; size: number; width: number; height: number }> {
     const reject = async (error: AppError): Promise<never> => {
-      await this.blobs.delete(ticket.key);
+      await this.blobs.delete(key);
       throw error;
     };
     if (info.size === 0) return reject(badInput("The uploaded file is empty."));
     if (info.size > ticket.maxBytes) return reject(payloadTooLarge(`The upload is larger than the ${ticket.maxBytes} bytes this ticket allows.`));
 
-    let bytes = await this.blobs.readHead(ticket.key, Math.min(info.size, INSPECTION_HEAD_BYTES));
+    let bytes = await this.blobs.readHead(key, Math.min(info.size, INSPECTION_HEAD_BYTES));
     const actualType = sniffImageType(bytes);
     if (!actualType) return reject(badInput(`The file is not an accepted image (${ALLOWED_IMAGE_TYPES.join(", ")}).`));
     if (actualType !== ticket.contentType) {
@@ -234,7 +286,7 @@ export class ImageService {
     let dimensions = readDimensions(bytes);
     // Some JPEGs carry more metadata than the head holds before their frame header.
     if (!dimensions && bytes.length < info.size) {
-      bytes = await this.blobs.readHead(ticket.key, info.size);
+      bytes = await this.blobs.readHead(key, info.size);
       dimensions = readDimensions(bytes);
     }
     if (!dimensions) return reject(badInput("The image is damaged: its dimensions cannot be read."));
@@ -247,9 +299,14 @@ export class ImageService {
   }
 }
 
-/** S12: storage keys are built only from server-made ids. */
+/** S12: storage keys are built only from server-made ids. Where a verified image lives. */
 export function storageKeyFor(imageId: string): string {
   return `img/${imageId}`;
+}
+
+/** Where the client uploads to. Never served: bytes reach `img/` only after completeUpload has checked them. */
+export function uploadKeyFor(uploadId: string): string {
+  return `up/${uploadId}`;
 }
 
 /** The name shown for an uploaded file: its last path part, NFC. Never used to build a path or a key. */

@@ -1,13 +1,13 @@
 import type { BlobStore } from "../ports/blob-store.js";
 import type { ImageStore } from "../ports/image-store.js";
 import { isWellFormedId } from "./credentials.js";
-import { type ImageService, TICKET_TTL_MS } from "./image.service.js";
+import { type ImageService, TICKET_TTL_MS, storageKeyFor, uploadKeyFor } from "./image.service.js";
 
 /** What one sweep found and (unless dry-run) did. Lists hold storage keys or image ids. */
 export interface SweepReport {
   dryRun: boolean;
   scanned: number;
-  /** Objects with no image record whose ticket must have expired: uploads never completed, or rejected. */
+  /** Objects no record refers to, old enough that no ticket can still complete them. */
   orphansDeleted: string[];
   /** Images a crash left marked "deleting": bytes and record removed now. */
   deletesFinished: string[];
@@ -33,12 +33,21 @@ export class Sweeper {
   async sweep(options: { dryRun: boolean }): Promise<SweepReport> {
     const report: SweepReport = { dryRun: options.dryRun, scanned: 0, orphansDeleted: [], deletesFinished: [], relisted: [] };
     const cutoff = this.now() - ORPHAN_AGE_MS;
-    for await (const object of this.blobs.list("img/")) {
+    // Uploads never completed (or rejected and left): nothing refers to `up/` keys once their ticket is gone.
+    for await (const object of this.blobs.list(`${uploadKeyFor("")}`)) {
       report.scanned += 1;
-      const id = object.key.slice("img/".length);
+      if (object.lastModified < cutoff) {
+        report.orphansDeleted.push(object.key);
+        if (!options.dryRun) await this.blobs.delete(object.key);
+      }
+    }
+    for await (const object of this.blobs.list(storageKeyFor(""))) {
+      report.scanned += 1;
+      const id = object.key.slice(storageKeyFor("").length);
       const image = isWellFormedId(id) ? await this.images.findImage(id) : null;
       if (!image || image.key !== object.key) {
-        // Keys we never issue are garbage too, but only once they are old enough not to be an upload in flight.
+        // Promoted but never recorded (a crash in completeUpload), or a key we never issue: garbage once old
+        // enough that its ticket cannot be completed any more.
         if (object.lastModified < cutoff) {
           report.orphansDeleted.push(object.key);
           if (!options.dryRun) await this.blobs.delete(object.key);

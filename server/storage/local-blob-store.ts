@@ -183,7 +183,7 @@ export class LocalBlobStore implements BlobStore {
       const stats = await statOrNull(location.blobPath);
       if (stats === null || !stats.isFile()) return null;
       const meta = await readSidecar(location.metaPath, stats.size);
-      return { size: stats.size, contentType: meta?.contentType ?? null };
+      return { size: stats.size, contentType: meta?.contentType ?? null, version: meta?.sha256 ?? "" };
     });
   }
 
@@ -210,6 +210,30 @@ export class LocalBlobStore implements BlobStore {
       } finally {
         await handle.close();
       }
+    });
+  }
+
+  async promote(from: string, to: string, version: string): Promise<void> {
+    const source = this.locate(from);
+    const target = this.locate(to);
+    if (source === null || target === null) throw badInput("Invalid storage key.");
+    await this.guardDisk(async () => {
+      const stats = await statOrNull(source.blobPath);
+      if (stats === null || !stats.isFile()) throw absent();
+      const meta = await readSidecar(source.metaPath, stats.size);
+      if (meta === null || meta.sha256 !== version) throw badInput("The upload changed while it was being checked; upload it again.");
+      await fs.mkdir(target.dir, { recursive: true });
+      // Sidecar, then blob, then the old sidecar: at every step a blob that can be seen has its type beside it,
+      // and a crash leaves at most a sidecar naming no blob (which nothing reads). A concurrent promote of the
+      // same upload may move it first: then the source is simply gone.
+      try {
+        await fs.copyFile(source.metaPath, target.metaPath);
+        await fs.rename(source.blobPath, target.blobPath);
+      } catch (error) {
+        if (errnoOf(error) === "ENOENT") throw absent();
+        throw error;
+      }
+      await fs.rm(source.metaPath, { force: true });
     });
   }
 

@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -125,7 +126,7 @@ export class S3BlobStore implements BlobStore {
     if (!isValidKey(key)) return null;
     try {
       const head = await this.guard(() => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
-      return { size: head.ContentLength ?? 0, contentType: head.ContentType ?? null };
+      return { size: head.ContentLength ?? 0, contentType: head.ContentType ?? null, version: head.ETag ?? "" };
     } catch (error) {
       if (isNotFound(error)) return null;
       throw error;
@@ -155,6 +156,32 @@ export class S3BlobStore implements BlobStore {
       throw error;
     }
     return this.guard(() => readAtMost(body, wanted));
+  }
+
+  async promote(from: string, to: string, version: string): Promise<void> {
+    this.assertKey(from);
+    this.assertKey(to);
+    try {
+      // Server-side copy, only if the object is still the one that was checked (x-amz-copy-source-if-match).
+      await this.guard(() =>
+        this.client.send(
+          new CopyObjectCommand({
+            Bucket: this.bucket,
+            Key: to,
+            CopySource: `${this.bucket}/${from}`,
+            CopySourceIfMatch: version,
+            MetadataDirective: "COPY",
+          }),
+        ),
+      );
+    } catch (error) {
+      if (isNotFound(error)) throw notFound("Stored object not found.");
+      if (statusOf(error) === 412 || nameOf(error) === "PreconditionFailed") {
+        throw badInput("The upload changed while it was being checked; upload it again.");
+      }
+      throw error;
+    }
+    await this.delete(from);
   }
 
   async delete(key: string): Promise<void> {

@@ -18,6 +18,11 @@ export interface BlobStoreCapabilities {
    * what test/unit/s3-presign.test.ts shows we sign, and completeUpload re-checks size and type either way.
    */
   enforcesUploadLimits: boolean;
+  /**
+   * Whether the store honours a copy's precondition (S3: x-amz-copy-source-if-match). s3rver ignores it; AWS S3,
+   * MinIO, R2 and Garage honour it. The unit test of S3BlobStore checks we send it.
+   */
+  checksCopyPreconditions: boolean;
 }
 
 /** Sends bytes to an upload target: a PUT with its headers, or a multipart POST with its fields before the file. */
@@ -102,7 +107,7 @@ export function defineBlobStoreContract(
       const startedAt = Date.now();
       const key = await put(bytes);
 
-      expect(await h().store.stat(key)).toEqual({ size: 5000, contentType: "image/png" });
+      expect(await h().store.stat(key)).toMatchObject({ size: 5000, contentType: "image/png", version: expect.any(String) });
       expect(await h().store.readHead(key, 8)).toEqual(bytes.subarray(0, 8));
 
       const listed = (await listAll("img/")).find((item) => item.key === key);
@@ -116,6 +121,27 @@ export function defineBlobStoreContract(
       expect(response.status).toBe(200);
       expect(response.headers.get("content-type")).toBe("image/png");
       expect(Buffer.from(await response.arrayBuffer())).toEqual(bytes);
+    });
+
+    it("promotes a checked upload to its final key, and refuses one that changed since its check", async () => {
+      const bytes = imageBytes(3000);
+      const from = await put(bytes, { key: newKey("up") });
+      const checked = (await h().store.stat(from))!;
+      expect(checked.version).not.toBe("");
+      const to = newKey("img");
+      await h().store.promote(from, to, checked.version);
+      expect(await h().store.stat(from)).toBeNull();
+      expect(await h().store.stat(to)).toMatchObject({ size: 3000, contentType: "image/png", version: checked.version });
+      const served = await fetch((await h().store.downloadUrl(to, "image/png")).url);
+      expect(Buffer.from(await served.arrayBuffer())).toEqual(bytes);
+
+      await expectAppError(h().store.promote(from, newKey("img"), checked.version), ErrorCode.NOT_FOUND);
+      const other = await put(imageBytes(3000), { key: newKey("up") });
+      const stale = (await h().store.stat(other))!.version === checked.version ? "something-else" : checked.version;
+      if (capabilities.checksCopyPreconditions) {
+        await expectAppError(h().store.promote(other, newKey("img"), stale), ErrorCode.BAD_USER_INPUT);
+        expect(await h().store.stat(other)).not.toBeNull();
+      }
     });
 
     it("tells the client how to send the bytes", async () => {
@@ -138,7 +164,7 @@ export function defineBlobStoreContract(
     it("accepts an upload through a target requested as POST", async () => {
       const bytes = imageBytes(1234);
       const key = await put(bytes, { method: "POST", contentType: "image/webp" });
-      expect(await h().store.stat(key)).toEqual({ size: 1234, contentType: "image/webp" });
+      expect(await h().store.stat(key)).toMatchObject({ size: 1234, contentType: "image/webp" });
       expect(await h().store.readHead(key, 10_000)).toEqual(bytes);
     });
 

@@ -35,7 +35,7 @@ defineBlobStoreContract(
         logger: false,
         serverFactory: (handler) => server.on("request", handler),
       });
-      registerLocalBlobRoutes(app, store);
+      registerLocalBlobRoutes(app, store, { servedPrefix: "img/" });
       await app.ready();
       return {
         store,
@@ -50,5 +50,5 @@ defineBlobStoreContract(
       throw error;
     }
   },
-  { enforcesUploadLimits: true },
+  { enforcesUploadLimits: true, checksCopyPreconditions: true },
 );

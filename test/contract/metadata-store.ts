@@ -156,6 +156,17 @@ export function defineMetadataStoreContract(name: string, connect: () => Promise
         expect(await images.openTicket(ticket(ownerId), 1)).toBe(true); // and frees its slot
       });
 
+      it("grants one completion claim at a time, until released or run out", async () => {
+        const userId = newId();
+        const uploadId = newId();
+        const claims = await Promise.all(Array.from({ length: 5 }, () => images.claimCompletion(userId, uploadId, 60_000)));
+        expect(claims.filter(Boolean)).toHaveLength(1);
+        await images.releaseCompletion(userId, uploadId);
+        expect(await images.claimCompletion(userId, uploadId, 100)).toBe(true);
+        await new Promise((r) => setTimeout(r, 150));
+        expect(await images.claimCompletion(userId, uploadId, 100)).toBe(true);
+      });
+
       it("pages newest first, also through images that share a timestamp", async () => {
         const ownerId = newId();
         const made: ImageRecord[] = [];

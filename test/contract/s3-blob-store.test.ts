@@ -4,7 +4,7 @@ import { defineBlobStoreContract, uploadViaTarget } from "./blob-store.js";
 
 // s3rver checks no signature and no POST policy, so the store cannot be shown refusing bad uploads here; the
 // signed headers and the policy are checked by reading them in test/unit/s3-presign.test.ts.
-const capabilities = { enforcesUploadLimits: false };
+const capabilities = { enforcesUploadLimits: false, checksCopyPreconditions: false };
 
 defineBlobStoreContract(
   "s3 (s3rver, presigned GET)",

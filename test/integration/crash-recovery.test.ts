@@ -100,7 +100,7 @@ describe("crash ordering and the sweeper (S15, S16)", () => {
     clock += 15 * 60_000 + 1;
     await expect(images.completeUpload(user, uploadId)).rejects.toMatchObject({ code: "NOT_FOUND" });
 
-    const key = `img/${uploadId}`;
+    const key = `up/${uploadId}`;
     // Too young to be sure the upload is abandoned: left alone.
     expect((await new Sweeper(imageStore(), blobs, images, () => Date.now()).sweep({ dryRun: false })).orphansDeleted).not.toContain(key);
     const later = new Sweeper(imageStore(), blobs, images, () => Date.now() + 21 * 60_000);

@@ -249,6 +249,23 @@ describe.each(SETUPS)("uploads with the $name", ({ driver, cluster }) => {
       expect((await gql<Connection>(server.baseUrl, MY_IMAGES, {}, key)).data!.myImages.totalCount).toBe(1);
     });
 
+    it("keeps serving the verified bytes when the upload URL is used again after completion (S11)", async () => {
+      const key = await newUser();
+      const bytes = await makeImage("png");
+      const ticket = await requestFor(key, bytes, "image/png");
+      await sendBytes(ticket, bytes);
+      const image = (await complete(key, ticket.uploadId)).data!.completeUpload;
+      // The URL may still be valid; what it writes now is never checked, so it must never be served.
+      const swap = Buffer.concat([SVG, Buffer.alloc(Math.max(0, bytes.length - SVG.length), 32)]).subarray(0, bytes.length);
+      await sendBytes(ticket, swap);
+      const served = await fetchPublic(image.url);
+      expect(served.bytes.equals(bytes)).toBe(true);
+      expect((await complete(key, ticket.uploadId)).data!.completeUpload).toEqual(image);
+      if (driver === "local") {
+        expect((await fetch(`${server.baseUrl}/files/up/${ticket.uploadId}`)).status).toBe(404);
+      }
+    });
+
     it("makes one image out of concurrent completes", async () => {
       const key = await newUser();
       const bytes = await makeImage("jpeg");

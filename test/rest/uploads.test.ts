@@ -58,9 +58,9 @@ describe.each(["local", "s3"] as const)("REST uploads with the %s driver", (driv
     const requested = await requestUpload(key, { filename: "cat.png", mime_type: "image/png" });
     expect(requested.status).toBe(200);
     const ticket = requested.body as Ticket;
-    expect(ticket).toEqual({ iid: expect.stringMatching(/^[A-Za-z0-9_-]{16}$/), key: `img/${ticket.iid}`, filename: "cat.png", presigned_url: expect.stringMatching(/^http:\/\//) });
+    expect(ticket).toEqual({ iid: expect.stringMatching(/^[A-Za-z0-9_-]{16}$/), key: `up/${ticket.iid}`, filename: "cat.png", presigned_url: expect.stringMatching(/^http:\/\//) });
     expect(restRoutes.requestUpload.success.body.safeParse(ticket).success).toBe(true);
-    if (s3) expect(ticket.presigned_url).toMatch(new RegExp(`^${s3.endpoint}/${s3.bucket}/img/${ticket.iid}\\?.*X-Amz-Signature=`));
+    if (s3) expect(ticket.presigned_url).toMatch(new RegExp(`^${s3.endpoint}/${s3.bucket}/up/${ticket.iid}\\?.*X-Amz-Signature=`));
     else expect(ticket.presigned_url.startsWith(`${server.baseUrl}/uploads/`)).toBe(true);
 
     const put = await putBytes(ticket.presigned_url, bytes, "image/png");

@@ -255,7 +255,7 @@ describe("against s3rver", () => {
     const bytes = randomBytes(300);
     const response = await fetch(target.url, { method: "PUT", headers: { "content-type": "image/gif" }, body: bytes });
     expect(response.ok).toBe(true);
-    expect(await store.stat(key)).toEqual({ size: 300, contentType: "image/gif" });
+    expect(await store.stat(key)).toMatchObject({ size: 300, contentType: "image/gif" });
   });
 });
 
@@ -273,6 +273,32 @@ describe("an empty object", () => {
       const { port } = server.address() as AddressInfo;
       const store = makeStore({ ...offline, endpoint: `http://127.0.0.1:${port}` });
       expect(await store.readHead("img/empty", 16)).toEqual(Buffer.alloc(0));
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+// s3rver ignores copy preconditions, so this stands in for S3: it records the copy and answers 412 as S3 does
+// when the source's ETag no longer matches.
+describe("promoting a checked upload", () => {
+  it("copies only if the source still has the checked ETag, and maps a mismatch to BAD_USER_INPUT", async () => {
+    const seen: { method: string; url: string; ifMatch: unknown; source: unknown }[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push({ method: req.method!, url: req.url!, ifMatch: req.headers["x-amz-copy-source-if-match"], source: req.headers["x-amz-copy-source"] });
+      res.statusCode = 412;
+      res.setHeader("content-type", "application/xml");
+      res.end('<?xml version="1.0"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const store = makeStore({ ...offline, endpoint: `http://127.0.0.1:${port}` });
+      await expect(store.promote("up/AbC_d-123", "img/AbC_d-123", '"etag-1"')).rejects.toMatchObject({ code: "BAD_USER_INPUT" });
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toMatchObject({ method: "PUT", ifMatch: '"etag-1"', source: expect.stringMatching(/up\/AbC_d-123$/) });
+      expect(seen[0]!.url).toContain("img/AbC_d-123");
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
