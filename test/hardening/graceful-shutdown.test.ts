@@ -33,7 +33,10 @@ describe("graceful shutdown (S18)", () => {
       const size = Math.ceil(bytes.length / slices);
       let sent = 0;
       const next = () => {
-        if (sent >= bytes.length) return request.end();
+        if (sent >= bytes.length) {
+          request.end();
+          return;
+        }
         request.write(bytes.subarray(sent, sent + size));
         sent += size;
         setTimeout(next, 150);
