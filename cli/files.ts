@@ -1,7 +1,7 @@
 import { open, stat } from "node:fs/promises";
 import path from "node:path";
 import { glob, isDynamicPattern } from "tinyglobby";
-import { ALLOWED_IMAGE_TYPES_TEXT, type AllowedImageType, SNIFF_BYTES, sniffImageType } from "../client/image-type.js";
+import { INPUT_IMAGE_TYPES_TEXT, type InputImageType, SNIFF_BYTES, sniffInputType } from "../client/image-type.js";
 
 export interface InputFile {
   /** As the user wrote it (or as the glob matched it, relative to the working directory). */
@@ -11,7 +11,8 @@ export interface InputFile {
 
 export interface CheckedFile extends InputFile {
   size: number;
-  contentType: AllowedImageType;
+  /** `image/heif` for HEIC/HEIF, which the upload helper converts to JPEG. */
+  contentType: InputImageType;
 }
 
 /** One input that cannot be uploaded, with why. */
@@ -46,7 +47,10 @@ export async function expandInputs(args: string[], cwd: string): Promise<(InputF
   return out;
 }
 
-/** Size and type by magic bytes, or why it is not an image we may upload. Reads at most a few bytes. */
+/**
+ * Size and type by magic bytes, or why it is not an image we may upload (HEIC/HEIF may: it is converted to JPEG).
+ * Reads at most a few bytes.
+ */
 export async function checkFile(input: InputFile): Promise<CheckedFile | RejectedInput> {
   let handle;
   try {
@@ -57,8 +61,8 @@ export async function checkFile(input: InputFile): Promise<CheckedFile | Rejecte
     handle = await open(input.path, "r");
     const head = Buffer.alloc(Math.min(SNIFF_BYTES, info.size));
     await handle.read(head, 0, head.length, 0);
-    const contentType = sniffImageType(head);
-    if (contentType === null) return { display: input.display, message: `not a ${ALLOWED_IMAGE_TYPES_TEXT} image (nothing was sent)` };
+    const contentType = sniffInputType(head);
+    if (contentType === null) return { display: input.display, message: `not a ${INPUT_IMAGE_TYPES_TEXT} image (nothing was sent)` };
     return { ...input, size: info.size, contentType };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -5,7 +5,7 @@ import { humanSize, printable } from "./format.js";
  * on stdout, errors on stderr) go through `log`, which lifts the bars, prints, and draws them again below.
  */
 export class ProgressBoard {
-  private readonly bars = new Map<number, { label: string; sent: number; total: number }>();
+  private readonly bars = new Map<number, { label: string; sent: number; total: number; status: string | null }>();
   private drawnLines = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
 
@@ -15,7 +15,7 @@ export class ProgressBoard {
   ) {}
 
   start(id: number, label: string, total: number): void {
-    this.bars.set(id, { label: printable(label), sent: 0, total });
+    this.bars.set(id, { label: printable(label), sent: 0, total, status: null });
     this.scheduleDraw();
   }
 
@@ -24,6 +24,14 @@ export class ProgressBoard {
     if (!bar) return;
     bar.sent = sent;
     bar.total = total;
+    this.scheduleDraw();
+  }
+
+  /** Shows `status` ("converting to JPEG") instead of the percentage and byte count; null shows them again. */
+  setStatus(id: number, status: string | null): void {
+    const bar = this.bars.get(id);
+    if (!bar) return;
+    bar.status = status;
     this.scheduleDraw();
   }
 
@@ -70,11 +78,12 @@ export class ProgressBoard {
     const columns = this.stream.columns || 80;
     const labelWidth = Math.max(8, Math.min(30, columns - this.width - 30));
     let out = "";
-    for (const { label, sent, total } of this.bars.values()) {
+    for (const { label, sent, total, status } of this.bars.values()) {
       const ratio = total > 0 ? Math.min(1, sent / total) : 0;
       const filled = Math.round(ratio * this.width);
       const name = label.length > labelWidth ? `…${label.slice(-(labelWidth - 1))}` : label.padEnd(labelWidth);
-      const line = `${name} [${"#".repeat(filled)}${"-".repeat(this.width - filled)}] ${String(Math.floor(ratio * 100)).padStart(3)}% ${humanSize(sent)}/${humanSize(total)}`;
+      const done = status ?? `${String(Math.floor(ratio * 100)).padStart(3)}% ${humanSize(sent)}/${humanSize(total)}`;
+      const line = `${name} [${"#".repeat(filled)}${"-".repeat(this.width - filled)}] ${done}`;
       out += `${line.slice(0, columns - 1)}\n`;
     }
     this.stream.write(out);

@@ -12,7 +12,7 @@ import type {
   UserFieldsFragment,
 } from "./generated/graphql.js";
 import { type Sdk, type SdkFunctionWrapper, getSdk } from "./generated/sdk.js";
-import { type ProgressListener, type UploadBody, type UploadTicket, checkImageType, sendBytes, toBlob } from "./upload.js";
+import { type ProgressListener, type StageListener, type UploadBody, type UploadTicket, prepareUpload, sendBytes } from "./upload.js";
 
 export type User = UserFieldsFragment;
 export type Image = ImageFieldsFragment;
@@ -34,12 +34,17 @@ export interface ImageHostClientOptions {
 }
 
 export interface UploadOptions {
-  /** Display name stored with the image. Default: the File's name, else "upload". */
+  /**
+   * Display name stored with the image. Default: the File's name, else "upload". A HEIC/HEIF file is stored as a
+   * JPEG under this name with a `.jpg` extension.
+   */
   filename?: string;
   /** Preferred way to send the bytes; storage may not offer it, and the ticket decides. Default PUT. */
   method?: UploadMethod;
-  /** Bytes sent so far / total. See `sendBytes` for when it is incremental. */
+  /** Bytes sent so far / total, of what is sent (the JPEG for a HEIC file). See `sendBytes` for when it is incremental. */
   onProgress?: ProgressListener;
+  /** "converting" (HEIC/HEIF files only), then "uploading", then "completing"; see `UploadStage`. */
+  onStage?: StageListener;
   signal?: AbortSignal;
   /** See `SendBytesOptions.streaming`. */
   streaming?: boolean | "auto";
@@ -163,14 +168,15 @@ export class ImageHostClient {
   }
 
   /**
-   * The whole upload: checks the type by magic bytes (BAD_USER_INPUT before anything is sent for anything but
-   * JPEG, PNG, GIF, WebP or AVIF, or an empty file), requestUpload, sends the bytes as the ticket says, then
-   * completeUpload. Returns the recorded image; its `url` is the public link.
+   * The whole upload: `prepareUpload` checks the type by magic bytes (BAD_USER_INPUT before anything is sent for
+   * anything but JPEG, PNG, GIF, WebP, AVIF or HEIC/HEIF, or an empty file) and converts HEIC/HEIF to JPEG; then
+   * requestUpload, the bytes sent as the ticket says, completeUpload. Returns the recorded image; its `url` is the
+   * public link.
    */
   async upload(file: UploadBody, options: UploadOptions = {}): Promise<Image> {
-    const blob = toBlob(file);
-    const filename = options.filename ?? (typeof File !== "undefined" && file instanceof File ? file.name : "upload");
-    const contentType = await checkImageType(blob, filename);
+    const name = options.filename ?? (typeof File !== "undefined" && file instanceof File ? file.name : "upload");
+    const { blob, contentType, filename } = await prepareUpload(file, name, { onStage: options.onStage, signal: options.signal });
+    options.onStage?.("uploading");
     const ticket = await this.requestUpload({ filename, contentType, size: blob.size, method: options.method });
     await sendBytes(ticket, blob, {
       fetch: this.fetchImpl,
@@ -179,6 +185,7 @@ export class ImageHostClient {
       streaming: options.streaming,
       filename,
     });
+    options.onStage?.("completing");
     return this.completeUpload(ticket.uploadId);
   }
 }

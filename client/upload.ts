@@ -1,6 +1,15 @@
 import { ImageHostError, httpError, networkError } from "./errors.js";
 import type { RequestUploadMutation } from "./generated/graphql.js";
-import { ALLOWED_IMAGE_TYPES_TEXT, type AllowedImageType, SNIFF_BYTES, sniffImageType } from "./image-type.js";
+// Types only: the module itself is imported on demand (see prepareUpload), so bundles load it lazily.
+import type * as HeifModule from "./heif.js";
+import {
+  ALLOWED_IMAGE_TYPES_TEXT,
+  type AllowedImageType,
+  INPUT_IMAGE_TYPES_TEXT,
+  SNIFF_BYTES,
+  isHeif,
+  sniffImageType,
+} from "./image-type.js";
 
 /** How to send one file straight to storage (the result of `requestUpload`). */
 export type UploadTicket = RequestUploadMutation["requestUpload"];
@@ -41,8 +50,8 @@ export function toBlob(body: UploadBody): Blob {
 }
 
 /**
- * The allowed type of these bytes by their magic numbers; throws BAD_USER_INPUT (nothing sent) for anything else,
- * and for an empty file.
+ * The allowed type of these bytes by their magic numbers; throws BAD_USER_INPUT (nothing sent) for anything else
+ * (HEIC included: `prepareUpload` is the check that converts it), and for an empty file.
  */
 export async function checkImageType(blob: Blob, filename: string): Promise<AllowedImageType> {
   if (blob.size === 0) throw new ImageHostError("BAD_USER_INPUT", `${filename} is empty.`);
@@ -50,6 +59,82 @@ export async function checkImageType(blob: Blob, filename: string): Promise<Allo
   const type = sniffImageType(head);
   if (type === null) throw new ImageHostError("BAD_USER_INPUT", `${filename} is not a ${ALLOWED_IMAGE_TYPES_TEXT} image.`);
   return type;
+}
+
+/**
+ * Where an upload is, for UIs: "converting" (a HEIC/HEIF file becoming JPEG, only for those), "uploading" (ticket and
+ * bytes; `onProgress` reports the bytes), "completing" (the server verifies and records the image).
+ */
+export type UploadStage = "converting" | "uploading" | "completing";
+export type StageListener = (stage: UploadStage) => void;
+
+/** What is actually sent for a file: the bytes, their type and the name to store. */
+export interface PreparedUpload {
+  blob: Blob;
+  contentType: AllowedImageType;
+  filename: string;
+  /** `"image/heif"` when the file was HEIC/HEIF and `blob` is the JPEG made from it; null when sent as is. */
+  convertedFrom: "image/heif" | null;
+}
+
+export interface PrepareUploadOptions {
+  /** Called with "converting" before a HEIC/HEIF file is converted (not called otherwise). */
+  onStage?: StageListener;
+  /** Checked before and after converting (the decoding itself cannot be interrupted). */
+  signal?: AbortSignal;
+}
+
+/**
+ * Checks a file by its bytes and gets it ready to send, before anything is sent: JPEG, PNG, GIF, WebP and AVIF go
+ * as they are; HEIC/HEIF (by its `ftyp` brands, never by its name) is decoded and re-encoded as JPEG (quality 0.9,
+ * rotation applied, no EXIF), its name given a `.jpg` extension; anything else, or an empty file, is
+ * BAD_USER_INPUT. A HEIF file that cannot be decoded is BAD_USER_INPUT with `details.stage` "converting" and
+ * `details.reason` (libheif's reason). The caller's file or bytes are never modified.
+ *
+ * The decoder (client/heif.ts, heic-convert with libheif in wasm) is imported only when a HEIF file shows up, so a
+ * browser bundle loads it as a lazy chunk then, and never otherwise.
+ */
+export async function prepareUpload(body: UploadBody, filename: string, options: PrepareUploadOptions = {}): Promise<PreparedUpload> {
+  const blob = toBlob(body);
+  if (blob.size === 0) throw new ImageHostError("BAD_USER_INPUT", `${filename} is empty.`);
+  const head = new Uint8Array(await blob.slice(0, SNIFF_BYTES).arrayBuffer());
+  const type = sniffImageType(head);
+  if (type !== null) return { blob, contentType: type, filename, convertedFrom: null };
+  if (!isHeif(head)) throw new ImageHostError("BAD_USER_INPUT", `${filename} is not a ${INPUT_IMAGE_TYPES_TEXT} image.`);
+
+  options.signal?.throwIfAborted();
+  options.onStage?.("converting");
+  let heif: typeof HeifModule;
+  try {
+    heif = await import("./heif.js");
+    await heif.loadDecoder();
+  } catch (error) {
+    // In a browser: the lazy chunk could not be fetched (offline, or a new deploy replaced it).
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ImageHostError("NETWORK_ERROR", `Could not load the HEIC decoder (${reason}).`, { cause: error });
+  }
+  let jpeg: Uint8Array<ArrayBuffer>;
+  try {
+    jpeg = await heif.heifToJpeg(new Uint8Array(await blob.arrayBuffer()));
+  } catch (error) {
+    if (!(error instanceof heif.HeifDecodeError)) throw error;
+    throw new ImageHostError("BAD_USER_INPUT", `${filename} could not be converted from HEIC to JPEG: ${error.message}.`, {
+      details: { stage: "converting", reason: error.message },
+      cause: error,
+    });
+  }
+  options.signal?.throwIfAborted();
+  return {
+    blob: new Blob([jpeg], { type: "image/jpeg" }),
+    contentType: "image/jpeg",
+    filename: jpegFilename(filename),
+    convertedFrom: "image/heif",
+  };
+}
+
+/** The name for a converted file: `.heic`/`.heif` becomes `.jpg` (any case), any other name gets `.jpg` added. */
+export function jpegFilename(filename: string): string {
+  return `${filename.replace(/\.hei[cf]$/i, "")}.jpg`;
 }
 
 /**

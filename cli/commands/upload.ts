@@ -1,5 +1,6 @@
 import { openAsBlob } from "node:fs";
 import path from "node:path";
+import { isImageHostError } from "../../client/errors.js";
 import type { Image } from "../../client/image-host-client.js";
 import { defineCommand, intFlag } from "../command.js";
 import type { Context } from "../context.js";
@@ -16,12 +17,19 @@ export const upload = defineCommand({
   usage: ["upload <file|glob>... [--concurrency N]"],
   description:
     "Only JPEG, PNG, GIF, WebP and AVIF files are sent: every file's type is checked by its first bytes before\n" +
-    "anything is sent, and the others are reported and skipped. Links are printed on stdout, one per line, in the\n" +
-    "order of the arguments; progress bars go to stderr when it is a terminal. Quote globs to let imagehost expand\n" +
-    "them ('shots/*.png'). Exits non-zero when any file failed (with the exit code of the first failure).",
+    "anything is sent, and the others are reported and skipped. HEIC/HEIF photos (iPhone .heic) are converted to\n" +
+    "JPEG first, rotated as they display, and stored as <name>.jpg; the file on disk is left as it is. Links are\n" +
+    "printed on stdout, one per line, in the order of the arguments; progress bars go to stderr when it is a\n" +
+    "terminal. Quote globs to let imagehost expand them ('shots/*.png'). Exits non-zero when any file failed (with\n" +
+    "the exit code of the first failure).",
   options: { concurrency: { type: "string", short: "c" } },
   optionHelp: [["-c, --concurrency N", "files sent at the same time (1-16, default 4)"]],
-  examples: ["imagehost upload cat.png", "imagehost upload 'holiday/*.jpg' logo.webp", "imagehost upload shot.png --json"],
+  examples: [
+    "imagehost upload cat.png",
+    "imagehost upload 'holiday/*.jpg' logo.webp",
+    "imagehost upload IMG_0042.heic      # sent as IMG_0042.jpg",
+    "imagehost upload shot.png --json",
+  ],
   async run(context, { values, positionals }) {
     if (positionals.length === 0) throw usageError("Name at least one file to upload. Run `imagehost upload --help`.");
     const concurrency = intFlag("concurrency", values.concurrency, 4, 1, 16);
@@ -91,9 +99,15 @@ async function uploadOne(
     const image = await client.upload(blob, {
       filename: path.basename(file.path),
       onProgress: ({ sent, total }) => board?.update(index, sent, total),
+      onStage: (stage) => board?.setStatus(index, stage === "converting" ? "converting to JPEG" : null),
     });
     return { display: file.display, image };
   } catch (error) {
+    if (isImageHostError(error, "BAD_USER_INPUT") && error.details.stage === "converting") {
+      // The client's message names the file again; the line already starts with it.
+      const message = `cannot convert this HEIC/HEIF image to JPEG (${String(error.details.reason)}); nothing was sent`;
+      return { display: file.display, error: new CliError(ExitCode.ERROR, message, { cause: error }) };
+    }
     return { display: file.display, error: toCliError(error, context.authHint) };
   } finally {
     board?.end(index);

@@ -5,6 +5,7 @@
  *   login --username … --password-stdin   → "login --password-stdin…" (register too: "register: …")
  *   whoami, IMAGEHOST_API_KEY=… whoami    → "login --password-stdin…", "keys create/ls/revoke…"
  *   upload cat.png dog.jpg 'pics/*'       → "upload: valid files print their links…" (plus two invalid files)
+ *   upload IMG_0042.heic                  → cli-heic.test.ts, "upload IMG_0042.heic: …"
  *   ls, ls --limit 2 --after, ls --all --json → "ls: …"
  *   open ID, open ID --browser            → "open: …"
  *   rm ID                                 → "rm: …"
@@ -139,8 +140,8 @@ describe.each(["local", "s3"] as const)("imagehost CLI with the %s driver", (dri
     const urls = result.stdout.trimEnd().split("\n");
     expect(urls).toHaveLength(4);
     for (const url of urls) expect(url).toMatch(new RegExp(`^${server.baseUrl}/image/[A-Za-z0-9_-]{16}$`));
-    expect(result.stderr).toContain("error: evil.png: not a JPEG, PNG, GIF, WebP or AVIF image (nothing was sent)");
-    expect(result.stderr).toContain("error: notes.txt: not a JPEG, PNG, GIF, WebP or AVIF image (nothing was sent)");
+    expect(result.stderr).toContain("error: evil.png: not a JPEG, PNG, GIF, WebP, AVIF or HEIC image (nothing was sent)");
+    expect(result.stderr).toContain("error: notes.txt: not a JPEG, PNG, GIF, WebP, AVIF or HEIC image (nothing was sent)");
     expect(result.stderr).toContain("error: 2 of 6 files failed; 4 uploaded.");
     expect(result.stderr).not.toMatch(/\n\s+at /);
 

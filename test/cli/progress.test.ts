@@ -27,4 +27,22 @@ describe("upload progress bars", () => {
     board.stop();
     expect(out.endsWith("\u001b[1A\u001b[0J")).toBe(true);
   });
+
+  it("shows a status instead of the byte count while a file is being converted", async () => {
+    const stream = Object.assign(new PassThrough(), { columns: 100 }) as unknown as NodeJS.WriteStream;
+    let out = "";
+    (stream as unknown as PassThrough).on("data", (d: Buffer) => (out += d.toString()));
+    const board = new ProgressBoard(stream, 10);
+    board.start(0, "IMG_0042.heic", 3000);
+    board.setStatus(0, "converting to JPEG");
+    await new Promise((r) => setTimeout(r, 120));
+    expect(out).toMatch(/IMG_0042\.heic\s+\[-{10}\] converting to JPEG\n$/);
+
+    out = "";
+    board.setStatus(0, null);
+    board.update(0, 600, 1200);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(out).toMatch(/\[#####-----\]\s+50% 600 B\/1.2 KiB\n$/);
+    board.stop();
+  });
 });
