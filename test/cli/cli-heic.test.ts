@@ -13,7 +13,7 @@ import { ImageHostClient } from "../../client/image-host-client.js";
 import type { UploadStage } from "../../client/upload.js";
 import { gql, uniqueUsername } from "../support/graphql.js";
 import { makeImage } from "../support/images.js";
-import { startS3rver, type RunningS3rver } from "../support/s3rver.js";
+import { s3Env, startS3rver, type RunningS3rver } from "../support/s3rver.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { IMAGE, type ImageData, fetchPublic } from "../support/uploads.js";
 import { corruptHeic, halvesPng, heifEnc, makeHeic, withRotation } from "./heif-fixtures.js";
@@ -45,12 +45,7 @@ describe.each(["local", "s3"] as const)("imagehost upload with HEIC photos, %s d
     if (driver === "s3") {
       s3 = await startS3rver();
       serverEnv = {
-        STORAGE_DRIVER: "s3",
-        S3_BUCKET: s3.bucket,
-        S3_ENDPOINT: s3.endpoint,
-        S3_FORCE_PATH_STYLE: "true",
-        S3_ACCESS_KEY_ID: "S3RVER",
-        S3_SECRET_ACCESS_KEY: "S3RVER",
+        ...s3Env(s3),
       };
     }
     server = await startTestApp(serverEnv);

@@ -20,7 +20,7 @@ import { ImageHostClient } from "../../client/image-host-client.js";
 import { uniqueUsername } from "../support/graphql.js";
 import { SVG, makeImage } from "../support/images.js";
 import { freePort } from "../support/redis-server.js";
-import { startS3rver, type RunningS3rver } from "../support/s3rver.js";
+import { s3Env, startS3rver, type RunningS3rver } from "../support/s3rver.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { fetchPublic } from "../support/uploads.js";
 import { type CliResult, runCli, runCliOnTerminal } from "./run-cli.js";
@@ -68,12 +68,7 @@ describe.each(["local", "s3"] as const)("imagehost CLI with the %s driver", (dri
     if (driver === "s3") {
       s3 = await startS3rver();
       serverEnv = {
-        STORAGE_DRIVER: "s3",
-        S3_BUCKET: s3.bucket,
-        S3_ENDPOINT: s3.endpoint,
-        S3_FORCE_PATH_STYLE: "true",
-        S3_ACCESS_KEY_ID: "S3RVER",
-        S3_SECRET_ACCESS_KEY: "S3RVER",
+        ...s3Env(s3),
       };
     }
     server = await startTestApp(serverEnv);

@@ -10,7 +10,7 @@ import { errorCode, gql, uniqueUsername } from "../support/graphql.js";
 import { makeImage } from "../support/images.js";
 import { startTestRedisCluster, type TestRedisCluster } from "../support/redis-cluster.js";
 import { freePort } from "../support/redis-server.js";
-import { startS3rver, type RunningS3rver } from "../support/s3rver.js";
+import { s3Env, startS3rver, type RunningS3rver } from "../support/s3rver.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { DELETE_IMAGE, fetchPublic, uploadImage } from "../support/uploads.js";
 
@@ -38,12 +38,7 @@ describe("two nodes behind nginx on Redis Cluster and S3", () => {
     proxyUrl = `http://127.0.0.1:${proxyPort}`;
     const env = {
       REDIS_CLUSTER_NODES: cluster.nodes,
-      STORAGE_DRIVER: "s3",
-      S3_BUCKET: s3.bucket,
-      S3_ENDPOINT: s3.endpoint,
-      S3_FORCE_PATH_STYLE: "true",
-      S3_ACCESS_KEY_ID: "S3RVER",
-      S3_SECRET_ACCESS_KEY: "S3RVER",
+      ...s3Env(s3),
       PUBLIC_URL: proxyUrl,
       TRUST_PROXY: "1",
       REGISTRATIONS_PER_IP: "5",

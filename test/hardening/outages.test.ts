@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gql, uniqueUsername } from "../support/graphql.js";
 import { makeImage } from "../support/images.js";
 import { startTestRedis, type TestRedis } from "../support/redis-server.js";
-import { startS3rver, type RunningS3rver } from "../support/s3rver.js";
+import { s3Env, startS3rver, type RunningS3rver } from "../support/s3rver.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { DELETE_IMAGE, IMAGE_FIELDS, REQUEST_UPLOAD, type ImageData, fetchPublic, uploadImage } from "../support/uploads.js";
 
@@ -99,12 +99,7 @@ describe("S3 outage", () => {
   beforeAll(async () => {
     s3 = await startS3rver();
     server = await startTestApp({
-      STORAGE_DRIVER: "s3",
-      S3_BUCKET: s3.bucket,
-      S3_ENDPOINT: s3.endpoint,
-      S3_FORCE_PATH_STYLE: "true",
-      S3_ACCESS_KEY_ID: "S3RVER",
-      S3_SECRET_ACCESS_KEY: "S3RVER",
+      ...s3Env(s3),
     });
   });
   afterAll(async () => {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorCode, gql, uniqueUsername } from "../support/graphql.js";
 import { HTML, IMAGE_KINDS, MIME, SVG, makeImage, pngHeaderClaiming } from "../support/images.js";
 import { startTestRedisCluster, type TestRedisCluster } from "../support/redis-cluster.js";
-import { startS3rver, type RunningS3rver } from "../support/s3rver.js";
+import { s3Env, startS3rver, type RunningS3rver } from "../support/s3rver.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import {
   COMPLETE_UPLOAD,
@@ -50,12 +50,7 @@ describe.each(SETUPS)("uploads with the $name", ({ driver, cluster }) => {
       s3 = await startS3rver();
       env = {
         ...env,
-        STORAGE_DRIVER: "s3",
-        S3_BUCKET: s3.bucket,
-        S3_ENDPOINT: s3.endpoint,
-        S3_FORCE_PATH_STYLE: "true",
-        S3_ACCESS_KEY_ID: "S3RVER",
-        S3_SECRET_ACCESS_KEY: "S3RVER",
+        ...s3Env(s3),
       };
     }
     server = await startTestApp(env);

@@ -1,7 +1,6 @@
 import { expect } from "vitest";
 import { errorBody } from "../../server/rest/route-table.js";
 import { uniqueUsername } from "../support/graphql.js";
-import type { RunningS3rver } from "../support/s3rver.js";
 
 /** What an old client sees of a REST answer. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests index into arbitrary JSON answers
@@ -63,17 +62,6 @@ export function expectError(response: RestResponse, status: number, code: string
   expect(response.headers.get("content-type")).toMatch(/^application\/json/);
 }
 
-/** Environment for startTestApp on the s3 driver, against an s3rver. */
-export function s3Env(s3: RunningS3rver): Record<string, string> {
-  return {
-    STORAGE_DRIVER: "s3",
-    S3_BUCKET: s3.bucket,
-    S3_ENDPOINT: s3.endpoint,
-    S3_FORCE_PATH_STYLE: "true",
-    S3_ACCESS_KEY_ID: "S3RVER",
-    S3_SECRET_ACCESS_KEY: "S3RVER",
-  };
-}
 
 /** Polls `probe` until it returns true, or fails after `timeoutMs`. */
 export async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -84,3 +72,5 @@ export async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
+
+export { s3Env } from "../support/s3rver.js";

@@ -78,3 +78,15 @@ export async function startS3rver(options: { bucket?: string } = {}): Promise<Ru
     },
   };
 }
+
+/** Environment for startTestApp on the s3 driver, against this s3rver. */
+export function s3Env(s3: RunningS3rver): Record<string, string> {
+  return {
+    STORAGE_DRIVER: "s3",
+    S3_BUCKET: s3.bucket,
+    S3_ENDPOINT: s3.endpoint,
+    S3_FORCE_PATH_STYLE: "true",
+    S3_ACCESS_KEY_ID: "S3RVER",
+    S3_SECRET_ACCESS_KEY: "S3RVER",
+  };
+}
