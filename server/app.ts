@@ -2,7 +2,7 @@ import "reflect-metadata";
 import { randomUUID } from "node:crypto";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
+import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
 import fastifyCors from "@fastify/cors";
 import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
 import type { Config } from "./config.js";
@@ -17,21 +17,27 @@ import { buildGraphQLSchema } from "./graphql/schema.js";
 import { sendError } from "./http/error-reply.js";
 import { registerHealthRoutes } from "./http/health.routes.js";
 import { registerImageLinkRoutes } from "./http/image-link.routes.js";
+import { countDependencyErrors, Metrics, registerMetricsRoutes } from "./http/metrics.js";
 import { registerLocalBlobRoutes } from "./http/local-blob.routes.js";
 import { presentedSecret } from "./http/presented-secret.js";
 import { registerSecurityHeaders } from "./http/security-headers.js";
+import { DEFAULT_WEB_DIST_DIR, acceptsHtml, registerWebApp } from "./http/web-app.routes.js";
+import { registerWebSessionRoutes } from "./http/web-session.routes.js";
 import { connectRedis } from "./redis/redis-client.js";
 import { guardRedisErrors } from "./redis/guard-redis-errors.js";
 import { RedisAccountStore } from "./redis/redis-account-store.js";
 import { RedisImageStore } from "./redis/redis-image-store.js";
 import { RedisRateLimitStore } from "./redis/redis-rate-limit-store.js";
+import { registerRestRoutes } from "./rest/rest-routes.js";
 import { AccountService } from "./services/account.service.js";
-import { ImageService } from "./services/image.service.js";
+import { ImageService, storageKeyFor } from "./services/image.service.js";
+import { ReadinessService } from "./services/readiness.service.js";
 import { Sweeper } from "./services/sweeper.service.js";
 import { createBlobStore } from "./storage/create-blob-store.js";
 import { withCachedDownloadUrls } from "./storage/download-url-cache.js";
 import { LocalBlobStore } from "./storage/local-blob-store.js";
 import { S3BlobStore } from "./storage/s3-blob-store.js";
+import { browserStorageOrigins } from "./storage/storage-origins.js";
 import { loadOrCreateSigningSecret } from "./storage/signing-secret.js";
 
 /** S7: request bodies on /graphql and JSON routes. */
@@ -53,6 +59,9 @@ export interface Services {
   readonly images: ImageService;
   readonly blobs: LocalBlobStore | S3BlobStore;
   readonly sweeper: Sweeper;
+  readonly metrics: Metrics;
+  /** GET /ready and /redis-check: probes of the same Redis connection and blob store the requests use. */
+  readonly readiness: ReadinessService;
   /** Closes storage clients and Redis. */
   close(): Promise<void>;
 }
@@ -61,22 +70,30 @@ export interface Services {
 export async function createServices(config: Config): Promise<Services> {
   const redis = await connectRedis(config.redis);
   try {
+    const metrics = new Metrics();
+    const redisPort = <T extends object>(store: T) => countDependencyErrors(guardRedisErrors(store), metrics);
     const accounts = await AccountService.create(
-      guardRedisErrors(new RedisAccountStore(redis)),
-      guardRedisErrors(new RedisRateLimitStore(redis)),
+      redisPort(new RedisAccountStore(redis)),
+      redisPort(new RedisRateLimitStore(redis)),
       config.auth,
     );
     const signingSecret = await loadOrCreateSigningSecret(config.dataDir, config.uploads.signingSecret);
     const blobs = createBlobStore(config.storage, { publicUrl: config.http.publicUrl, signingSecret });
     // Fail at start, with the adapter's clear message, when the bucket or directory is unusable.
     await blobs.checkReady();
-    const imageStore = guardRedisErrors(new RedisImageStore(redis));
-    const images = new ImageService(imageStore, withCachedDownloadUrls(blobs), { ...config.uploads, publicUrl: config.http.publicUrl });
+    const imageStore = redisPort(new RedisImageStore(redis));
+    const images = new ImageService(imageStore, countDependencyErrors(withCachedDownloadUrls(blobs), metrics), {
+      ...config.uploads,
+      publicUrl: config.http.publicUrl,
+      onUploadOutcome: (outcome) => metrics.uploads.inc({ outcome }),
+    });
     return {
       accounts,
       images,
       blobs,
+      metrics,
       sweeper: new Sweeper(imageStore, blobs, images),
+      readiness: new ReadinessService({ redis: () => new RedisAccountStore(redis).checkReady(), storage: () => blobs.checkReady() }),
       async close() {
         if (blobs instanceof S3BlobStore) blobs.close();
         await redis.quit().catch(() => redis.disconnect());
@@ -88,8 +105,13 @@ export async function createServices(config: Config): Promise<Services> {
   }
 }
 
+export interface AppOptions {
+  /** The built web app served at `/` (default: web/dist of this checkout). */
+  webDistDir?: string;
+}
+
 /** The composition root, part two: the HTTP server over the services. */
-export async function createApp(config: Config): Promise<App> {
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
   const services = await createServices(config);
   const { accounts, images, blobs } = services;
   try {
@@ -105,8 +127,15 @@ export async function createApp(config: Config): Promise<App> {
       forceCloseConnections: "idle",
     });
     http.setErrorHandler((error: FastifyError, request, reply) => sendError(request, reply, fromFastifyError(error)));
-    http.setNotFoundHandler((request, reply) => sendError(request, reply, notFound("No such route.")));
-    registerSecurityHeaders(http);
+    // Every response names its request, so a client can quote it and an operator find its log lines.
+    http.addHook("onRequest", async (request, reply) => {
+      reply.header("x-request-id", request.id);
+    });
+    const ownOrigin = new URL(config.http.publicUrl).origin;
+    registerSecurityHeaders(http, { storageOrigins: await browserStorageOrigins(blobs, ownOrigin) });
+    // Before the other routes: it adds the root-level origin guard for cookie-authenticated writes (S5).
+    registerWebSessionRoutes(http, accounts, { publicUrl: config.http.publicUrl, sessionIdleSeconds: config.auth.sessionIdleSeconds });
+    registerMetricsRoutes(http, services.metrics, config.metricsToken);
     // CORS is off unless origins are listed: browsers on other origins then cannot read any response.
     if (config.http.corsOrigins.length > 0) {
       await http.register(fastifyCors, {
@@ -118,7 +147,8 @@ export async function createApp(config: Config): Promise<App> {
     }
     registerHealthRoutes(http);
     registerImageLinkRoutes(http, images);
-    if (blobs instanceof LocalBlobStore) registerLocalBlobRoutes(http, blobs);
+    registerRestRoutes(http, { accounts, images, readiness: services.readiness });
+    if (blobs instanceof LocalBlobStore) registerLocalBlobRoutes(http, blobs, { servedPrefix: storageKeyFor("") });
 
     const schema = await buildGraphQLSchema([
       new AccountResolver(accounts),
@@ -144,9 +174,7 @@ export async function createApp(config: Config): Promise<App> {
       ],
     });
     await apollo.start();
-    await http.register(fastifyApollo(apollo), {
-      path: "/graphql",
-      method: ["GET", "POST"],
+    const graphql = fastifyApolloHandler(apollo, {
       context: async (request): Promise<GraphQLContext> => {
         let viewer: ReturnType<GraphQLContext["viewer"]> | undefined;
         return {
@@ -155,6 +183,21 @@ export async function createApp(config: Config): Promise<App> {
           viewer: () => (viewer ??= accounts.authenticate(presentedSecret(request.headers))),
         };
       },
+    });
+    // The web app at `/`, client-side routes falling back to index.html; API paths keep their JSON 404s.
+    const web = await registerWebApp(http, { distDir: options.webDistDir ?? DEFAULT_WEB_DIST_DIR });
+    http.setNotFoundHandler((request, reply) => web.notFound(request, reply));
+    http.route<{ Reply: string }>({
+      method: ["GET", "POST"],
+      url: "/graphql",
+      // A browser opening /graphql gets the playground (S6: only while the explorer switch is on); every other GET
+      // and every POST is a GraphQL request for Apollo.
+      onRequest: async (request, reply) => {
+        if (request.method === "POST" || !acceptsHtml(request)) return;
+        if (!config.graphql.explorer) return sendError(request, reply, notFound("The GraphQL playground is turned off on this server."));
+        return web.servePlayground(request, reply);
+      },
+      handler: graphql,
     });
 
     let closing: Promise<void> | undefined;
@@ -166,10 +209,13 @@ export async function createApp(config: Config): Promise<App> {
       close() {
         closing ??= (async () => {
           const force = setTimeout(() => http.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+          // Keep-alive connections go idle as their last request finishes; close each as soon as it does.
+          const sweepIdle = setInterval(() => http.server.closeIdleConnections(), 50);
           try {
             await http.close();
           } finally {
             clearTimeout(force);
+            clearInterval(sweepIdle);
             await services.close();
           }
         })();

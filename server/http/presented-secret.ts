@@ -1,15 +1,43 @@
 import type { IncomingHttpHeaders } from "node:http";
 
+/** The web app's session cookie (S5): httpOnly, `SameSite=Strict`; set and cleared by web-session.routes.ts. */
+export const SESSION_COOKIE = "ih_session";
+
 /**
  * The credential a request presents, from `X-API-Key` or `Authorization: Bearer` (S4: headers only, never the
- * URL). Returns null when none is sent; an empty or malformed header is returned as-is so authentication
- * rejects it instead of treating the caller as anonymous.
+ * URL), else from the web app's `ih_session` cookie. Returns null when none is sent; an empty or malformed header
+ * is returned as-is so authentication rejects it instead of treating the caller as anonymous.
+ *
+ * A header always wins over the cookie, so an API client is never silently acting as the browser's user. Requests
+ * that change state on the strength of the cookie alone must come from our own origin: see `registerCookieOriginGuard`.
  */
 export function presentedSecret(headers: IncomingHttpHeaders): string | null {
+  const headerSecret = presentedHeaderSecret(headers);
+  if (headerSecret !== null) return headerSecret;
+  return sessionCookieOf(headers);
+}
+
+/** The credential sent in `X-API-Key` or `Authorization`, or null when neither header is there. */
+export function presentedHeaderSecret(headers: IncomingHttpHeaders): string | null {
   const apiKey = headers["x-api-key"];
   if (apiKey !== undefined) return Array.isArray(apiKey) ? apiKey.join(",") : apiKey.trim();
   const authorization = headers.authorization;
   if (authorization === undefined) return null;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   return match ? match[1]! : authorization;
+}
+
+/** The `ih_session` cookie's value; null when absent or empty (a cleared cookie). */
+export function sessionCookieOf(headers: IncomingHttpHeaders): string | null {
+  const header = headers.cookie;
+  if (header === undefined || header === "") return null;
+  for (const pair of header.split(";")) {
+    const eq = pair.indexOf("=");
+    if (eq === -1 || pair.slice(0, eq).trim() !== SESSION_COOKIE) continue;
+    let value = pair.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    // Our secrets are URL-safe base64 with an `ih_` prefix: no decoding needed, and anything else fails authentication.
+    return value === "" ? null : value;
+  }
+  return null;
 }

@@ -109,7 +109,8 @@ describe("web session cookie (S5)", () => {
   it("refuses log in, registration and log out from other origins (403), and accepts a same-origin Sec-Fetch-Site", async () => {
     const username = uniqueUsername("csrf");
     const body = { username, password: PASSWORD };
-    for (const headers of [{ origin: "http://evil.example" }, { origin: "null" }, {}, { "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }]) {
+    const elsewhere: Record<string, string>[] = [{ origin: "http://evil.example" }, { origin: "null" }, {}, { "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }];
+    for (const headers of elsewhere) {
       const refused = await post("/web/register", body, headers);
       expect(refused.status, JSON.stringify(headers)).toBe(403);
       expect(await refused.json()).toMatchObject({ error: { code: "forbidden", request_id: expect.any(String) } });

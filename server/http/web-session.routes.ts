@@ -1,0 +1,104 @@
+import type { IncomingHttpHeaders } from "node:http";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { AppError, ErrorCode, badInput } from "../errors.js";
+import type { AccountService, IssuedCredential } from "../services/account.service.js";
+import { sendForbidden } from "./error-reply.js";
+import { SESSION_COOKIE, presentedHeaderSecret, sessionCookieOf } from "./presented-secret.js";
+
+export interface WebSessionOptions {
+  /** PUBLIC_URL: its origin is the only one allowed to change state with the cookie; https adds `Secure`. */
+  publicUrl: string;
+  /** The cookie lives as long as an idle session does, seconds. */
+  sessionIdleSeconds: number;
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * The web app's session (S5). The browser never sees the credential: `POST /web/session` (log in) and
+ * `POST /web/register` set it as an httpOnly, `SameSite=Strict` cookie and answer only `{user: {id, username}}`;
+ * `DELETE /web/session` revokes it and clears the cookie. `presentedSecret` then reads the cookie on every request
+ * that sends no X-API-Key/Authorization header.
+ *
+ * CSRF: these three routes, and every other state-changing request that relies on the cookie alone, must come from
+ * PUBLIC_URL's origin (the `Origin` header, or a same-origin `Sec-Fetch-Site` when a browser sends no Origin);
+ * anything else is 403. Apollo's CSRF prevention stays on for /graphql as well.
+ *
+ * Call on the root instance before other routes: the origin guard is a root-level hook.
+ */
+export function registerWebSessionRoutes(app: FastifyInstance, accounts: AccountService, options: WebSessionOptions): void {
+  const ownOrigin = new URL(options.publicUrl).origin;
+  const secure = ownOrigin.startsWith("https:");
+  const attributes = `Path=/; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
+  const setCookie = (reply: FastifyReply, secret: string) =>
+    reply.header("set-cookie", `${SESSION_COOKIE}=${secret}; Max-Age=${options.sessionIdleSeconds}; ${attributes}`);
+  const clearCookie = (reply: FastifyReply) => reply.header("set-cookie", `${SESSION_COOKIE}=; Max-Age=0; ${attributes}`);
+  const refuse = (request: FastifyRequest, reply: FastifyReply) =>
+    sendForbidden(request, reply, `Cross-origin request refused: open the app at ${ownOrigin}.`);
+
+  // Every state-changing request that would be authenticated by the cookie alone (no header credential).
+  app.addHook("onRequest", async (request, reply) => {
+    if (SAFE_METHODS.has(request.method)) return;
+    if (presentedHeaderSecret(request.headers) !== null || sessionCookieOf(request.headers) === null) return;
+    if (!isSameOrigin(request.headers, ownOrigin)) return refuse(request, reply);
+  });
+
+  /** Answers the user only; the secret leaves in the cookie. The session the cookie held before is revoked. */
+  const startSession = async (request: FastifyRequest, reply: FastifyReply, issued: IssuedCredential) => {
+    await revokeCookieSession(accounts, request.headers, issued.secret);
+    setCookie(reply, issued.secret);
+    reply.header("cache-control", "no-store");
+    return { user: { id: issued.record.userId, username: issued.record.username } };
+  };
+
+  void app.register(async (scope) => {
+    // Login CSRF too: these routes refuse other origins whether or not a cookie is present.
+    scope.addHook("onRequest", async (request, reply) => {
+      if (!isSameOrigin(request.headers, ownOrigin)) return refuse(request, reply);
+    });
+    scope.post("/web/session", async (request, reply) => {
+      const { username, password } = usernameAndPassword(request.body);
+      return startSession(request, reply, await accounts.login(username, password, { clientIp: request.ip }));
+    });
+    scope.post("/web/register", async (request, reply) => {
+      const { username, password } = usernameAndPassword(request.body);
+      return startSession(request, reply, await accounts.register(username, password, { clientIp: request.ip }));
+    });
+    scope.delete("/web/session", async (request, reply) => {
+      await revokeCookieSession(accounts, request.headers, null);
+      clearCookie(reply);
+      return reply.code(204).header("cache-control", "no-store").send();
+    });
+  });
+}
+
+/**
+ * True when the request comes from `ownOrigin`: its `Origin` header says so, or it has none and the browser's
+ * `Sec-Fetch-Site` says `same-origin`. Clients that send neither (curl, scripts) are not the web app.
+ */
+export function isSameOrigin(headers: IncomingHttpHeaders, ownOrigin: string): boolean {
+  const origin = headers.origin;
+  if (origin !== undefined) return origin === ownOrigin;
+  return headers["sec-fetch-site"] === "same-origin";
+}
+
+/** Revokes the login session the cookie holds (not `keep`). A bad or expired cookie has nothing to revoke. */
+async function revokeCookieSession(accounts: AccountService, headers: IncomingHttpHeaders, keep: string | null): Promise<void> {
+  const secret = sessionCookieOf(headers);
+  if (secret === null || secret === keep) return;
+  try {
+    const viewer = await accounts.authenticate(secret);
+    // Only a login session: a cookie holding an API key (set by hand) must not revoke that key.
+    if (viewer !== null && viewer.credential.kind === "session") await accounts.logout(viewer);
+  } catch (error) {
+    if (!(error instanceof AppError && error.code === ErrorCode.UNAUTHENTICATED)) throw error;
+  }
+}
+
+function usernameAndPassword(body: unknown): { username: string; password: string } {
+  const { username, password } = (body ?? {}) as { username?: unknown; password?: unknown };
+  if (typeof username !== "string" || typeof password !== "string") {
+    throw badInput('Send {"username": "…", "password": "…"} as JSON.');
+  }
+  return { username, password };
+}

@@ -1,0 +1,253 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect, useRef, useState } from "react";
+import type { ImageFieldsFragment } from "../../../client/generated/graphql.js";
+import { useMyImagesQuery } from "../../../client/generated/react-query.js";
+import { ALLOWED_IMAGE_TYPES, HEIF_TYPE, INPUT_IMAGE_TYPES_TEXT } from "../../../client/image-type.js";
+import { createUploadClient } from "../api.js";
+import { describeError } from "../errors.js";
+import { formatBytes } from "../format.js";
+import { LinkField } from "./CopyButton.js";
+
+type UploadState =
+  | { status: "queued" }
+  | { status: "converting" }
+  | { status: "uploading"; sent: number; total: number }
+  | { status: "verifying" }
+  | { status: "done"; image: ImageFieldsFragment }
+  | { status: "failed"; message: string };
+
+interface UploadItem {
+  key: number;
+  file: File;
+  name: string;
+  state: UploadState;
+}
+
+/** What the file picker offers; HEIC/HEIF photos are converted to JPEG by the client before they are sent. */
+const PICKER_TYPES = [...ALLOWED_IMAGE_TYPES, HEIF_TYPE, "image/heic", ".heic", ".heif"].join(",");
+
+/** Files sent at once; the rest wait their turn. */
+const CONCURRENCY = 3;
+
+/**
+ * Upload by drag-and-drop (anywhere on the page), paste, or the file picker; several files at once, each with its
+ * own progress bar and its own error. The client checks each file's type by its first bytes before anything is
+ * sent, and the server checks it again after the bytes arrive.
+ */
+export function Uploader() {
+  const queryClient = useQueryClient();
+  const [items, setItems] = useState<UploadItem[]>([]);
+  const [dragging, setDragging] = useState(false);
+  const inputRef = useRef<HTMLInputElement>(null);
+  const queue = useRef<UploadItem[]>([]);
+  const running = useRef(0);
+  const nextKey = useRef(1);
+
+  const update = useCallback((key: number, state: UploadState) => {
+    setItems((list) => list.map((item) => (item.key === key ? { ...item, state } : item)));
+  }, []);
+
+  const run = useCallback(
+    async (item: UploadItem) => {
+      let stage: "converting" | "uploading" | "completing" = "uploading";
+      update(item.key, { status: "uploading", sent: 0, total: item.file.size });
+      // Byte counts from the transfer itself (XMLHttpRequest), only while the bytes are on their way.
+      const client = createUploadClient((sent, total) => {
+        if (stage === "uploading") update(item.key, { status: "uploading", sent, total });
+      });
+      try {
+        const image = await client.upload(item.file, {
+          filename: item.name,
+          onStage: (next) => {
+            stage = next;
+            if (next === "converting") update(item.key, { status: "converting" });
+            else if (next === "completing") update(item.key, { status: "verifying" });
+          },
+          onProgress: ({ sent, total }) => {
+            if (stage === "uploading") update(item.key, { status: "uploading", sent, total });
+          },
+        });
+        update(item.key, { status: "done", image });
+        void queryClient.invalidateQueries({ queryKey: [useMyImagesQuery.rootKey] });
+      } catch (error) {
+        update(item.key, { status: "failed", message: describeError(error) });
+      }
+    },
+    [queryClient, update],
+  );
+
+  const pump = useCallback(() => {
+    while (running.current < CONCURRENCY && queue.current.length > 0) {
+      const item = queue.current.shift()!;
+      running.current += 1;
+      void run(item).finally(() => {
+        running.current -= 1;
+        pump();
+      });
+    }
+  }, [run]);
+
+  const enqueue = useCallback(
+    (files: File[]) => {
+      if (files.length === 0) return;
+      const added = files.map((file): UploadItem => ({ key: nextKey.current++, file, name: file.name || "upload", state: { status: "queued" } }));
+      setItems((list) => [...list, ...added]);
+      queue.current.push(...added);
+      pump();
+    },
+    [pump],
+  );
+
+  // Paste from the clipboard anywhere on the page; drop anywhere too (and never let the browser open the file).
+  useEffect(() => {
+    const onPaste = (event: ClipboardEvent) => {
+      const files = [...(event.clipboardData?.files ?? [])];
+      if (files.length === 0) return;
+      event.preventDefault();
+      enqueue(files.map(namePasted));
+    };
+    const onDragOver = (event: DragEvent) => {
+      if (!event.dataTransfer?.types.includes("Files")) return;
+      event.preventDefault();
+      setDragging(true);
+    };
+    const onDragEnd = (event: DragEvent) => {
+      // Leaving the window (relatedTarget null) or dropping ends the highlight.
+      if (event.type === "drop" || event.relatedTarget === null) setDragging(false);
+    };
+    const onDrop = (event: DragEvent) => {
+      if (!event.dataTransfer?.types.includes("Files")) return;
+      event.preventDefault();
+      setDragging(false);
+      enqueue([...event.dataTransfer.files]);
+    };
+    document.addEventListener("paste", onPaste);
+    window.addEventListener("dragover", onDragOver);
+    window.addEventListener("dragleave", onDragEnd);
+    window.addEventListener("drop", onDrop);
+    return () => {
+      document.removeEventListener("paste", onPaste);
+      window.removeEventListener("dragover", onDragOver);
+      window.removeEventListener("dragleave", onDragEnd);
+      window.removeEventListener("drop", onDrop);
+    };
+  }, [enqueue]);
+
+  const finished = items.filter((item) => item.state.status === "done" || item.state.status === "failed");
+  const done = items.filter((item) => item.state.status === "done").length;
+  const failed = items.filter((item) => item.state.status === "failed").length;
+
+  return (
+    <section className="panel" aria-labelledby="upload-heading">
+      <h2 id="upload-heading">Upload</h2>
+      <div className={`dropzone${dragging ? " dragging" : ""}`}>
+        <p className="dropzone-text">
+          <strong>Drop images here</strong>, paste one with <kbd>Ctrl</kbd>+<kbd>V</kbd>, or
+        </p>
+        <button type="button" className="primary" onClick={() => inputRef.current?.click()}>
+          Upload
+        </button>
+        {/* The Upload button opens it; hidden, so assistive technology meets one control, not two. */}
+        <input
+          ref={inputRef}
+          hidden
+          type="file"
+          multiple
+          accept={PICKER_TYPES}
+          aria-label="Choose images to upload"
+          onChange={(event) => {
+            enqueue([...(event.currentTarget.files ?? [])]);
+            // Choosing the same file again should upload it again.
+            event.currentTarget.value = "";
+          }}
+        />
+        <p className="hint">{INPUT_IMAGE_TYPES_TEXT} (HEIC photos become JPEG). Several at once is fine.</p>
+      </div>
+
+      {items.length > 0 ? (
+        <>
+          <div className="uploads-head">
+            <p className="uploads-summary" role="status">
+              {done} of {items.length} uploaded{failed > 0 ? `, ${failed} failed` : ""}
+            </p>
+            {finished.length > 0 ? (
+              <button
+                type="button"
+                className="link-button"
+                onClick={() => setItems((list) => list.filter((item) => item.state.status !== "done" && item.state.status !== "failed"))}
+              >
+                Clear finished
+              </button>
+            ) : null}
+          </div>
+          <ul className="uploads" aria-label="Uploads">
+            {items.map((item) => (
+              <UploadRow key={item.key} item={item} />
+            ))}
+          </ul>
+        </>
+      ) : null}
+    </section>
+  );
+}
+
+function UploadRow({ item }: { item: UploadItem }) {
+  const { state } = item;
+  return (
+    <li className={`upload upload-${state.status}`} data-status={state.status}>
+      <div className="upload-head">
+        <span className="upload-name">{item.name}</span>
+        <span className="upload-size">{formatBytes(item.file.size)}</span>
+      </div>
+      {state.status === "failed" ? (
+        <p className="upload-error">
+          <span aria-hidden="true">⚠ </span>
+          {state.message}
+        </p>
+      ) : (
+        <>
+          <progress max={100} value={percentOf(state)} aria-label={`Progress of ${item.name}`} />
+          <p className="upload-status">{statusText(state)}</p>
+        </>
+      )}
+      {state.status === "done" ? <LinkField url={state.image.url} label={`Link to ${item.name}`} /> : null}
+    </li>
+  );
+}
+
+function percentOf(state: UploadState): number {
+  switch (state.status) {
+    case "queued":
+    case "converting":
+      return 0;
+    case "uploading":
+      return state.total > 0 ? Math.round((state.sent / state.total) * 100) : 0;
+    default:
+      return 100;
+  }
+}
+
+function statusText(state: UploadState): string {
+  switch (state.status) {
+    case "queued":
+      return "Waiting…";
+    case "converting":
+      return "Converting HEIC to JPEG…";
+    case "uploading":
+      return `Uploading… ${percentOf(state)}%`;
+    case "verifying":
+      return "Checking the image…";
+    case "done":
+      return `Uploaded · ${state.image.width} × ${state.image.height} px`;
+    case "failed":
+      return state.message;
+  }
+}
+
+/** Clipboard images arrive as "image.png": give them a name that says when they were pasted. */
+function namePasted(file: File): File {
+  if (file.name && file.name !== "image.png" && file.name !== "image.jpeg") return file;
+  const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-");
+  const extension = file.type.split("/")[1] ?? "png";
+  return new File([file], `pasted-${stamp}.${extension}`, { type: file.type, lastModified: file.lastModified });
+}

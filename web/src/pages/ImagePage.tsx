@@ -1,0 +1,129 @@
+import { useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { useDeleteImageMutation, useImageQuery, useMyImagesQuery } from "../../../client/generated/react-query.js";
+import { LinkField } from "../components/CopyButton.js";
+import { ConfirmDialog } from "../components/ConfirmDialog.js";
+import { describeError } from "../errors.js";
+import { formatBytes, formatCount, formatDate } from "../format.js";
+import { showNotice } from "../notice.js";
+import { linkHandler, navigate } from "../router.js";
+
+/** One image: the picture, its public link, size and dimensions, and delete (after a confirmation). */
+export function ImagePage(props: { id: string }) {
+  const queryClient = useQueryClient();
+  const image = useImageQuery({ id: props.id });
+  const [confirming, setConfirming] = useState(false);
+  const remove = useDeleteImageMutation({
+    onSuccess: () => {
+      const name = image.data?.image?.filename ?? "The image";
+      setConfirming(false);
+      queryClient.removeQueries({ queryKey: useImageQuery.getKey({ id: props.id }) });
+      void queryClient.invalidateQueries({ queryKey: [useMyImagesQuery.rootKey] });
+      showNotice(`Deleted ${name}.`);
+      navigate("/");
+    },
+  });
+
+  const back = (
+    <p className="back">
+      <a href="/" onClick={linkHandler("/")}>
+        ← All images
+      </a>
+    </p>
+  );
+
+  if (image.isPending) {
+    return (
+      <>
+        {back}
+        <p role="status">Loading…</p>
+      </>
+    );
+  }
+  if (image.isError || image.data.image === null) {
+    return (
+      <>
+        {back}
+        <section className="panel">
+          <h1>Image not found</h1>
+          <p>{image.isError ? describeError(image.error) : "There is no image here: it may have been deleted."}</p>
+        </section>
+      </>
+    );
+  }
+
+  const { url, filename, size, width, height, contentType, createdAt } = image.data.image;
+  return (
+    <>
+      {back}
+      <article className="panel image-view">
+        <h1 className="image-title">{filename}</h1>
+        <figure>
+          <a href={url} target="_blank" rel="noopener noreferrer">
+            <img src={url} alt={filename} width={width} height={height} />
+          </a>
+        </figure>
+        <dl className="facts">
+          <div>
+            <dt>Link</dt>
+            <dd>
+              <LinkField url={url} label="Public link" />
+            </dd>
+          </div>
+          <div>
+            <dt>Size</dt>
+            <dd>
+              {size < 1000 ? (
+                `${size} bytes`
+              ) : (
+                <>
+                  {formatBytes(size)} <span className="muted">({formatCount(size)} bytes)</span>
+                </>
+              )}
+            </dd>
+          </div>
+          <div>
+            <dt>Dimensions</dt>
+            <dd>
+              {formatCount(width)} × {formatCount(height)} px
+            </dd>
+          </div>
+          <div>
+            <dt>Type</dt>
+            <dd>{contentType}</dd>
+          </div>
+          <div>
+            <dt>Uploaded</dt>
+            <dd>{formatDate(createdAt)}</dd>
+          </div>
+        </dl>
+        <div className="actions">
+          <a className="button secondary" href={url} target="_blank" rel="noopener noreferrer">
+            Open original
+          </a>
+          <button
+            type="button"
+            className="danger"
+            onClick={() => {
+              remove.reset();
+              setConfirming(true);
+            }}
+          >
+            Delete
+          </button>
+        </div>
+      </article>
+      <ConfirmDialog
+        open={confirming}
+        title={`Delete ${filename}?`}
+        confirmLabel="Delete image"
+        busy={remove.isPending}
+        error={remove.isError ? describeError(remove.error) : null}
+        onCancel={() => setConfirming(false)}
+        onConfirm={() => remove.mutate({ id: props.id })}
+      >
+        <p>The image and its link stop working for everyone at once. This cannot be undone.</p>
+      </ConfirmDialog>
+    </>
+  );
+}
