@@ -1,3 +1,5 @@
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,6 +10,11 @@ import { makeImage, pngHeaderClaiming } from "../support/images.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { uploadImage } from "../support/uploads.js";
 import { collectConsoleErrors, launchChromium, scrollsSideways } from "./chromium.js";
+
+/** Screenshots of the main screens for a person to look at (issue 6); git-ignored. */
+const SCREENSHOT_DIR = fileURLToPath(new URL("../e2e/screenshots/", import.meta.url));
+mkdirSync(SCREENSHOT_DIR, { recursive: true });
+const screenshot = (name: string) => `${SCREENSHOT_DIR}${name}.png`;
 
 const PASSWORD = "violet-kettle-harbour-3";
 const DESKTOP = { width: 1280, height: 860 };
@@ -124,7 +131,7 @@ describe("web app in Chromium (issue 6, S5)", () => {
     expect(big.at(-1)).toBe("done:100");
     expect(big).toContain("verifying:100");
     expect(seen["notes.png"]!.at(-1)).toBe("failed:-");
-    await page.screenshot({ path: "/tmp/ih-uploads-desktop.png", fullPage: true });
+    await page.screenshot({ path: screenshot("uploads-desktop"), fullPage: true });
     expect(errors).toEqual([]);
   });
 
@@ -185,10 +192,10 @@ describe("web app in Chromium (issue 6, S5)", () => {
       "image",
     ]);
 
-    await page.screenshot({ path: "/tmp/ih-gallery-desktop.png", fullPage: true });
+    await page.screenshot({ path: screenshot("gallery-desktop"), fullPage: true });
     await page.setViewportSize(PHONE);
     expect(await scrollsSideways(page)).toBe(false);
-    await page.screenshot({ path: "/tmp/ih-gallery-phone.png", fullPage: true });
+    await page.screenshot({ path: screenshot("gallery-phone"), fullPage: true });
     await page.setViewportSize(DESKTOP);
     expect(errors).toEqual([]);
   });
@@ -204,7 +211,7 @@ describe("web app in Chromium (issue 6, S5)", () => {
     expect(facts).toContain("image/png");
     await page.setViewportSize(PHONE);
     expect(await scrollsSideways(page)).toBe(false);
-    await page.screenshot({ path: "/tmp/ih-image-phone.png", fullPage: true });
+    await page.screenshot({ path: screenshot("image-phone"), fullPage: true });
     await page.setViewportSize(DESKTOP);
 
     // Cancel first: nothing happens.
@@ -242,7 +249,7 @@ describe("web app in Chromium (issue 6, S5)", () => {
     const keys = page.locator("ul.keys > li");
     await expect.poll(() => keys.count()).toBe(1);
     expect(await keys.first().innerText()).toContain("laptop");
-    await page.screenshot({ path: "/tmp/ih-keys-desktop.png", fullPage: true });
+    await page.screenshot({ path: screenshot("keys-desktop"), fullPage: true });
     await page.setViewportSize(PHONE);
     expect(await scrollsSideways(page)).toBe(false);
     await page.setViewportSize(DESKTOP);
@@ -380,7 +387,7 @@ describe("web app in Chromium (issue 6, S5)", () => {
     await playground.getByRole("button", { name: /Show Documentation Explorer/ }).click();
     await expect.poll(() => playground.getByText("Root Types").isVisible()).toBe(true);
 
-    await playground.screenshot({ path: "/tmp/ih-playground.png" });
+    await playground.screenshot({ path: screenshot("playground") });
     expect(offOrigin).toEqual([]);
     expect(await playground.evaluate(() => Object.values(localStorage).some((value) => value.includes("ih_")))).toBe(false);
     expect(playgroundErrors).toEqual([]);
@@ -397,7 +404,7 @@ describe("web app in Chromium (issue 6, S5)", () => {
     await page.setViewportSize(PHONE);
     expect(await scrollsSideways(page)).toBe(false);
     await expect.poll(() => page.locator("img").evaluateAll((imgs) => (imgs as HTMLImageElement[]).every((img) => img.complete))).toBe(true);
-    await page.screenshot({ path: "/tmp/ih-login-phone.png" });
+    await page.screenshot({ path: screenshot("login-phone") });
 
     // A dead session cookie (revoked or expired elsewhere) leads to the login page, and is cleared.
     await context.addCookies([{ name: "ih_session", value: `ih_${"A".repeat(43)}`, url: base, httpOnly: true, sameSite: "Strict" }]);
