@@ -152,7 +152,8 @@ export class RedisImageStore implements ImageStore {
   }
 }
 
-function imageFields(image: ImageRecord): Record<string, string> {
+/** The image hash's fields. Exported for bench/seed.ts, which writes records in exactly this layout. */
+export function imageFields(image: ImageRecord): Record<string, string> {
   return {
     id: image.id,
     ownerId: image.ownerId,
@@ -164,7 +165,7 @@ function imageFields(image: ImageRecord): Record<string, string> {
     height: String(image.height),
     createdAt: String(image.createdAt),
     status: image.status,
-  };
+  } satisfies Record<keyof ImageRecord, string>;
 }
 
 function toImage(h: Record<string, string>): ImageRecord | null {

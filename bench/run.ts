@@ -1,0 +1,276 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { Redis } from "ioredis";
+import sharp from "sharp";
+import { startTestRedis, freePort } from "../test/support/redis-server.js";
+import { startS3rver } from "../test/support/s3rver.js";
+import { type BenchUser, myImages, registerUser, uploadImage } from "./api.js";
+import { GROUPS, type Settings, USAGE, UsageError, parseSettings } from "./options.js";
+import { Cleanup, type ChildServer, REPO_ROOT, startChild, watchLaunchers } from "./processes.js";
+import type { Row } from "./measure.js";
+import { formatTable, judge, judgeRss } from "./report.js";
+import { type BenchContext, COMPARISONS, UPLOAD_BYTES, runGroup } from "./scenarios.js";
+import { pngOfExactSize, seedImages } from "./seed.js";
+
+/**
+ * `npm run bench`: starts its own Redis, s3rver, the ImageHost server (as child processes, NODE_ENV=production,
+ * once per storage driver) and a bare baseline server, seeds data, runs every scenario against its baseline in
+ * the same run and prints one Markdown table. See docs/benchmarks.md.
+ *
+ * Exit codes: 0 = every scenario ran (targets are reported, not enforced, unless --strict); 1 = a scenario or
+ * the setup failed; 2 = --strict and a target was missed; 64 = bad options; 130/143 = interrupted.
+ */
+
+const cleanup = new Cleanup();
+const launchedAt = performance.now();
+const log = (message: string) => console.error(`bench [${((performance.now() - launchedAt) / 1000).toFixed(1).padStart(5)} s] ${message}`);
+
+let interrupted = false;
+const interrupt = (why: string, exitCode: number) => {
+  if (interrupted) return log(`${why} again: still cleaning up`);
+  interrupted = true;
+  log(`${why}: stopping every process and removing temp dirs`);
+  void cleanup.runAll().finally(() => process.exit(exitCode));
+};
+process.on("SIGINT", () => interrupt("SIGINT", 130));
+process.on("SIGTERM", () => interrupt("SIGTERM", 143));
+process.on("SIGHUP", () => interrupt("SIGHUP", 129));
+// `npm run` starts us through `sh -c`; a SIGINT sent to npm alone kills that shell and would leave us running.
+watchLaunchers(() => interrupt("the process that launched the benchmark is gone", 130));
+process.on("unhandledRejection", (reason) => {
+  log(`unexpected failure: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+  void cleanup.runAll().finally(() => process.exit(1));
+});
+
+async function main(): Promise<number> {
+  let settings: Settings | "help";
+  try {
+    settings = parseSettings(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`bench: ${error.message}\n\n${USAGE}`);
+    return 64;
+  }
+  if (settings === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+
+  const context = await setUp(settings);
+  const rows: Row[] = [];
+  const failures: string[] = [];
+  for (const group of GROUPS) {
+    if (!settings.groups.has(group) || interrupted) continue;
+    try {
+      rows.push(...(await runGroup(group, context)));
+    } catch (error) {
+      if (interrupted) break;
+      const message = describe(error);
+      failures.push(`${group}: ${message}`);
+      log(`FAILED ${group}: ${message}`);
+    }
+  }
+
+  if (interrupted) return 130;
+  const verdicts = judge(rows, COMPARISONS);
+  const rss = [
+    judgeRss(rows.find((r) => r.key === "redirect-local"), "local driver"),
+    judgeRss(rows.find((r) => r.key === "redirect-s3"), "s3 driver"),
+  ].filter((r) => r !== null);
+  const header = [
+    `ImageHost benchmark${settings.smoke ? " (SMOKE: tiny durations and seeds; timings are not judged)" : ""}`,
+    `${new Date().toISOString()} · node ${process.version} · ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? "cpu"} · ` +
+      `${settings.duration} s measured per scenario (${settings.rounds} interleaved rounds) after ${settings.warmup} s warm-up · ${settings.connections} connections ` +
+      `(${settings.latencyConnections} for the first-page pair) · ${settings.workers} workers for uploads and logins · ` +
+      `bcrypt cost ${settings.bcryptCost}`,
+  ];
+  // Smoke runs last a fraction of a second: their ratios are printed, never judged.
+  const shown = settings.smoke ? verdicts.map((v) => ({ ...v, result: v.result === "" ? v.result : ("(smoke)" as const) })) : verdicts;
+  const shownRss = settings.smoke ? rss.map((r) => ({ ...r, text: r.text.replace(/\| (PASS|MISS) \|$/, "| (smoke) |") })) : rss;
+  console.log(`\n${header.join("\n")}\n\n${formatTable(shown, shownRss)}\n`);
+  const missed = [...verdicts.filter((v) => v.result === "MISS").map((v) => v.row.name), ...rss.filter((r) => r.result === "MISS").map((r) => r.name)];
+  if (settings.smoke) console.log("smoke: every ratio above comes from sub-second runs; none is judged.");
+  else console.log(missed.length === 0 ? "All targets met." : `Targets missed: ${missed.join("; ")}`);
+  if (failures.length > 0) console.log(`\nScenarios that failed to run:\n${failures.map((f) => `  - ${f}`).join("\n")}`);
+  log("done");
+
+  if (settings.jsonPath !== null) {
+    await fs.writeFile(settings.jsonPath, `${JSON.stringify({ settings: { ...settings, groups: [...settings.groups] }, rows: verdicts, failures }, null, 2)}\n`);
+  }
+  if (failures.length > 0) return 1;
+  if (settings.strict && !settings.smoke && missed.length > 0) return 2;
+  return 0;
+}
+
+async function setUp(settings: Settings): Promise<BenchContext> {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), "ih-bench-"));
+  cleanup.add("temp dir", () => fs.rm(root, { recursive: true, force: true }));
+  log(`temp dir ${root}`);
+
+  log("starting redis-server and s3rver");
+  const redis = await startTestRedis();
+  cleanup.add("redis-server", () => redis.destroy());
+  const s3 = await startS3rver({ bucket: "imagehost-bench" });
+  cleanup.add("s3rver", () => s3.stop());
+  log(`redis-server on ${redis.url}, s3rver on ${s3.endpoint}`);
+
+  const [localPort, s3Port, baselinePort] = [await freePort(), await freePort(), await freePort()];
+  const common = {
+    NODE_ENV: "production",
+    HOST: "127.0.0.1",
+    REDIS_URL: redis.url,
+    LOG_LEVEL: "warn",
+    BCRYPT_COST: String(settings.bcryptCost),
+    // Every request comes from 127.0.0.1: per-IP and per-user abuse limits would end the seeding and the login loop.
+    REGISTRATIONS_PER_IP: "1000000",
+    LOGIN_FAILURES_PER_IP: "1000000",
+    LOGIN_FAILURES_PER_USER: "1000000",
+    // The PUT scenario holds a batch of tickets open; quotas would end long runs.
+    MAX_OPEN_UPLOADS: "1000",
+    QUOTA_IMAGES: "1000000000",
+    QUOTA_BYTES: String(2 ** 50),
+  };
+  const profile = await profileFlags(settings);
+  log("starting the servers (local driver, s3 driver) and the baseline server");
+  const [local, s3Server, baseline] = await Promise.all([
+    startChild(
+      {
+        name: "server (local)",
+        script: "server/main.ts",
+        port: localPort,
+        readyPath: "/health",
+        nodeFlags: profile("local"),
+        env: { ...common, PORT: String(localPort), DATA_DIR: path.join(root, "data-local"), STORAGE_DRIVER: "local" },
+      },
+      cleanup,
+    ),
+    startChild(
+      {
+        name: "server (s3)",
+        script: "server/main.ts",
+        port: s3Port,
+        readyPath: "/health",
+        nodeFlags: profile("s3"),
+        env: {
+          ...common,
+          PORT: String(s3Port),
+          DATA_DIR: path.join(root, "data-s3"),
+          STORAGE_DRIVER: "s3",
+          S3_BUCKET: s3.bucket,
+          S3_ENDPOINT: s3.endpoint,
+          S3_REGION: "us-east-1",
+          S3_FORCE_PATH_STYLE: "true",
+          S3_ACCESS_KEY_ID: "S3RVER",
+          S3_SECRET_ACCESS_KEY: "S3RVER",
+        },
+      },
+      cleanup,
+    ),
+    startChild(
+      {
+        name: "baseline server",
+        script: "bench/baseline-server.ts",
+        port: baselinePort,
+        readyPath: "/health",
+        env: { NODE_ENV: "production", PORT: String(baselinePort), REDIS_URL: redis.url, PUBLIC_URL: `http://127.0.0.1:${localPort}` },
+      },
+      cleanup,
+    ),
+  ]);
+  for (const server of [local, s3Server, baseline]) {
+    log(`${server.name}: pid ${server.pid} at ${server.url}, RSS at start ${((server.rss() ?? 0) / 2 ** 20).toFixed(0)} MB`);
+  }
+
+  const seeding = new Redis(redis.url);
+  cleanup.add("seeding connection", async () => {
+    seeding.disconnect();
+  });
+  const { filePaths, ...users } = await seed(settings, local, seeding);
+  const redirectIds = await seedImages(seeding, users.redirects.userId, settings.redirectIds, Date.now() - 3_600_000);
+  seeding.disconnect();
+
+  return {
+    settings,
+    local,
+    s3: s3Server,
+    baseline,
+    redirectPaths: redirectIds.map((id) => `/image/${id}`),
+    filePaths,
+    users,
+    png: await pngOfExactSize(UPLOAD_BYTES),
+    scratchDir: root,
+    log,
+  };
+}
+
+async function seed(
+  settings: Settings,
+  local: ChildServer,
+  redis: Redis,
+): Promise<BenchContext["users"] & { redirects: BenchUser; filePaths: string[] }> {
+  const t0 = performance.now();
+  // Registration is bcrypt-bound: a few users in parallel keep it short.
+  const names = ["redirects", "twenty", "small", "big", "uploader", "putter", "login"] as const;
+  const registered = await Promise.all(names.map((name) => registerUser(local.url, `bench_${name}`)));
+  const users = Object.fromEntries(names.map((name, i) => [name, registered[i]!])) as Record<(typeof names)[number], BenchUser>;
+  log(`registered ${names.length} users through the API in ${seconds(t0)}`);
+
+  // Exactly 20 real uploads through the API, so GraphQL and REST return the same 20 images.
+  const t1 = performance.now();
+  const small = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 80, b: 40 } } }).png().toBuffer();
+  const filePaths: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const id = await uploadImage(local.url, users.twenty.apiKey, small, "image/png");
+    const link = await fetch(`${local.url}/image/${id}`, { redirect: "manual" });
+    await link.arrayBuffer();
+    filePaths.push(new URL(link.headers.get("location") ?? "/missing", local.url).pathname);
+  }
+  log(`uploaded 20 images through the API in ${seconds(t1)}`);
+
+  // The first-page pair: written straight into Redis (see bench/seed.ts for why), then checked through the API.
+  for (const [user, count] of [[users.small, settings.smallList], [users.big, settings.bigList]] as const) {
+    const t2 = performance.now();
+    const ids = await seedImages(redis, user.userId, count, Date.now());
+    const page = await myImages(local.url, user.apiKey, 20);
+    if (page.totalCount !== count || page.ids[0] !== ids[0] || page.ids.length !== Math.min(20, count)) {
+      throw new Error(`seeded ${count} images for ${user.username}, but myImages reports ${page.totalCount} starting with ${page.ids[0]}`);
+    }
+    log(`seeded ${count.toLocaleString("en-US")} image records into Redis in ${seconds(t2)} (checked through myImages)`);
+  }
+  return { ...users, filePaths };
+}
+
+/** `--cpu-prof`: node flags for each ImageHost server, one directory per server. */
+async function profileFlags(settings: Settings): Promise<(name: string) => string[]> {
+  if (settings.cpuProfDir === null) return () => [];
+  const base = path.resolve(settings.cpuProfDir === "" ? await fs.mkdtemp(path.join(os.tmpdir(), "ih-bench-profiles-")) : settings.cpuProfDir);
+  log(`CPU profiles of the servers go to ${base}/{local,s3} when they exit (summarize: npx tsx bench/cpu-profile-top.ts <file>)`);
+  return (name) => ["--cpu-prof", `--cpu-prof-dir=${path.join(base, name)}`];
+}
+
+/** The message, with its cause's (fetch says only "fetch failed"). */
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : "";
+  return `${error.message}${cause}`;
+}
+
+function seconds(since: number): string {
+  return `${((performance.now() - since) / 1000).toFixed(1)} s`;
+}
+
+let exitCode = 1;
+try {
+  process.chdir(REPO_ROOT);
+  exitCode = await main();
+} catch (error) {
+  if (!interrupted) log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  exitCode = 1;
+} finally {
+  if (!interrupted) {
+    await cleanup.runAll();
+    process.exit(exitCode);
+  }
+}

@@ -1,0 +1,334 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import bcrypt from "bcrypt";
+import { type BenchUser, FIRST_PAGE_QUERY, completeUpload, login, putBytes, requestUpload, uploadImage } from "./api.js";
+import { type HttpLoad, Latencies, type Sample, ScenarioError, httpLoad, loops, pacedHttpLoad, pool } from "./load.js";
+import { type Phase, type Row, measurePhases } from "./measure.js";
+import type { Group, Settings } from "./options.js";
+import { type ChildServer, cpuSecondsOf, sleep } from "./processes.js";
+import type { Comparison } from "./report.js";
+
+export const UPLOAD_BYTES = 256 * 1024;
+
+/** Everything the scenarios run against, set up by bench/run.ts. */
+export interface BenchContext {
+  readonly settings: Settings;
+  /** The ImageHost server, local driver. */
+  readonly local: ChildServer;
+  /** The ImageHost server, S3 driver (s3rver), presigned GETs. */
+  readonly s3: ChildServer;
+  /** bench/baseline-server.ts. */
+  readonly baseline: ChildServer;
+  /** `/image/<id>` paths of seeded images. */
+  readonly redirectPaths: readonly string[];
+  /** `/files/<key>` paths of the 20 images uploaded through the API (where their public links redirect). */
+  readonly filePaths: readonly string[];
+  readonly users: {
+    /** Exactly 20 images, uploaded through the API. */
+    readonly twenty: BenchUser;
+    readonly small: BenchUser;
+    readonly big: BenchUser;
+    readonly uploader: BenchUser;
+    readonly putter: BenchUser;
+    readonly login: BenchUser;
+  };
+  /** A valid PNG of UPLOAD_BYTES bytes. */
+  readonly png: Buffer;
+  /** Scratch directory for the fs baseline, on the same filesystem as the servers' DATA_DIR. */
+  readonly scratchDir: string;
+  log(message: string): void;
+}
+
+/** What each row is judged against (see docs/benchmarks.md for why). */
+export const COMPARISONS: readonly Comparison[] = [
+  { row: "redirect-local", baseline: "redirect-baseline", metric: "rate", target: { op: ">=", value: 0.8 } },
+  { row: "redirect-s3", baseline: "redirect-local", metric: "rate", target: { op: ">=", value: 0.9 } },
+  { row: "list-graphql", baseline: "list-rest", metric: "rate", target: { op: ">=", value: 0.5 } },
+  { row: "first-page-big", baseline: "first-page-small", metric: "p50", target: { op: "<=", value: 1.5 } },
+  { row: "upload-put", baseline: "upload-fs", metric: "rate", target: { op: ">=", value: 0.5 } },
+  { row: "upload-flow", baseline: "upload-fs", metric: "rate" },
+  { row: "login", baseline: "login-bcrypt", metric: "rate" },
+  // A login that held the event loop (or every thread a request needs) would make other requests wait for a whole
+  // hash: their p99 would reach its time.
+  ...["redirect", "files"].map(
+    (key): Comparison => ({
+      row: `${key}-with-logins`,
+      baseline: `${key}-paced`,
+      metric: "p99",
+      target: { op: "<=", value: 0.5, of: { row: "login-bcrypt-one", metric: "p50", label: "one bcrypt hash" } },
+    }),
+  ),
+];
+
+/** Runs one group of scenarios and returns its rows. */
+export function runGroup(group: Group, ctx: BenchContext): Promise<Row[]> {
+  switch (group) {
+    case "redirect":
+      return redirectGroup(ctx);
+    case "list":
+      return listGroup(ctx);
+    case "flat":
+      return firstPageGroup(ctx);
+    case "upload":
+      return uploadGroup(ctx);
+    case "login":
+      return loginGroup(ctx);
+    default:
+      return unreachable(group);
+  }
+}
+
+const measure = (ctx: BenchContext, phases: Phase[]) => measurePhases(ctx.settings, phases, ctx.log);
+
+function httpPhase(key: string, name: string, server: ChildServer, load: HttpLoad): Phase {
+  return { key, name: () => name, unit: "req/s", server, run: (seconds) => httpLoad(load, seconds) };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Public redirect
+
+async function redirectGroup(ctx: BenchContext): Promise<Row[]> {
+  const first = ctx.redirectPaths[0]!;
+  await expectRedirect(ctx.baseline, first, /\/files\/img\//);
+  await expectRedirect(ctx.local, first, /\/files\/img\//);
+  await expectRedirect(ctx.s3, first, /X-Amz-Signature=/);
+  const load = (server: ChildServer): HttpLoad => ({ url: server.url, paths: ctx.redirectPaths, connections: ctx.settings.connections, expectStatus: 302 });
+  return measure(ctx, [
+    httpPhase("redirect-baseline", "`GET /image/<id>` baseline: node:http + HGET + 302", ctx.baseline, load(ctx.baseline)),
+    httpPhase("redirect-local", "`GET /image/<id>` server, local driver", ctx.local, load(ctx.local)),
+    httpPhase("redirect-s3", "`GET /image/<id>` server, s3 driver (presigned)", ctx.s3, load(ctx.s3)),
+  ]);
+}
+
+async function expectRedirect(server: ChildServer, imagePath: string, location: RegExp): Promise<void> {
+  const response = await fetch(`${server.url}${imagePath}`, { redirect: "manual" });
+  await response.arrayBuffer();
+  const where = response.headers.get("location") ?? "";
+  if (response.status !== 302 || !location.test(where)) {
+    throw new ScenarioError(`${server.name}: GET ${imagePath} answered ${response.status} to "${where}", expected a 302 matching ${location}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Listing: GraphQL against REST, same user (exactly 20 images), same fields
+
+async function listGroup(ctx: BenchContext): Promise<Row[]> {
+  const { apiKey } = ctx.users.twenty;
+  const rest: HttpLoad = {
+    url: `${ctx.local.url}/api/v1/me/images`,
+    headers: { "x-api-key": apiKey },
+    connections: ctx.settings.connections,
+    expectStatus: 200,
+    verifyBody: (body) => body.startsWith('{"items":['),
+  };
+  const restBody = (await (await fetch(rest.url, { headers: rest.headers })).json()) as { items?: unknown[] };
+  if (restBody.items?.length !== 20) throw new ScenarioError(`GET /api/v1/me/images returned ${JSON.stringify(restBody).slice(0, 200)}, expected 20 items`);
+  const graphql = graphqlLoad(ctx.local, apiKey, ctx.settings.connections);
+  const graphqlBody = (await (await fetch(graphql.url, { method: "POST", headers: graphql.headers, body: graphql.body })).json()) as {
+    data?: { myImages?: { nodes?: unknown[] } };
+  };
+  if (graphqlBody.data?.myImages?.nodes?.length !== 20) throw new ScenarioError(`myImages(first: 20) returned ${JSON.stringify(graphqlBody).slice(0, 200)}`);
+
+  return measure(ctx, [
+    httpPhase("list-rest", "`GET /api/v1/me/images` (user with exactly 20 images)", ctx.local, rest),
+    httpPhase("list-graphql", "GraphQL `myImages(first: 20)`, same fields (same user)", ctx.local, graphql),
+  ]);
+}
+
+/** POST /graphql with the first-page query; every answer must carry data and no errors. */
+function graphqlLoad(server: ChildServer, apiKey: string, connections: number): HttpLoad & { headers: Record<string, string>; body: string } {
+  return {
+    url: `${server.url}/graphql`,
+    method: "POST",
+    headers: { "content-type": "application/json", "x-api-key": apiKey },
+    body: JSON.stringify({ query: FIRST_PAGE_QUERY }),
+    connections,
+    expectStatus: 200,
+    verifyBody: (body: string) => body.startsWith('{"data":{"myImages"') && !body.includes('"errors"'),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// First-page latency as the list grows
+
+function firstPageGroup(ctx: BenchContext): Promise<Row[]> {
+  const { smallList, bigList, latencyConnections } = ctx.settings;
+  const count = (n: number) => n.toLocaleString("en-US");
+  return measure(ctx, [
+    httpPhase("first-page-small", `\`myImages(first: 20)\`, user with ${count(smallList)} images`, ctx.local, graphqlLoad(ctx.local, ctx.users.small.apiKey, latencyConnections)),
+    httpPhase("first-page-big", `\`myImages(first: 20)\`, user with ${count(bigList)} images`, ctx.local, graphqlLoad(ctx.local, ctx.users.big.apiKey, latencyConnections)),
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Uploads, local driver
+
+async function uploadGroup(ctx: BenchContext): Promise<Row[]> {
+  const { settings } = ctx;
+  const bytes = await measure(ctx, [
+    { key: "upload-fs", name: () => "fs: write 256 KiB to temp + fsync + rename (bench process)", unit: "MB/s", server: null, bytesPerOp: UPLOAD_BYTES, run: (s) => fsWrites(ctx, s) },
+    { key: "upload-put", name: () => "`PUT /uploads/<token>` 256 KiB (the bytes path alone)", unit: "MB/s", server: ctx.local, bytesPerOp: UPLOAD_BYTES, run: (s) => puts(ctx, s) },
+  ]);
+  const { apiKey } = ctx.users.uploader;
+  const flow = await measure(ctx, [
+    {
+      key: "upload-flow",
+      name: () => `upload flow: requestUpload → PUT 256 KiB → completeUpload, ${settings.workers} workers`,
+      unit: "uploads/s",
+      server: ctx.local,
+      bytesPerOp: UPLOAD_BYTES,
+      run: (s) =>
+        loops(settings.workers, s, async () => {
+          await uploadImage(ctx.local.url, apiKey, ctx.png, "image/png");
+        }),
+    },
+  ]);
+  return [...bytes, ...flow];
+}
+
+/**
+ * The floor for the bytes path, in this process: `workers` writers, each writing UPLOAD_BYTES to a temp file,
+ * fsync, rename; timed in rounds of `putBatch` files like the PUTs, files removed between rounds (untimed).
+ */
+async function fsWrites(ctx: BenchContext, seconds: number): Promise<Sample> {
+  const dir = await fs.mkdtemp(path.join(ctx.scratchDir, "fs-"));
+  const latencies = new Latencies();
+  let timedMs = 0;
+  try {
+    while (timedMs < seconds * 1000) {
+      const names = Array.from({ length: ctx.settings.putBatch }, () => randomBytes(12).toString("base64url"));
+      const t0 = performance.now();
+      await pool(names, ctx.settings.workers, async (name) => {
+        const start = performance.now();
+        const temp = path.join(dir, `.${name}.tmp`);
+        const handle = await fs.open(temp, "wx", 0o600);
+        try {
+          await handle.writeFile(ctx.png);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        await fs.rename(temp, path.join(dir, name));
+        latencies.add(performance.now() - start);
+      });
+      timedMs += performance.now() - t0;
+      await Promise.all(names.map((name) => fs.rm(path.join(dir, name))));
+    }
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+  return { latencies, seconds: timedMs / 1000 };
+}
+
+/**
+ * The bytes path alone: tickets are requested (untimed), their PUTs timed in a round with `workers` in
+ * parallel, then completed (untimed) so the user's open tickets stay under the limit.
+ */
+async function puts(ctx: BenchContext, seconds: number): Promise<Sample> {
+  const { url } = ctx.local;
+  const { apiKey } = ctx.users.putter;
+  const latencies = new Latencies();
+  let timedMs = 0;
+  let serverCpuSeconds = 0;
+  while (timedMs < seconds * 1000) {
+    const tickets = await Promise.all(Array.from({ length: ctx.settings.putBatch }, () => requestUpload(url, apiKey, ctx.png, "image/png")));
+    const t0 = performance.now();
+    const cpu0 = cpuSecondsOf(ctx.local.pid) ?? 0;
+    await pool(tickets, ctx.settings.workers, async (ticket) => {
+      const start = performance.now();
+      await putBytes(ticket, ctx.png);
+      latencies.add(performance.now() - start);
+    });
+    serverCpuSeconds += (cpuSecondsOf(ctx.local.pid) ?? cpu0) - cpu0;
+    timedMs += performance.now() - t0;
+    await pool(tickets, ctx.settings.workers, async (ticket) => {
+      await completeUpload(url, apiKey, ticket.uploadId);
+    });
+  }
+  return { latencies, seconds: timedMs / 1000, serverCpuSeconds };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Login: bounded by bcrypt; the bcrypt work must not hold up other requests
+
+async function loginGroup(ctx: BenchContext): Promise<Row[]> {
+  const { settings } = ctx;
+  const user = ctx.users.login;
+  const hash = await bcrypt.hash(user.password, settings.bcryptCost);
+  const compare = async () => {
+    if (!(await bcrypt.compare(user.password, hash))) throw new ScenarioError("bcrypt.compare said no to the right password");
+  };
+  const oneLogin = async () => {
+    await login(ctx.local.url, user);
+  };
+  const cost = `cost ${settings.bcryptCost}`;
+
+  const one = await measure(ctx, [
+    { key: "login-bcrypt-one", name: () => `bcrypt.compare, ${cost}, one at a time (bench process)`, unit: "hashes/s", server: null, run: (s) => loops(1, s, compare) },
+  ]);
+  const throughput = await measure(ctx, [
+    { key: "login-bcrypt", name: () => `bcrypt.compare, ${cost}, ${settings.workers} in parallel (bench process)`, unit: "hashes/s", server: null, run: (s) => loops(settings.workers, s, compare) },
+    { key: "login", name: () => `GraphQL \`login\`, ${settings.workers} workers`, unit: "logins/s", server: ctx.local, run: (s) => loops(settings.workers, s, oneLogin) },
+  ]);
+
+  // Paced (open-loop) load, so p99 shows waiting caused by something else rather than our own queueing. Two kinds
+  // of request: the redirect (one Redis read) and the local driver's bytes (file-system calls, which share libuv's
+  // thread pool with bcrypt).
+  const redirects: HttpLoad = { url: ctx.local.url, paths: ctx.redirectPaths, connections: settings.connections, expectStatus: 302 };
+  const files: HttpLoad = { url: ctx.local.url, paths: ctx.filePaths, connections: settings.connections, expectStatus: 200 };
+  const redirectRate = await pacedRate(redirects, ctx.settings.duration);
+  const fileRate = await pacedRate(files, ctx.settings.duration);
+  const interference = await measure(ctx, [
+    ...withAndWithoutLogins(ctx, oneLogin, "redirect", "`GET /image/<id>` (redirect)", redirects, redirectRate),
+    ...withAndWithoutLogins(ctx, oneLogin, "files", "`GET /files/<key>` (local bytes, 64×48 PNG)", files, fileRate),
+  ]);
+  return [...one, ...throughput, ...interference];
+}
+
+/** `<key>-paced` (the load alone) and `<key>-with-logins` (the same load while `workers` loops log in). */
+function withAndWithoutLogins(ctx: BenchContext, oneLogin: () => Promise<void>, key: string, label: string, load: HttpLoad, rate: number): Phase[] {
+  const { workers } = ctx.settings;
+  const during = { logins: 0, seconds: 0 };
+  const paths = load.paths ?? [""];
+  const paced = (seconds: number) => pacedHttpLoad({ url: load.url, paths, expectStatus: load.expectStatus }, rate, seconds);
+  return [
+    { key: `${key}-paced`, name: () => `${label} paced at ${rate} req/s, alone`, unit: "req/s", server: ctx.local, run: paced },
+    {
+      key: `${key}-with-logins`,
+      name: () => `${label} paced at ${rate} req/s, ${workers} logins in flight (${(during.logins / during.seconds).toFixed(1)} logins/s)`,
+      unit: "req/s",
+      server: ctx.local,
+      run: async (seconds) => {
+        const stop = new AbortController();
+        const background = loops(workers, seconds + 60, oneLogin, stop.signal);
+        let sample: Sample;
+        try {
+          // Every worker is inside bcrypt before the first measured request.
+          await sleep(300);
+          sample = await paced(seconds);
+        } finally {
+          stop.abort();
+        }
+        const logins = await background;
+        during.logins += logins.latencies.count;
+        during.seconds += logins.seconds;
+        return sample;
+      },
+    },
+  ];
+}
+
+/**
+ * An eighth of what the server answers flat out: well inside its capacity, also while bcrypt takes most of the
+ * CPU, so p99 shows waiting caused by the logins rather than a queue we built ourselves.
+ */
+async function pacedRate(load: HttpLoad, duration: number): Promise<number> {
+  const probe = await httpLoad(load, Math.max(1, Math.min(3, duration)));
+  return Math.max(50, Math.round(probe.latencies.count / probe.seconds / 8 / 50) * 50);
+}
+
+function unreachable(value: never): never {
+  throw new Error(`unhandled: ${String(value)}`);
+}
