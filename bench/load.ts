@@ -23,8 +23,6 @@ interface AutocannonOptions {
   headers?: Record<string, string>;
   body?: string | Buffer;
   requests?: AutocannonRequest[];
-  /** Requests per second over all connections; unset = as fast as the server answers. */
-  overallRate?: number;
   verifyBody?: (body: string) => boolean;
   /** Called once per connection before it starts. */
   setupClient?: (client: { setRequests(requests: AutocannonRequest[]): void }) => void;
