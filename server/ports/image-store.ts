@@ -39,6 +39,8 @@ export interface ImageStore {
 
   /** The image record (live or being deleted), or null. */
   findImage(imageId: string): Promise<ImageRecord | null>;
+  /** Just what the public redirect needs, for a live image only: the hot path reads three fields, not the record. */
+  findServable(imageId: string): Promise<Pick<ImageRecord, "key" | "contentType"> | null>;
   /** Newest first, strictly after `after` when given. */
   listImages(userId: string, first: number, after: ImageCursor | null): Promise<{ images: ImageRecord[]; hasMore: boolean }>;
   /** Images and bytes counted against the user's quota. */

@@ -112,6 +112,11 @@ export class RedisImageStore implements ImageStore {
     return toImage(await this.redis.hgetall(redisKeys.image(imageId)));
   }
 
+  async findServable(imageId: string): Promise<Pick<ImageRecord, "key" | "contentType"> | null> {
+    const [key, contentType, status] = await this.redis.hmget(redisKeys.image(imageId), "key", "contentType", "status");
+    return key && contentType && status === "live" ? { key, contentType } : null;
+  }
+
   async listImages(userId: string, first: number, after: ImageCursor | null): Promise<{ images: ImageRecord[]; hasMore: boolean }> {
     const key = redisKeys.userImages(userId);
     const found: ImageRecord[] = [];

@@ -231,9 +231,8 @@ export class ImageService {
   /** Where the public link redirects, or null for unknown, malformed or deleted ids. One metadata read. */
   async downloadUrl(imageId: string): Promise<string | null> {
     if (!isWellFormedId(imageId)) return null;
-    const image = await this.images.findImage(imageId);
-    if (!image || image.status !== "live") return null;
-    return (await this.blobs.downloadUrl(image.key, image.contentType)).url;
+    const image = await this.images.findServable(imageId);
+    return image && (await this.blobs.downloadUrl(image.key, image.contentType)).url;
   }
 
   /** Mark → bytes → record. Also used by the sweeper to finish deletes a crash interrupted. */

@@ -9,14 +9,22 @@ const MIN_REMAINING_MS = 5 * 60_000;
  * cached URL is never handed out for a deleted image. Bounded: the oldest entries go first.
  */
 export function withCachedDownloadUrls<T extends BlobStore>(store: T, maxEntries = 10_000): T {
-  const cache = new Map<string, { url: string; expiresAt: number | null }>();
+  // Promises, not results: concurrent first requests for one key share one signing. Failures are not kept.
+  const cache = new Map<string, Promise<{ url: string; expiresAt: number | null }>>();
   const downloadUrl: BlobStore["downloadUrl"] = async (key, contentType) => {
-    const hit = cache.get(key);
-    if (hit && (hit.expiresAt === null || hit.expiresAt - Date.now() > MIN_REMAINING_MS)) return hit;
-    const fresh = await store.downloadUrl(key, contentType);
+    const pending = cache.get(key);
+    if (pending) {
+      const hit = await pending.catch(() => null);
+      if (hit && (hit.expiresAt === null || hit.expiresAt - Date.now() > MIN_REMAINING_MS)) return hit;
+      if (cache.get(key) !== pending) return downloadUrl(key, contentType); // another request refreshed it
+    }
+    const fresh = store.downloadUrl(key, contentType);
     cache.delete(key);
     cache.set(key, fresh);
     if (cache.size > maxEntries) cache.delete(cache.keys().next().value!);
+    fresh.catch(() => {
+      if (cache.get(key) === fresh) cache.delete(key);
+    });
     return fresh;
   };
   return new Proxy(store, {

@@ -200,6 +200,15 @@ export function defineMetadataStoreContract(name: string, connect: () => Promise
         expect(await images.usage(ownerId)).toEqual({ images: 1, bytes: 10 });
       });
 
+      it("gives the redirect only live images' key and type", async () => {
+        const ownerId = newId();
+        const live = await images.createImage(image(ownerId, { contentType: "image/gif" }));
+        expect(await images.findServable(live.id)).toEqual({ key: live.key, contentType: "image/gif" });
+        await images.markDeleting(live.id);
+        expect(await images.findServable(live.id)).toBeNull();
+        expect(await images.findServable(newId())).toBeNull();
+      });
+
       it("never creates a stub when marking an absent image", async () => {
         const id = newId();
         await images.markDeleting(id);
