@@ -2,6 +2,7 @@ import bcrypt from "bcrypt";
 import { AppError, ErrorCode, badInput, conflict, notFound, unauthenticated } from "../errors.js";
 import type { CredentialKind, CredentialRecord, AccountStore } from "../ports/account-store.js";
 import type { RateLimitStore } from "../ports/rate-limit-store.js";
+import { concurrencyLimit } from "./concurrency-limit.js";
 import { hashSecret, isWellFormedSecret, newId, newSecret } from "./credentials.js";
 import { assertAcceptablePassword, couldBeValidPassword, normalizePassword, normalizeUsername } from "./password-policy.js";
 
@@ -59,6 +60,8 @@ const invalidLogin = () => new AppError(ErrorCode.UNAUTHENTICATED, "Invalid user
 
 export class AccountService {
   private readonly now: () => number;
+  /** Half of libuv's default 4 worker threads: logins queue rather than stall other requests' disk I/O. */
+  private readonly bcryptSlot = concurrencyLimit(2);
 
   private constructor(
     private readonly store: AccountStore,
@@ -88,7 +91,7 @@ export class AccountService {
       userId,
       username: username.display,
       usernameKey: username.key,
-      passwordHash: await bcrypt.hash(password, this.options.bcryptCost),
+      passwordHash: await this.bcryptSlot(() => bcrypt.hash(password, this.options.bcryptCost)),
       createdAt: this.now(),
     });
     if (!created) throw usernameTaken();
@@ -117,7 +120,7 @@ export class AccountService {
     await this.consume(buckets);
     const account = usernameKey === null ? null : await this.store.findAccount(usernameKey);
     const plausible = couldBeValidPassword(password);
-    const matches = await bcrypt.compare(plausible ? password : "", account?.passwordHash ?? this.dummyHash);
+    const matches = await this.bcryptSlot(() => bcrypt.compare(plausible ? password : "", account?.passwordHash ?? this.dummyHash));
     if (!account || !plausible || !matches) throw invalidLogin();
     await Promise.all(buckets.map(([bucket]) => this.limits.refund(bucket)));
     return this.issue("session", account.userId, account.username, "session");
