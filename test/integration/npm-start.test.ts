@@ -128,6 +128,28 @@ describe("npm start (run contract, S17, S18)", () => {
     expect(stdout).not.toContain(secret);
   });
 
+  it("npm run dev serves the app, and stops with its private Redis", async () => {
+    const [redisPort, httpPort] = [await freePort(), await freePort()];
+    // Its own process group, so the watcher and the server it runs are stopped together.
+    const child = spawn("npm", ["run", "--silent", "dev"], {
+      cwd: root,
+      detached: true,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", REDIS_URL: `redis://127.0.0.1:${redisPort}`, PORT: String(httpPort), DATA_DIR: dataDir, BCRYPT_COST: "10", LOG_LEVEL: "warn" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr!.on("data", (c) => (stderr += c));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    try {
+      await waitFor(() => stderr.includes("listening on"), "npm run dev to listen");
+      expect(await (await fetch(`http://127.0.0.1:${httpPort}/health`)).json()).toEqual({ status: "ok" });
+    } finally {
+      process.kill(-child.pid!, "SIGTERM");
+      await exited;
+    }
+    await waitFor(async () => !(await portOpen(redisPort)), "the private Redis to stop");
+  });
+
   it("exits with one clear line when there is no Redis and no redis-server binary", async () => {
     const bin = path.join(dataDir, "bin-node-only");
     await mkdir(bin, { recursive: true });
