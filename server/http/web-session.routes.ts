@@ -8,8 +8,6 @@ import { SESSION_COOKIE, presentedHeaderSecret, sessionCookieOf } from "./presen
 export interface WebSessionOptions {
   /** PUBLIC_URL: its origin is the only one allowed to change state with the cookie; https adds `Secure`. */
   publicUrl: string;
-  /** The cookie lives as long as an idle session does, seconds. */
-  sessionIdleSeconds: number;
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -26,12 +24,17 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
  *
  * Call on the root instance before other routes: the origin guard is a root-level hook.
  */
+/** Chrome and Firefox cap cookie lifetimes at 400 days. */
+export const COOKIE_MAX_AGE_SECONDS = 400 * 24 * 3600;
+
 export function registerWebSessionRoutes(app: FastifyInstance, accounts: AccountService, options: WebSessionOptions): void {
   const ownOrigin = new URL(options.publicUrl).origin;
   const secure = ownOrigin.startsWith("https:");
   const attributes = `Path=/; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
+  // The server decides when a session ends (it slides with every use, SESSION_IDLE_DAYS idle); the cookie only has
+  // to outlive it, so it gets the longest lifetime browsers keep (400 days) rather than a fixed copy of the idle time.
   const setCookie = (reply: FastifyReply, secret: string) =>
-    reply.header("set-cookie", `${SESSION_COOKIE}=${secret}; Max-Age=${options.sessionIdleSeconds}; ${attributes}`);
+    reply.header("set-cookie", `${SESSION_COOKIE}=${secret}; Max-Age=${COOKIE_MAX_AGE_SECONDS}; ${attributes}`);
   const clearCookie = (reply: FastifyReply) => reply.header("set-cookie", `${SESSION_COOKIE}=; Max-Age=0; ${attributes}`);
   const refuse = (request: FastifyRequest, reply: FastifyReply) =>
     sendForbidden(request, reply, `Cross-origin request refused: open the app at ${ownOrigin}.`);

@@ -1,3 +1,4 @@
+import { COOKIE_MAX_AGE_SECONDS } from "../../server/http/web-session.routes.js";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -55,7 +56,7 @@ describe("web session cookie (S5)", () => {
     const cookie = sessionCookie(registered)!;
     expect(cookie.value).toMatch(/^ih_[A-Za-z0-9_-]{43}$/);
     expect(text).not.toContain(cookie.value);
-    expect(cookie.attributes).toEqual(expect.arrayContaining(["HttpOnly", "SameSite=Strict", "Path=/", `Max-Age=${30 * 24 * 3600}`]));
+    expect(cookie.attributes).toEqual(expect.arrayContaining(["HttpOnly", "SameSite=Strict", "Path=/", `Max-Age=${COOKIE_MAX_AGE_SECONDS}`]));
     expect(cookie.attributes).not.toContain("Secure");
     expect(registered.headers.get("cache-control")).toBe("no-store");
 
@@ -190,7 +191,7 @@ describe("web session cookie behind https", () => {
     expect((await send(server.baseUrl)).status).toBe(403);
     const ok = await send("https://img.example.com");
     expect(ok.status).toBe(200);
-    expect(sessionCookie(ok)!.attributes).toEqual(expect.arrayContaining(["Secure", "HttpOnly", "SameSite=Strict", `Max-Age=${7 * 24 * 3600}`]));
+    expect(sessionCookie(ok)!.attributes).toEqual(expect.arrayContaining(["Secure", "HttpOnly", "SameSite=Strict", `Max-Age=${COOKIE_MAX_AGE_SECONDS}`]));
   });
 });
 
