@@ -1,14 +1,11 @@
-import { COOKIE_MAX_AGE_SECONDS } from "../../server/http/web-session.routes.js";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type App, createApp } from "../../server/app.js";
-import { loadConfig } from "../../server/config.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { COOKIE_MAX_AGE_SECONDS } from "../../server/http/web-session.routes.js";
 import { gql, uniqueUsername } from "../support/graphql.js";
 import { makeImage } from "../support/images.js";
-import { freePort } from "../support/redis-server.js";
-import { startS3rver, type RunningS3rver } from "../support/s3rver.js";
+import { s3Env, startS3rver, type RunningS3rver } from "../support/s3rver.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { uploadImage } from "../support/uploads.js";
 
@@ -198,34 +195,16 @@ describe("web session cookie behind https", () => {
 describe("serving the web app and the playground", () => {
   let dist: string;
   let empty: string;
-  let app: App;
-  let bare: App;
-  let closed: App;
+  let app: TestApp;
+  let bare: TestApp;
+  let closed: TestApp;
   let base: string;
   let s3: RunningS3rver;
-  let s3App: App;
-  const dataDirs: string[] = [];
+  let s3App: TestApp;
 
   /** A real app on the run's Redis serving `distDir`, with extra environment. */
-  async function start(distDir: string, env: Record<string, string> = {}): Promise<App> {
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), "ih-test-web-"));
-    dataDirs.push(dataDir);
-    const config = loadConfig({
-      REDIS_URL: inject("redisUrl"),
-      PORT: String(await freePort()),
-      DATA_DIR: dataDir,
-      BCRYPT_COST: "10",
-      LOG_LEVEL: "silent",
-      ...env,
-    });
-    const started = await createApp(config, { webDistDir: distDir });
-    await started.listen();
-    return started;
-  }
-  const urlOf = (a: App) => {
-    const address = a.http.server.address();
-    return typeof address === "object" && address ? `http://127.0.0.1:${address.port}` : "";
-  };
+  const start = (distDir: string, env: Record<string, string> = {}) => startTestApp(env, { webDistDir: distDir });
+  const urlOf = (a: TestApp) => a.baseUrl;
 
   beforeAll(async () => {
     // A stand-in build: the real one is exercised by the browser tests.
@@ -238,20 +217,13 @@ describe("serving the web app and the playground", () => {
     await writeFile(path.join(dist, "assets", "app-Ab12Cd34.js"), "console.log(1)");
     s3 = await startS3rver();
     [app, bare, closed] = await Promise.all([start(dist), start(empty), start(dist, { GRAPHQL_EXPLORER: "false" })]);
-    s3App = await start(dist, {
-      STORAGE_DRIVER: "s3",
-      S3_BUCKET: s3.bucket,
-      S3_ENDPOINT: s3.endpoint,
-      S3_FORCE_PATH_STYLE: "true",
-      S3_ACCESS_KEY_ID: "S3RVER",
-      S3_SECRET_ACCESS_KEY: "S3RVER",
-    });
+    s3App = await start(dist, s3Env(s3));
     base = urlOf(app);
   });
   afterAll(async () => {
     await Promise.all([app?.close(), bare?.close(), closed?.close(), s3App?.close()]);
     await s3?.stop();
-    for (const dir of [dist, empty, ...dataDirs]) if (dir) await rm(dir, { recursive: true, force: true });
+    for (const dir of [dist, empty]) if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   const get = (url: string, accept = "text/html,application/xhtml+xml,*/*;q=0.8") => fetch(url, { headers: { accept } });

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { inject } from "vitest";
-import { createApp, type App } from "../../server/app.js";
+import { createApp, type App, type AppOptions } from "../../server/app.js";
 import { loadConfig } from "../../server/config.js";
 import { freePort } from "./redis-server.js";
 
@@ -19,7 +19,7 @@ export interface TestApp {
  * temp dir. bcrypt runs at the floor cost (10) to keep the suite fast; production defaults to 12. Per-IP abuse
  * limits are lifted (all tests share one IP) unless `env` sets them.
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestApp> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), "ih-test-data-"));
   const config = loadConfig({
     REDIS_URL: inject("redisUrl"),
@@ -33,7 +33,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     LOGIN_FAILURES_PER_IP: "100000",
     ...env,
   });
-  const app = await createApp(config);
+  const app = await createApp(config, options);
   const baseUrl = await app.listen();
   return {
     app,
