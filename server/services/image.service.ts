@@ -134,10 +134,9 @@ export class ImageService {
    * stays open for another try.
    */
   async completeUpload(viewer: Viewer, uploadId: string): Promise<ImageRecord> {
-    const found = isWellFormedId(uploadId) ? await this.images.findTicket(viewer.userId, uploadId) : null;
-    const ticket = found && found.expiresAt > this.now() ? found : null;
+    const ticket = await this.findTicket(viewer, uploadId);
     if (!ticket) {
-      const done = isWellFormedId(uploadId) ? await this.images.findImage(uploadId) : null;
+      const done = await this.imageById(uploadId);
       if (done && done.ownerId === viewer.userId && done.status === "live") return done;
       throw notFound("No such upload: it may have expired, or belong to someone else.");
     }
@@ -200,8 +199,7 @@ export class ImageService {
 
   /** Public metadata of a live image, or null. */
   async getImage(imageId: string): Promise<ImageRecord | null> {
-    if (!isWellFormedId(imageId)) return null;
-    const image = await this.images.findImage(imageId);
+    const image = await this.imageById(imageId);
     return image && image.status === "live" ? image : null;
   }
 
@@ -223,7 +221,7 @@ export class ImageService {
    * bytes, then drop the record, so a crash can leave an orphan object but never a record without bytes.
    */
   async deleteImage(viewer: Viewer, imageId: string): Promise<void> {
-    const image = isWellFormedId(imageId) ? await this.images.findImage(imageId) : null;
+    const image = await this.imageById(imageId);
     if (!image || image.ownerId !== viewer.userId) throw notFound("No such image.");
     await this.finishDelete(image);
   }
@@ -233,6 +231,11 @@ export class ImageService {
     if (!isWellFormedId(imageId)) return null;
     const image = await this.images.findServable(imageId);
     return image && (await this.blobs.downloadUrl(image.key, image.contentType)).url;
+  }
+
+  /** The record (live or being deleted) for an id `newId` could have made; anything else is absent unread (S12). */
+  private imageById(imageId: string): Promise<ImageRecord | null> {
+    return isWellFormedId(imageId) ? this.images.findImage(imageId) : Promise.resolve(null);
   }
 
   /** Mark → bytes → record. Also used by the sweeper to finish deletes a crash interrupted. */
