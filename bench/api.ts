@@ -6,10 +6,19 @@ export class ApiError extends Error {
   override name = "ApiError";
 }
 
-export async function graphql<T>(baseUrl: string, query: string, variables: Record<string, unknown> = {}, apiKey?: string): Promise<T> {
+export async function graphql<T>(
+  baseUrl: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  apiKey?: string,
+): Promise<T> {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (apiKey !== undefined) headers["x-api-key"] = apiKey;
-  const response = await fetch(`${baseUrl}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+  const response = await fetch(`${baseUrl}/graphql`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ query, variables }),
+  });
   const text = await response.text();
   let body: { data?: T | null; errors?: { message: string; extensions?: { code?: string } }[] };
   try {
@@ -19,7 +28,9 @@ export async function graphql<T>(baseUrl: string, query: string, variables: Reco
   }
   if (body.errors?.length || !body.data) {
     const first = body.errors?.[0];
-    throw new ApiError(`GraphQL error ${first?.extensions?.code ?? response.status}: ${first?.message ?? text.slice(0, 200)}`);
+    throw new ApiError(
+      `GraphQL error ${first?.extensions?.code ?? response.status}: ${first?.message ?? text.slice(0, 200)}`,
+    );
   }
   return body.data;
 }
@@ -62,24 +73,47 @@ export interface Ticket {
   headers: { name: string; value: string }[];
 }
 
-export async function requestUpload(baseUrl: string, apiKey: string, bytes: Buffer, contentType: string): Promise<Ticket> {
+export async function requestUpload(
+  baseUrl: string,
+  apiKey: string,
+  bytes: Buffer,
+  contentType: string,
+): Promise<Ticket> {
   const data = await graphql<{ requestUpload: Ticket }>(
     baseUrl,
-    `mutation($input: RequestUploadInput!) { requestUpload(input: $input) { uploadId method url headers { name value } } }`,
+    `
+      mutation ($input: RequestUploadInput!) {
+        requestUpload(input: $input) {
+          uploadId
+          method
+          url
+          headers {
+            name
+            value
+          }
+        }
+      }
+    `,
     { input: { filename: "bench.png", contentType, size: bytes.length } },
     apiKey,
   );
-  if (data.requestUpload.method !== "PUT") throw new ApiError(`expected a PUT ticket, got ${data.requestUpload.method}`);
+  if (data.requestUpload.method !== "PUT")
+    throw new ApiError(`expected a PUT ticket, got ${data.requestUpload.method}`);
   return data.requestUpload;
 }
 
 /** Sends the bytes exactly as the ticket says. */
 export async function putBytes(ticket: Ticket, bytes: Buffer): Promise<void> {
   // fetch sets Content-Length from the body itself.
-  const headers = Object.fromEntries(ticket.headers.filter((h) => h.name.toLowerCase() !== "content-length").map((h) => [h.name, h.value]));
+  const headers = Object.fromEntries(
+    ticket.headers.filter((h) => h.name.toLowerCase() !== "content-length").map((h) => [h.name, h.value]),
+  );
   const response = await fetch(ticket.url, { method: "PUT", headers, body: new Uint8Array(bytes) });
   const text = await response.text();
-  if (!response.ok) throw new ApiError(`PUT ${new URL(ticket.url).pathname.slice(0, 20)}… answered ${response.status}: ${text.slice(0, 200)}`);
+  if (!response.ok)
+    throw new ApiError(
+      `PUT ${new URL(ticket.url).pathname.slice(0, 20)}… answered ${response.status}: ${text.slice(0, 200)}`,
+    );
 }
 
 export async function completeUpload(baseUrl: string, apiKey: string, uploadId: string): Promise<string> {
@@ -93,7 +127,12 @@ export async function completeUpload(baseUrl: string, apiKey: string, uploadId: 
 }
 
 /** requestUpload → PUT → completeUpload; returns the image id. */
-export async function uploadImage(baseUrl: string, apiKey: string, bytes: Buffer, contentType: string): Promise<string> {
+export async function uploadImage(
+  baseUrl: string,
+  apiKey: string,
+  bytes: Buffer,
+  contentType: string,
+): Promise<string> {
   const ticket = await requestUpload(baseUrl, apiKey, bytes, contentType);
   await putBytes(ticket, bytes);
   return completeUpload(baseUrl, apiKey, ticket.uploadId);
@@ -103,10 +142,15 @@ export async function uploadImage(baseUrl: string, apiKey: string, bytes: Buffer
  * The first page, asking for the fields `GET /api/v1/me/images` returns for each image (and nothing else), so
  * GraphQL and REST are compared on the same data.
  */
-export const FIRST_PAGE_QUERY = "query { myImages(first: 20) { nodes { id url filename contentType size width height createdAt } } }";
+export const FIRST_PAGE_QUERY =
+  "query { myImages(first: 20) { nodes { id url filename contentType size width height createdAt } } }";
 
 /** For checking what was seeded. */
-export async function myImages(baseUrl: string, apiKey: string, first: number): Promise<{ totalCount: number; ids: string[] }> {
+export async function myImages(
+  baseUrl: string,
+  apiKey: string,
+  first: number,
+): Promise<{ totalCount: number; ids: string[] }> {
   const data = await graphql<{ myImages: { totalCount: number; nodes: { id: string }[] } }>(
     baseUrl,
     "query($first: Int) { myImages(first: $first) { totalCount nodes { id } } }",

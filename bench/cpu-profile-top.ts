@@ -35,7 +35,9 @@ for (const node of profile.nodes) for (const child of node.children ?? []) paren
 // Self time of a node = the time deltas of the samples that landed on it (microseconds).
 const selfUs = new Map<number, number>();
 profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-const idleUs = [...selfUs].filter(([id]) => byId.get(id)!.callFrame.functionName === "(idle)").reduce((sum, [, us]) => sum + us, 0);
+const idleUs = [...selfUs]
+  .filter(([id]) => byId.get(id)!.callFrame.functionName === "(idle)")
+  .reduce((sum, [, us]) => sum + us, 0);
 const totalUs = profile.endTime - profile.startTime;
 const busyUs = totalUs - idleUs;
 
@@ -58,7 +60,10 @@ for (const [id, us] of selfUs) {
   if (frame.functionName === "(idle)") continue;
   const name = labelOf(frame);
   perFunction.set(name, (perFunction.get(name) ?? 0) + us);
-  perPackage.set(packageOf(frame.url, frame.functionName), (perPackage.get(packageOf(frame.url, frame.functionName)) ?? 0) + us);
+  perPackage.set(
+    packageOf(frame.url, frame.functionName),
+    (perPackage.get(packageOf(frame.url, frame.functionName)) ?? 0) + us,
+  );
 }
 
 const print = (title: string, entries: Map<string, number>) => {
@@ -67,7 +72,9 @@ const print = (title: string, entries: Map<string, number>) => {
     console.log(`${((100 * us) / busyUs).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms  ${name}`);
   }
 };
-console.log(`${path.basename(file)}: ${(totalUs / 1e6).toFixed(1)} s profiled, ${(busyUs / 1e6).toFixed(1)} s busy; shares are of busy time`);
+console.log(
+  `${path.basename(file)}: ${(totalUs / 1e6).toFixed(1)} s profiled, ${(busyUs / 1e6).toFixed(1)} s busy; shares are of busy time`,
+);
 print("Self time by package", perPackage);
 print("Self time by function", perFunction);
 print("Total (inclusive) time by function", totalPerFunction);

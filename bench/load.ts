@@ -32,7 +32,10 @@ interface AutocannonResult {
   timeouts: number;
   mismatches: number;
 }
-type Autocannon = (options: AutocannonOptions, done: (error: Error | null, result: AutocannonResult) => void) => EventEmitter;
+type Autocannon = (
+  options: AutocannonOptions,
+  done: (error: Error | null, result: AutocannonResult) => void,
+) => EventEmitter;
 
 // autocannon ships no types and is CommonJS; require it through a typed door instead of an ambient declaration.
 const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
@@ -151,7 +154,11 @@ export function httpLoad(load: HttpLoad, seconds: number): Promise<Sample> {
  * do, over keep-alive sockets (as many as needed). autocannon's own pacing releases each second's quota in a burst
  * at the start of the second, which would measure our burst, not the server. Latency runs from issuing the request.
  */
-export function pacedHttpLoad(load: { url: string; paths: readonly string[]; expectStatus: number }, rate: number, seconds: number): Promise<Sample> {
+export function pacedHttpLoad(
+  load: { url: string; paths: readonly string[]; expectStatus: number },
+  rate: number,
+  seconds: number,
+): Promise<Sample> {
   return new Promise((resolve, reject) => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
     const latencies = new Latencies();
@@ -241,7 +248,11 @@ export async function loops(
 }
 
 /** Runs `operation` on every item, `workers` at a time. */
-export async function pool<T>(items: readonly T[], workers: number, operation: (item: T) => Promise<void>): Promise<void> {
+export async function pool<T>(
+  items: readonly T[],
+  workers: number,
+  operation: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(workers, items.length) }, async () => {

@@ -48,7 +48,11 @@ export interface Phase {
  * round `duration / rounds` seconds long, so drift in what else the shared machine is doing lands on every side of a
  * comparison alike.
  */
-export async function measurePhases(settings: Settings, phases: readonly Phase[], log: (message: string) => void): Promise<Row[]> {
+export async function measurePhases(
+  settings: Settings,
+  phases: readonly Phase[],
+  log: (message: string) => void,
+): Promise<Row[]> {
   for (const phase of phases) {
     if (settings.warmup <= 0) break;
     log(`${phase.key}: warm-up ${settings.warmup} s`);

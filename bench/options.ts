@@ -57,7 +57,9 @@ export class UsageError extends Error {
 
 export function parseSettings(argv: readonly string[]): Settings | "help" {
   // --cpu-prof takes an optional directory; parseArgs has no optional values, so give a bare flag an empty one.
-  const args = argv.flatMap((arg, i) => (arg === "--cpu-prof" && (argv[i + 1] === undefined || argv[i + 1]!.startsWith("-")) ? [arg, ""] : [arg]));
+  const args = argv.flatMap((arg, i) =>
+    arg === "--cpu-prof" && (argv[i + 1] === undefined || argv[i + 1]!.startsWith("-")) ? [arg, ""] : [arg],
+  );
   let values;
   try {
     ({ values } = parseArgs({
@@ -83,9 +85,16 @@ export function parseSettings(argv: readonly string[]): Settings | "help" {
   }
   if (values.help) return "help";
   const smoke = values.smoke;
-  const groups = values.only === undefined ? [...GROUPS] : values.only.split(",").map((g) => g.trim()).filter(Boolean);
+  const groups =
+    values.only === undefined
+      ? [...GROUPS]
+      : values.only
+          .split(",")
+          .map((g) => g.trim())
+          .filter(Boolean);
   for (const group of groups) {
-    if (!(GROUPS as readonly string[]).includes(group)) throw new UsageError(`--only: unknown group "${group}" (known: ${GROUPS.join(", ")})`);
+    if (!(GROUPS as readonly string[]).includes(group))
+      throw new UsageError(`--only: unknown group "${group}" (known: ${GROUPS.join(", ")})`);
   }
   const bigList = positive("images", values.images, smoke ? 1_000 : 100_000, true);
   return {

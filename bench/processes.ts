@@ -26,7 +26,9 @@ export class Cleanup {
         try {
           await step.run();
         } catch (error) {
-          console.error(`bench: cleanup of ${step.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+          console.error(
+            `bench: cleanup of ${step.name} failed: ${error instanceof Error ? error.message : String(error)}`,
+          );
         }
       }
     })();
@@ -68,7 +70,9 @@ export interface StartOptions {
  */
 export async function startChild(options: StartOptions, cleanup: Cleanup): Promise<ChildServer> {
   const inherited = Object.fromEntries(
-    ["PATH", "HOME", "TMPDIR", "LANG"].flatMap((name) => (process.env[name] === undefined ? [] : [[name, process.env[name]!]])),
+    ["PATH", "HOME", "TMPDIR", "LANG"].flatMap((name) =>
+      process.env[name] === undefined ? [] : [[name, process.env[name]!]],
+    ),
   );
   const child = spawn(process.execPath, [TSX_CLI, ...(options.nodeFlags ?? []), options.script], {
     cwd: REPO_ROOT,
@@ -91,7 +95,8 @@ export async function startChild(options: StartOptions, cleanup: Cleanup): Promi
   const url = `http://127.0.0.1:${options.port}`;
   await waitUntilAnswering(`${url}${options.readyPath}`, child, () => lines.join("\n"), options.name);
   const pid = await scriptProcess(child.pid, options.script);
-  if (pid === null) throw new Error(`${options.name}: found no process running ${options.script} under pid ${child.pid}`);
+  if (pid === null)
+    throw new Error(`${options.name}: found no process running ${options.script} under pid ${child.pid}`);
   return {
     name: options.name,
     url,
@@ -143,7 +148,12 @@ async function scriptProcess(rootPid: number, script: string): Promise<number | 
   const deadline = Date.now() + 5000;
   while (Date.now() < deadline) {
     for (const pid of descendants(rootPid)) {
-      if (readProc(pid, "cmdline")?.split("\0").some((arg) => arg.endsWith(script))) return pid;
+      if (
+        readProc(pid, "cmdline")
+          ?.split("\0")
+          .some((arg) => arg.endsWith(script))
+      )
+        return pid;
     }
     // The wrapper spawns it right away; this only waits out a race at start.
     await sleep(20);
@@ -191,7 +201,9 @@ function readProc(pid: number, file: string): string | null {
  */
 export function watchLaunchers(onGone: () => void): void {
   const parent = process.ppid;
-  const watched = [parent, parentOf(parent)].filter((pid): pid is number => pid !== null && pid > 1).map((pid) => ({ pid, started: startTimeOf(pid) }));
+  const watched = [parent, parentOf(parent)]
+    .filter((pid): pid is number => pid !== null && pid > 1)
+    .map((pid) => ({ pid, started: startTimeOf(pid) }));
   const timer = setInterval(() => {
     if (watched.some(({ pid, started }) => startTimeOf(pid) !== started)) {
       clearInterval(timer);

@@ -31,15 +31,17 @@ export function judge(rows: readonly Row[], comparisons: readonly Comparison[]):
   const byKey = new Map(rows.map((row) => [row.key, row]));
   return rows.map((row) => {
     const comparison = comparisons.find((c) => c.row === row.key);
-    const baseline = comparison ? byKey.get(comparison.baseline) ?? null : null;
+    const baseline = comparison ? (byKey.get(comparison.baseline) ?? null) : null;
     if (!comparison || !baseline) return { row, baseline: null, ratio: null, metric: null, target: "", result: "" };
     const ratio = row.measurement[comparison.metric] / baseline.measurement[comparison.metric];
     const target = comparison.target;
     if (!target) return { row, baseline, ratio, metric: comparison.metric, target: "(info)", result: "" };
     const op = target.op === ">=" ? "≥" : "≤";
     const reference = target.of ? byKey.get(target.of.row) : undefined;
-    if (target.of && !reference) return { row, baseline, ratio, metric: comparison.metric, target: `(needs ${target.of.row})`, result: "" };
-    const judged = reference && target.of ? row.measurement[comparison.metric] / reference.measurement[target.of.metric] : ratio;
+    if (target.of && !reference)
+      return { row, baseline, ratio, metric: comparison.metric, target: `(needs ${target.of.row})`, result: "" };
+    const judged =
+      reference && target.of ? row.measurement[comparison.metric] / reference.measurement[target.of.metric] : ratio;
     const pass = target.op === ">=" ? judged >= target.value : judged <= target.value;
     return {
       row,
@@ -68,7 +70,11 @@ export function judgeRss(row: Row | undefined, label: string): RssVerdict | null
   const ratio = rss / RSS_LIMIT_BYTES;
   const result = ratio < 1 ? "PASS" : "MISS";
   const name = `server RSS under the redirect load, ${label} (largest sample)`;
-  return { name, text: `| ${name} | | | | | ${mb(rss)} | ${mb(RSS_LIMIT_BYTES)} limit | ${ratio.toFixed(2)}× | < 1.00× | ${result} |`, result };
+  return {
+    name,
+    text: `| ${name} | | | | | ${mb(rss)} | ${mb(RSS_LIMIT_BYTES)} limit | ${ratio.toFixed(2)}× | < 1.00× | ${result} |`,
+    result,
+  };
 }
 
 /** A Markdown table, pasteable into docs/benchmarks.md as it is. */
@@ -101,7 +107,11 @@ function ms(value: number): string {
 
 function cpu(us: number | null): string {
   if (us === null) return "";
-  return us >= 10_000 ? `${(us / 1000).toFixed(0)} ms` : us >= 1000 ? `${(us / 1000).toFixed(1)} ms` : `${us.toFixed(0)} µs`;
+  return us >= 10_000
+    ? `${(us / 1000).toFixed(0)} ms`
+    : us >= 1000
+      ? `${(us / 1000).toFixed(1)} ms`
+      : `${us.toFixed(0)} µs`;
 }
 
 function mb(bytes: number): string {

@@ -25,7 +25,8 @@ import { pngOfExactSize, seedImages } from "./seed.js";
 
 const cleanup = new Cleanup();
 const launchedAt = performance.now();
-const log = (message: string) => console.error(`bench [${((performance.now() - launchedAt) / 1000).toFixed(1).padStart(5)} s] ${message}`);
+const log = (message: string) =>
+  console.error(`bench [${((performance.now() - launchedAt) / 1000).toFixed(1).padStart(5)} s] ${message}`);
 
 let interrupted = false;
 const interrupt = (why: string, exitCode: number) => {
@@ -76,8 +77,14 @@ async function main(): Promise<number> {
   if (interrupted) return 130;
   const verdicts = judge(rows, COMPARISONS);
   const rss = [
-    judgeRss(rows.find((r) => r.key === "redirect-local"), "local driver"),
-    judgeRss(rows.find((r) => r.key === "redirect-s3"), "s3 driver"),
+    judgeRss(
+      rows.find((r) => r.key === "redirect-local"),
+      "local driver",
+    ),
+    judgeRss(
+      rows.find((r) => r.key === "redirect-s3"),
+      "s3 driver",
+    ),
   ].filter((r) => r !== null);
   const header = [
     `ImageHost benchmark${settings.smoke ? " (SMOKE: tiny durations and seeds; timings are not judged)" : ""}`,
@@ -87,17 +94,28 @@ async function main(): Promise<number> {
       `bcrypt cost ${settings.bcryptCost}`,
   ];
   // Smoke runs last a fraction of a second: their ratios are printed, never judged.
-  const shown = settings.smoke ? verdicts.map((v) => ({ ...v, result: v.result === "" ? v.result : ("(smoke)" as const) })) : verdicts;
-  const shownRss = settings.smoke ? rss.map((r) => ({ ...r, text: r.text.replace(/\| (PASS|MISS) \|$/, "| (smoke) |") })) : rss;
+  const shown = settings.smoke
+    ? verdicts.map((v) => ({ ...v, result: v.result === "" ? v.result : ("(smoke)" as const) }))
+    : verdicts;
+  const shownRss = settings.smoke
+    ? rss.map((r) => ({ ...r, text: r.text.replace(/\| (PASS|MISS) \|$/, "| (smoke) |") }))
+    : rss;
   console.log(`\n${header.join("\n")}\n\n${formatTable(shown, shownRss)}\n`);
-  const missed = [...verdicts.filter((v) => v.result === "MISS").map((v) => v.row.name), ...rss.filter((r) => r.result === "MISS").map((r) => r.name)];
+  const missed = [
+    ...verdicts.filter((v) => v.result === "MISS").map((v) => v.row.name),
+    ...rss.filter((r) => r.result === "MISS").map((r) => r.name),
+  ];
   if (settings.smoke) console.log("smoke: every ratio above comes from sub-second runs; none is judged.");
   else console.log(missed.length === 0 ? "All targets met." : `Targets missed: ${missed.join("; ")}`);
-  if (failures.length > 0) console.log(`\nScenarios that failed to run:\n${failures.map((f) => `  - ${f}`).join("\n")}`);
+  if (failures.length > 0)
+    console.log(`\nScenarios that failed to run:\n${failures.map((f) => `  - ${f}`).join("\n")}`);
   log("done");
 
   if (settings.jsonPath !== null) {
-    await fs.writeFile(settings.jsonPath, `${JSON.stringify({ settings: { ...settings, groups: [...settings.groups] }, rows: verdicts, failures }, null, 2)}\n`);
+    await fs.writeFile(
+      settings.jsonPath,
+      `${JSON.stringify({ settings: { ...settings, groups: [...settings.groups] }, rows: verdicts, failures }, null, 2)}\n`,
+    );
   }
   if (failures.length > 0) return 1;
   if (settings.strict && !settings.smoke && missed.length > 0) return 2;
@@ -174,13 +192,20 @@ async function setUp(settings: Settings): Promise<BenchContext> {
         script: "bench/baseline-server.ts",
         port: baselinePort,
         readyPath: "/health",
-        env: { NODE_ENV: "production", PORT: String(baselinePort), REDIS_URL: redis.url, PUBLIC_URL: `http://127.0.0.1:${localPort}` },
+        env: {
+          NODE_ENV: "production",
+          PORT: String(baselinePort),
+          REDIS_URL: redis.url,
+          PUBLIC_URL: `http://127.0.0.1:${localPort}`,
+        },
       },
       cleanup,
     ),
   ]);
   for (const server of [local, s3Server, baseline]) {
-    log(`${server.name}: pid ${server.pid} at ${server.url}, RSS at start ${((server.rss() ?? 0) / 2 ** 20).toFixed(0)} MB`);
+    log(
+      `${server.name}: pid ${server.pid} at ${server.url}, RSS at start ${((server.rss() ?? 0) / 2 ** 20).toFixed(0)} MB`,
+    );
   }
 
   const seeding = new Redis(redis.url);
@@ -214,12 +239,17 @@ async function seed(
   // Registration is bcrypt-bound: a few users in parallel keep it short.
   const names = ["redirects", "twenty", "small", "big", "uploader", "putter", "login"] as const;
   const registered = await Promise.all(names.map((name) => registerUser(local.url, `bench_${name}`)));
-  const users = Object.fromEntries(names.map((name, i) => [name, registered[i]!])) as Record<(typeof names)[number], BenchUser>;
+  const users = Object.fromEntries(names.map((name, i) => [name, registered[i]!])) as Record<
+    (typeof names)[number],
+    BenchUser
+  >;
   log(`registered ${names.length} users through the API in ${seconds(t0)}`);
 
   // Exactly 20 real uploads through the API, so GraphQL and REST return the same 20 images.
   const t1 = performance.now();
-  const small = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 80, b: 40 } } }).png().toBuffer();
+  const small = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 80, b: 40 } } })
+    .png()
+    .toBuffer();
   const filePaths: string[] = [];
   for (let i = 0; i < 20; i++) {
     const id = await uploadImage(local.url, users.twenty.apiKey, small, "image/png");
@@ -230,14 +260,21 @@ async function seed(
   log(`uploaded 20 images through the API in ${seconds(t1)}`);
 
   // The first-page pair: written straight into Redis (see bench/seed.ts for why), then checked through the API.
-  for (const [user, count] of [[users.small, settings.smallList], [users.big, settings.bigList]] as const) {
+  for (const [user, count] of [
+    [users.small, settings.smallList],
+    [users.big, settings.bigList],
+  ] as const) {
     const t2 = performance.now();
     const ids = await seedImages(redis, user.userId, count, Date.now());
     const page = await myImages(local.url, user.apiKey, 20);
     if (page.totalCount !== count || page.ids[0] !== ids[0] || page.ids.length !== Math.min(20, count)) {
-      throw new Error(`seeded ${count} images for ${user.username}, but myImages reports ${page.totalCount} starting with ${page.ids[0]}`);
+      throw new Error(
+        `seeded ${count} images for ${user.username}, but myImages reports ${page.totalCount} starting with ${page.ids[0]}`,
+      );
     }
-    log(`seeded ${count.toLocaleString("en-US")} image records into Redis in ${seconds(t2)} (checked through myImages)`);
+    log(
+      `seeded ${count.toLocaleString("en-US")} image records into Redis in ${seconds(t2)} (checked through myImages)`,
+    );
   }
   return { ...users, filePaths };
 }
@@ -245,8 +282,12 @@ async function seed(
 /** `--cpu-prof`: node flags for each ImageHost server, one directory per server. */
 async function profileFlags(settings: Settings): Promise<(name: string) => string[]> {
   if (settings.cpuProfDir === null) return () => [];
-  const base = path.resolve(settings.cpuProfDir === "" ? await fs.mkdtemp(path.join(os.tmpdir(), "ih-bench-profiles-")) : settings.cpuProfDir);
-  log(`CPU profiles of the servers go to ${base}/{local,s3} when they exit (summarize: npx tsx bench/cpu-profile-top.ts <file>)`);
+  const base = path.resolve(
+    settings.cpuProfDir === "" ? await fs.mkdtemp(path.join(os.tmpdir(), "ih-bench-profiles-")) : settings.cpuProfDir,
+  );
+  log(
+    `CPU profiles of the servers go to ${base}/{local,s3} when they exit (summarize: npx tsx bench/cpu-profile-top.ts <file>)`,
+  );
   return (name) => ["--cpu-prof", `--cpu-prof-dir=${path.join(base, name)}`];
 }
 

@@ -3,7 +3,15 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import bcrypt from "bcrypt";
-import { type BenchUser, FIRST_PAGE_QUERY, completeUpload, login, putBytes, requestUpload, uploadImage } from "./api.js";
+import {
+  type BenchUser,
+  FIRST_PAGE_QUERY,
+  completeUpload,
+  login,
+  putBytes,
+  requestUpload,
+  uploadImage,
+} from "./api.js";
 import { type HttpLoad, Latencies, type Sample, ScenarioError, httpLoad, loops, pacedHttpLoad, pool } from "./load.js";
 import { type Phase, type Row, measurePhases } from "./measure.js";
 import type { Group, Settings } from "./options.js";
@@ -52,14 +60,12 @@ export const COMPARISONS: readonly Comparison[] = [
   { row: "login", baseline: "login-bcrypt", metric: "rate" },
   // A login that held the event loop (or every thread a request needs) would make other requests wait for a whole
   // hash: their p99 would reach its time.
-  ...["redirect", "files"].map(
-    (key): Comparison => ({
-      row: `${key}-with-logins`,
-      baseline: `${key}-paced`,
-      metric: "p99",
-      target: { op: "<=", value: 0.5, of: { row: "login-bcrypt-one", metric: "p50", label: "one bcrypt hash" } },
-    }),
-  ),
+  ...["redirect", "files"].map((key): Comparison => ({
+    row: `${key}-with-logins`,
+    baseline: `${key}-paced`,
+    metric: "p99",
+    target: { op: "<=", value: 0.5, of: { row: "login-bcrypt-one", metric: "p50", label: "one bcrypt hash" } },
+  })),
 ];
 
 /** Runs one group of scenarios and returns its rows. */
@@ -94,9 +100,19 @@ async function redirectGroup(ctx: BenchContext): Promise<Row[]> {
   await expectRedirect(ctx.baseline, first, /\/files\/img\//);
   await expectRedirect(ctx.local, first, /\/files\/img\//);
   await expectRedirect(ctx.s3, first, /X-Amz-Signature=/);
-  const load = (server: ChildServer): HttpLoad => ({ url: server.url, paths: ctx.redirectPaths, connections: ctx.settings.connections, expectStatus: 302 });
+  const load = (server: ChildServer): HttpLoad => ({
+    url: server.url,
+    paths: ctx.redirectPaths,
+    connections: ctx.settings.connections,
+    expectStatus: 302,
+  });
   return measure(ctx, [
-    httpPhase("redirect-baseline", "`GET /image/<id>` baseline: node:http + HGET + 302", ctx.baseline, load(ctx.baseline)),
+    httpPhase(
+      "redirect-baseline",
+      "`GET /image/<id>` baseline: node:http + HGET + 302",
+      ctx.baseline,
+      load(ctx.baseline),
+    ),
     httpPhase("redirect-local", "`GET /image/<id>` server, local driver", ctx.local, load(ctx.local)),
     httpPhase("redirect-s3", "`GET /image/<id>` server, s3 driver (presigned)", ctx.s3, load(ctx.s3)),
   ]);
@@ -107,7 +123,9 @@ async function expectRedirect(server: ChildServer, imagePath: string, location: 
   await response.arrayBuffer();
   const where = response.headers.get("location") ?? "";
   if (response.status !== 302 || !location.test(where)) {
-    throw new ScenarioError(`${server.name}: GET ${imagePath} answered ${response.status} to "${where}", expected a 302 matching ${location}`);
+    throw new ScenarioError(
+      `${server.name}: GET ${imagePath} answered ${response.status} to "${where}", expected a 302 matching ${location}`,
+    );
   }
 }
 
@@ -124,12 +142,18 @@ async function listGroup(ctx: BenchContext): Promise<Row[]> {
     verifyBody: (body) => body.startsWith('{"items":['),
   };
   const restBody = (await (await fetch(rest.url, { headers: rest.headers })).json()) as { items?: unknown[] };
-  if (restBody.items?.length !== 20) throw new ScenarioError(`GET /api/v1/me/images returned ${JSON.stringify(restBody).slice(0, 200)}, expected 20 items`);
+  if (restBody.items?.length !== 20)
+    throw new ScenarioError(
+      `GET /api/v1/me/images returned ${JSON.stringify(restBody).slice(0, 200)}, expected 20 items`,
+    );
   const graphql = graphqlLoad(ctx.local, apiKey, ctx.settings.connections);
-  const graphqlBody = (await (await fetch(graphql.url, { method: "POST", headers: graphql.headers, body: graphql.body })).json()) as {
+  const graphqlBody = (await (
+    await fetch(graphql.url, { method: "POST", headers: graphql.headers, body: graphql.body })
+  ).json()) as {
     data?: { myImages?: { nodes?: unknown[] } };
   };
-  if (graphqlBody.data?.myImages?.nodes?.length !== 20) throw new ScenarioError(`myImages(first: 20) returned ${JSON.stringify(graphqlBody).slice(0, 200)}`);
+  if (graphqlBody.data?.myImages?.nodes?.length !== 20)
+    throw new ScenarioError(`myImages(first: 20) returned ${JSON.stringify(graphqlBody).slice(0, 200)}`);
 
   return measure(ctx, [
     httpPhase("list-rest", "`GET /api/v1/me/images` (user with exactly 20 images)", ctx.local, rest),
@@ -138,7 +162,11 @@ async function listGroup(ctx: BenchContext): Promise<Row[]> {
 }
 
 /** POST /graphql with the first-page query; every answer must carry data and no errors. */
-function graphqlLoad(server: ChildServer, apiKey: string, connections: number): HttpLoad & { headers: Record<string, string>; body: string } {
+function graphqlLoad(
+  server: ChildServer,
+  apiKey: string,
+  connections: number,
+): HttpLoad & { headers: Record<string, string>; body: string } {
   return {
     url: `${server.url}/graphql`,
     method: "POST",
@@ -157,8 +185,18 @@ function firstPageGroup(ctx: BenchContext): Promise<Row[]> {
   const { smallList, bigList, latencyConnections } = ctx.settings;
   const count = (n: number) => n.toLocaleString("en-US");
   return measure(ctx, [
-    httpPhase("first-page-small", `\`myImages(first: 20)\`, user with ${count(smallList)} images`, ctx.local, graphqlLoad(ctx.local, ctx.users.small.apiKey, latencyConnections)),
-    httpPhase("first-page-big", `\`myImages(first: 20)\`, user with ${count(bigList)} images`, ctx.local, graphqlLoad(ctx.local, ctx.users.big.apiKey, latencyConnections)),
+    httpPhase(
+      "first-page-small",
+      `\`myImages(first: 20)\`, user with ${count(smallList)} images`,
+      ctx.local,
+      graphqlLoad(ctx.local, ctx.users.small.apiKey, latencyConnections),
+    ),
+    httpPhase(
+      "first-page-big",
+      `\`myImages(first: 20)\`, user with ${count(bigList)} images`,
+      ctx.local,
+      graphqlLoad(ctx.local, ctx.users.big.apiKey, latencyConnections),
+    ),
   ]);
 }
 
@@ -168,8 +206,22 @@ function firstPageGroup(ctx: BenchContext): Promise<Row[]> {
 async function uploadGroup(ctx: BenchContext): Promise<Row[]> {
   const { settings } = ctx;
   const bytes = await measure(ctx, [
-    { key: "upload-fs", name: () => "fs: write 256 KiB to temp + fsync + rename (bench process)", unit: "MB/s", server: null, bytesPerOp: UPLOAD_BYTES, run: (s) => fsWrites(ctx, s) },
-    { key: "upload-put", name: () => "`PUT /uploads/<token>` 256 KiB (the bytes path alone)", unit: "MB/s", server: ctx.local, bytesPerOp: UPLOAD_BYTES, run: (s) => puts(ctx, s) },
+    {
+      key: "upload-fs",
+      name: () => "fs: write 256 KiB to temp + fsync + rename (bench process)",
+      unit: "MB/s",
+      server: null,
+      bytesPerOp: UPLOAD_BYTES,
+      run: (s) => fsWrites(ctx, s),
+    },
+    {
+      key: "upload-put",
+      name: () => "`PUT /uploads/<token>` 256 KiB (the bytes path alone)",
+      unit: "MB/s",
+      server: ctx.local,
+      bytesPerOp: UPLOAD_BYTES,
+      run: (s) => puts(ctx, s),
+    },
   ]);
   const { apiKey } = ctx.users.uploader;
   const flow = await measure(ctx, [
@@ -233,7 +285,9 @@ async function puts(ctx: BenchContext, seconds: number): Promise<Sample> {
   let timedMs = 0;
   let serverCpuSeconds = 0;
   while (timedMs < seconds * 1000) {
-    const tickets = await Promise.all(Array.from({ length: ctx.settings.putBatch }, () => requestUpload(url, apiKey, ctx.png, "image/png")));
+    const tickets = await Promise.all(
+      Array.from({ length: ctx.settings.putBatch }, () => requestUpload(url, apiKey, ctx.png, "image/png")),
+    );
     const t0 = performance.now();
     const cpu0 = cpuSecondsOf(ctx.local.pid) ?? 0;
     await pool(tickets, ctx.settings.workers, async (ticket) => {
@@ -258,7 +312,8 @@ async function loginGroup(ctx: BenchContext): Promise<Row[]> {
   const user = ctx.users.login;
   const hash = await bcrypt.hash(user.password, settings.bcryptCost);
   const compare = async () => {
-    if (!(await bcrypt.compare(user.password, hash))) throw new ScenarioError("bcrypt.compare said no to the right password");
+    if (!(await bcrypt.compare(user.password, hash)))
+      throw new ScenarioError("bcrypt.compare said no to the right password");
   };
   const oneLogin = async () => {
     await login(ctx.local.url, user);
@@ -266,18 +321,46 @@ async function loginGroup(ctx: BenchContext): Promise<Row[]> {
   const cost = `cost ${settings.bcryptCost}`;
 
   const one = await measure(ctx, [
-    { key: "login-bcrypt-one", name: () => `bcrypt.compare, ${cost}, one at a time (bench process)`, unit: "hashes/s", server: null, run: (s) => loops(1, s, compare) },
+    {
+      key: "login-bcrypt-one",
+      name: () => `bcrypt.compare, ${cost}, one at a time (bench process)`,
+      unit: "hashes/s",
+      server: null,
+      run: (s) => loops(1, s, compare),
+    },
   ]);
   const throughput = await measure(ctx, [
-    { key: "login-bcrypt", name: () => `bcrypt.compare, ${cost}, ${settings.workers} in parallel (bench process)`, unit: "hashes/s", server: null, run: (s) => loops(settings.workers, s, compare) },
-    { key: "login", name: () => `GraphQL \`login\`, ${settings.workers} workers`, unit: "logins/s", server: ctx.local, run: (s) => loops(settings.workers, s, oneLogin) },
+    {
+      key: "login-bcrypt",
+      name: () => `bcrypt.compare, ${cost}, ${settings.workers} in parallel (bench process)`,
+      unit: "hashes/s",
+      server: null,
+      run: (s) => loops(settings.workers, s, compare),
+    },
+    {
+      key: "login",
+      name: () => `GraphQL \`login\`, ${settings.workers} workers`,
+      unit: "logins/s",
+      server: ctx.local,
+      run: (s) => loops(settings.workers, s, oneLogin),
+    },
   ]);
 
   // Paced (open-loop) load, so p99 shows waiting caused by something else rather than our own queueing. Two kinds
   // of request: the redirect (one Redis read) and the local driver's bytes (file-system calls, which share libuv's
   // thread pool with bcrypt).
-  const redirects: HttpLoad = { url: ctx.local.url, paths: ctx.redirectPaths, connections: settings.connections, expectStatus: 302 };
-  const files: HttpLoad = { url: ctx.local.url, paths: ctx.filePaths, connections: settings.connections, expectStatus: 200 };
+  const redirects: HttpLoad = {
+    url: ctx.local.url,
+    paths: ctx.redirectPaths,
+    connections: settings.connections,
+    expectStatus: 302,
+  };
+  const files: HttpLoad = {
+    url: ctx.local.url,
+    paths: ctx.filePaths,
+    connections: settings.connections,
+    expectStatus: 200,
+  };
   const redirectRate = await pacedRate(redirects, ctx.settings.duration);
   const fileRate = await pacedRate(files, ctx.settings.duration);
   const interference = await measure(ctx, [
@@ -288,16 +371,31 @@ async function loginGroup(ctx: BenchContext): Promise<Row[]> {
 }
 
 /** `<key>-paced` (the load alone) and `<key>-with-logins` (the same load while `workers` loops log in). */
-function withAndWithoutLogins(ctx: BenchContext, oneLogin: () => Promise<void>, key: string, label: string, load: HttpLoad, rate: number): Phase[] {
+function withAndWithoutLogins(
+  ctx: BenchContext,
+  oneLogin: () => Promise<void>,
+  key: string,
+  label: string,
+  load: HttpLoad,
+  rate: number,
+): Phase[] {
   const { workers } = ctx.settings;
   const during = { logins: 0, seconds: 0 };
   const paths = load.paths ?? [""];
-  const paced = (seconds: number) => pacedHttpLoad({ url: load.url, paths, expectStatus: load.expectStatus }, rate, seconds);
+  const paced = (seconds: number) =>
+    pacedHttpLoad({ url: load.url, paths, expectStatus: load.expectStatus }, rate, seconds);
   return [
-    { key: `${key}-paced`, name: () => `${label} paced at ${rate} req/s, alone`, unit: "req/s", server: ctx.local, run: paced },
+    {
+      key: `${key}-paced`,
+      name: () => `${label} paced at ${rate} req/s, alone`,
+      unit: "req/s",
+      server: ctx.local,
+      run: paced,
+    },
     {
       key: `${key}-with-logins`,
-      name: () => `${label} paced at ${rate} req/s, ${workers} logins in flight (${(during.logins / during.seconds).toFixed(1)} logins/s)`,
+      name: () =>
+        `${label} paced at ${rate} req/s, ${workers} logins in flight (${(during.logins / during.seconds).toFixed(1)} logins/s)`,
       unit: "req/s",
       server: ctx.local,
       run: async (seconds) => {

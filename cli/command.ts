@@ -40,7 +40,12 @@ export interface Command {
   summary: string;
   help(): string;
   /** Parses `argv` (after the verb); usage errors are CliErrors with exit code 2. */
-  parse(argv: string[]): { help: boolean; server: string | undefined; json: boolean; run(context: Context): Promise<void> };
+  parse(argv: string[]): {
+    help: boolean;
+    server: string | undefined;
+    json: boolean;
+    run(context: Context): Promise<void>;
+  };
 }
 
 export function defineCommand<const O extends OptionsConfig>(spec: CommandSpec<O>): Command {

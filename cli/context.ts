@@ -42,7 +42,10 @@ export class Context {
   /** A client with a credential; exit 3 without asking the server when there is none. */
   authenticatedClient(): ImageHostClient {
     if (this.settings.credential === null) {
-      throw new CliError(ExitCode.AUTH, `Not logged in to ${this.server}: run \`imagehost login\` (or set IMAGEHOST_API_KEY).`);
+      throw new CliError(
+        ExitCode.AUTH,
+        `Not logged in to ${this.server}: run \`imagehost login\` (or set IMAGEHOST_API_KEY).`,
+      );
     }
     return this.client();
   }

@@ -45,7 +45,11 @@ export function fromImageHostError(error: ImageHostError, hint: AuthHint): CliEr
   const withRequestId = (message: string) => (error.requestId ? `${message} (request id ${error.requestId})` : message);
   switch (error.code) {
     case "NETWORK_ERROR":
-      return new CliError(ExitCode.NETWORK, `${error.message} Is the server running? Set it with --server or IMAGEHOST_URL.`, { cause: error });
+      return new CliError(
+        ExitCode.NETWORK,
+        `${error.message} Is the server running? Set it with --server or IMAGEHOST_URL.`,
+        { cause: error },
+      );
     case "UNAUTHENTICATED":
       return new CliError(ExitCode.AUTH, authMessage(hint), { cause: error });
     case "NOT_FOUND":
@@ -54,10 +58,18 @@ export function fromImageHostError(error: ImageHostError, hint: AuthHint): CliEr
     case "INTERNAL_SERVER_ERROR":
       return new CliError(ExitCode.SERVER, withRequestId(`The server failed: ${error.message}`), { cause: error });
     case "HTTP_ERROR":
-      return new CliError(error.status !== undefined && error.status >= 500 ? ExitCode.SERVER : ExitCode.ERROR, error.message, { cause: error });
+      return new CliError(
+        error.status !== undefined && error.status >= 500 ? ExitCode.SERVER : ExitCode.ERROR,
+        error.message,
+        { cause: error },
+      );
     case "RATE_LIMITED": {
       const retry = error.details.retryAfterSeconds;
-      return new CliError(ExitCode.ERROR, typeof retry === "number" ? `${error.message} Try again in ${retry} s.` : error.message, { cause: error });
+      return new CliError(
+        ExitCode.ERROR,
+        typeof retry === "number" ? `${error.message} Try again in ${retry} s.` : error.message,
+        { cause: error },
+      );
     }
     case "BAD_USER_INPUT":
     case "CONFLICT":

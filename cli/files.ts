@@ -35,7 +35,10 @@ export async function expandInputs(args: string[], cwd: string): Promise<(InputF
     out.push({ display, path: resolved });
   };
   for (const arg of args) {
-    const exists = await stat(path.resolve(cwd, arg)).then(() => true, () => false);
+    const exists = await stat(path.resolve(cwd, arg)).then(
+      () => true,
+      () => false,
+    );
     if (exists || !isDynamicPattern(arg)) {
       add(arg, arg);
       continue;
@@ -62,11 +65,13 @@ export async function checkFile(input: InputFile): Promise<CheckedFile | Rejecte
     const head = Buffer.alloc(Math.min(SNIFF_BYTES, info.size));
     await handle.read(head, 0, head.length, 0);
     const contentType = sniffInputType(head);
-    if (contentType === null) return { display: input.display, message: `not a ${INPUT_IMAGE_TYPES_TEXT} image (nothing was sent)` };
+    if (contentType === null)
+      return { display: input.display, message: `not a ${INPUT_IMAGE_TYPES_TEXT} image (nothing was sent)` };
     return { ...input, size: info.size, contentType };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (error as Error).message;
+    const reason =
+      code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : (error as Error).message;
     return { display: input.display, message: reason };
   } finally {
     await handle?.close();

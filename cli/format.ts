@@ -11,7 +11,12 @@ export function table(headers: string[], rows: string[][]): string {
   const all = [headers, ...rows.map((r) => r.map(printable))];
   const widths = headers.map((_, i) => Math.max(...all.map((row) => (row[i] ?? "").length)));
   return all
-    .map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ").trimEnd())
+    .map((row) =>
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join("  ")
+        .trimEnd(),
+    )
     .join("\n");
 }
 

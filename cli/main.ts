@@ -29,7 +29,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     }
     if (verb === "--help" || verb === "-h" || verb === "help") {
       const topic = rest[0] === undefined ? undefined : COMMANDS.find((c) => c.name === rest[0]);
-      if (rest[0] !== undefined && topic === undefined) throw usageError(`Unknown command "${rest[0]}". Run \`imagehost --help\`.`);
+      if (rest[0] !== undefined && topic === undefined)
+        throw usageError(`Unknown command "${rest[0]}". Run \`imagehost --help\`.`);
       io.stdout.write(topic ? topic.help() : topHelp());
       return ExitCode.OK;
     }
@@ -39,7 +40,11 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     }
     const command = COMMANDS.find((c) => c.name === verb);
     if (command === undefined) {
-      throw usageError(verb.startsWith("-") ? `Put the command first: imagehost <command> ${verb} …` : `Unknown command "${verb}". Run \`imagehost --help\`.`);
+      throw usageError(
+        verb.startsWith("-")
+          ? `Put the command first: imagehost <command> ${verb} …`
+          : `Unknown command "${verb}". Run \`imagehost --help\`.`,
+      );
     }
     const parsed = command.parse(rest);
     if (parsed.help) {

@@ -8,7 +8,9 @@ type Output = NodeJS.WritableStream;
 export async function readStdin(stdin: Input): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
 }
 
 /** A visible one-line answer; the question goes to stderr so stdout stays for results. */
@@ -27,7 +29,9 @@ export async function promptLine(stdin: Input, stderr: Output, question: string)
  */
 export function promptHidden(stdin: Input, stderr: Output, question: string): Promise<string> {
   if (!stdin.isTTY || typeof stdin.setRawMode !== "function") {
-    return Promise.reject(new CliError(ExitCode.USAGE, "Cannot ask for a password: stdin is not a terminal. Use --password-stdin."));
+    return Promise.reject(
+      new CliError(ExitCode.USAGE, "Cannot ask for a password: stdin is not a terminal. Use --password-stdin."),
+    );
   }
   const setRawMode = stdin.setRawMode.bind(stdin);
   // Raw (no echo) before the question appears, so nothing typed at once after it is shown.
@@ -46,7 +50,8 @@ export function promptHidden(stdin: Input, stderr: Output, question: string): Pr
     const onData = (data: Buffer | string) => {
       for (const char of typeof data === "string" ? data : data.toString("utf8")) {
         if (char === "\r" || char === "\n") return finish();
-        if (char === "\u0003" || (char === "\u0004" && answer === "")) return finish(new CliError(ExitCode.ERROR, "Cancelled."));
+        if (char === "\u0003" || (char === "\u0004" && answer === ""))
+          return finish(new CliError(ExitCode.ERROR, "Cancelled."));
         if (char === "\u007f" || char === "\b") answer = [...answer].slice(0, -1).join("");
         else if (char >= " ") answer += char;
       }

@@ -29,7 +29,10 @@ export async function resolveSettings(flags: { server?: string }, env: NodeJS.Pr
     ["BASE_URL", env.BASE_URL],
     ["config", config.server],
   ];
-  const [serverSource, raw] = candidates.find(([, value]) => value !== undefined && value.trim() !== "") ?? ["default", DEFAULT_SERVER];
+  const [serverSource, raw] = candidates.find(([, value]) => value !== undefined && value.trim() !== "") ?? [
+    "default",
+    DEFAULT_SERVER,
+  ];
   const server = normalizeServerUrl(raw!, serverSource);
 
   const fromEnv = env.IMAGEHOST_API_KEY?.trim();
@@ -49,7 +52,8 @@ export function normalizeServerUrl(raw: string, source: ServerSource): string {
   } catch {
     throw usageError(`Not a server URL (from ${source}): ${raw}`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw usageError(`The server URL (from ${source}) must be http or https: ${raw}`);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw usageError(`The server URL (from ${source}) must be http or https: ${raw}`);
   if (url.username || url.password) throw usageError(`Put no credentials in the server URL (from ${source}).`);
   return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
 }

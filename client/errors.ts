@@ -65,7 +65,8 @@ interface WireGraphQLError {
 export function fromGraphQLErrors(errors: readonly WireGraphQLError[], status?: number): ImageHostError {
   const first = errors[0] ?? {};
   const { code, requestId, ...rest } = first.extensions ?? {};
-  const message = typeof first.message === "string" && first.message !== "" ? first.message : "The server returned an error.";
+  const message =
+    typeof first.message === "string" && first.message !== "" ? first.message : "The server returned an error.";
   const known = isServerErrorCode(code);
   return new ImageHostError(known ? code : "INTERNAL_SERVER_ERROR", message, {
     status,
@@ -77,7 +78,9 @@ export function fromGraphQLErrors(errors: readonly WireGraphQLError[], status?: 
 /** Maps whatever `fetch` threw (not an abort) to NETWORK_ERROR with a short reason. */
 export function networkError(url: string, error: unknown): ImageHostError {
   const origin = originOf(url);
-  return new ImageHostError("NETWORK_ERROR", `Cannot reach ${origin} (${describeNetworkFailure(error)}).`, { cause: error });
+  return new ImageHostError("NETWORK_ERROR", `Cannot reach ${origin} (${describeNetworkFailure(error)}).`, {
+    cause: error,
+  });
 }
 
 /** HTTP_ERROR for a response that is not a GraphQL answer; `body` may hold a short reason. */

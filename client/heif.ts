@@ -125,5 +125,8 @@ function libheifReason(logged: unknown[][], error: unknown): string {
 }
 
 function tidy(text: string): string {
-  return text.replace(/\bUnspecified: /g, "").replace(/\s+/g, " ").trim();
+  return text
+    .replace(/\bUnspecified: /g, "")
+    .replace(/\s+/g, " ")
+    .trim();
 }

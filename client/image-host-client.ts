@@ -12,7 +12,14 @@ import type {
   UserFieldsFragment,
 } from "./generated/graphql.js";
 import { type Sdk, type SdkFunctionWrapper, getSdk } from "./generated/sdk.js";
-import { type ProgressListener, type StageListener, type UploadBody, type UploadTicket, prepareUpload, sendBytes } from "./upload.js";
+import {
+  type ProgressListener,
+  type StageListener,
+  type UploadBody,
+  type UploadTicket,
+  prepareUpload,
+  sendBytes,
+} from "./upload.js";
 
 export type User = UserFieldsFragment;
 export type Image = ImageFieldsFragment;
@@ -68,7 +75,8 @@ export class ImageHostClient {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.credential = options.credential ?? null;
     this.endpoint = absoluteUrl(`${this.baseUrl}/graphql`);
-    const baseFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+    const baseFetch =
+      options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
     this.fetchImpl = baseFetch;
     const endpoint = this.endpoint;
     this.graphql = new GraphQLClient(endpoint, {
@@ -175,7 +183,10 @@ export class ImageHostClient {
    */
   async upload(file: UploadBody, options: UploadOptions = {}): Promise<Image> {
     const name = options.filename ?? (typeof File !== "undefined" && file instanceof File ? file.name : "upload");
-    const { blob, contentType, filename } = await prepareUpload(file, name, { onStage: options.onStage, signal: options.signal });
+    const { blob, contentType, filename } = await prepareUpload(file, name, {
+      onStage: options.onStage,
+      signal: options.signal,
+    });
     options.onStage?.("uploading");
     const ticket = await this.requestUpload({ filename, contentType, size: blob.size, method: options.method });
     await sendBytes(ticket, blob, {
@@ -217,7 +228,11 @@ function toImageHostError(endpoint: string, error: unknown): unknown {
     return httpError(endpoint, status, typeof body === "string" ? body : "");
   }
   // A 2xx that graphql-request could not read as a GraphQL result.
-  return new ImageHostError("HTTP_ERROR", `${new URL(endpoint).origin} did not answer with GraphQL: is it an ImageHost server?`, {
-    cause: error,
-  });
+  return new ImageHostError(
+    "HTTP_ERROR",
+    `${new URL(endpoint).origin} did not answer with GraphQL: is it an ImageHost server?`,
+    {
+      cause: error,
+    },
+  );
 }

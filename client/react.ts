@@ -27,5 +27,6 @@ export function useImageHostFetcher<TData, TVariables>(
   document: string | { toString(): string },
 ): (variables?: TVariables) => Promise<TData> {
   const client = useImageHostClient();
-  return (variables?: TVariables) => client.request<TData, object>(document.toString(), variables as object | undefined);
+  return (variables?: TVariables) =>
+    client.request<TData, object>(document.toString(), variables as object | undefined);
 }

@@ -57,7 +57,8 @@ export async function checkImageType(blob: Blob, filename: string): Promise<Allo
   if (blob.size === 0) throw new ImageHostError("BAD_USER_INPUT", `${filename} is empty.`);
   const head = new Uint8Array(await blob.slice(0, SNIFF_BYTES).arrayBuffer());
   const type = sniffImageType(head);
-  if (type === null) throw new ImageHostError("BAD_USER_INPUT", `${filename} is not a ${ALLOWED_IMAGE_TYPES_TEXT} image.`);
+  if (type === null)
+    throw new ImageHostError("BAD_USER_INPUT", `${filename} is not a ${ALLOWED_IMAGE_TYPES_TEXT} image.`);
   return type;
 }
 
@@ -94,13 +95,18 @@ export interface PrepareUploadOptions {
  * The decoder (client/heif.ts, heic-convert with libheif in wasm) is imported only when a HEIF file shows up, so a
  * browser bundle loads it as a lazy chunk then, and never otherwise.
  */
-export async function prepareUpload(body: UploadBody, filename: string, options: PrepareUploadOptions = {}): Promise<PreparedUpload> {
+export async function prepareUpload(
+  body: UploadBody,
+  filename: string,
+  options: PrepareUploadOptions = {},
+): Promise<PreparedUpload> {
   const blob = toBlob(body);
   if (blob.size === 0) throw new ImageHostError("BAD_USER_INPUT", `${filename} is empty.`);
   const head = new Uint8Array(await blob.slice(0, SNIFF_BYTES).arrayBuffer());
   const type = sniffImageType(head);
   if (type !== null) return { blob, contentType: type, filename, convertedFrom: null };
-  if (!isHeif(head)) throw new ImageHostError("BAD_USER_INPUT", `${filename} is not a ${INPUT_IMAGE_TYPES_TEXT} image.`);
+  if (!isHeif(head))
+    throw new ImageHostError("BAD_USER_INPUT", `${filename} is not a ${INPUT_IMAGE_TYPES_TEXT} image.`);
 
   options.signal?.throwIfAborted();
   options.onStage?.("converting");
@@ -118,10 +124,14 @@ export async function prepareUpload(body: UploadBody, filename: string, options:
     jpeg = await heif.heifToJpeg(new Uint8Array(await blob.arrayBuffer()));
   } catch (error) {
     if (!(error instanceof heif.HeifDecodeError)) throw error;
-    throw new ImageHostError("BAD_USER_INPUT", `${filename} could not be converted from HEIC to JPEG: ${error.message}.`, {
-      details: { stage: "converting", reason: error.message },
-      cause: error,
-    });
+    throw new ImageHostError(
+      "BAD_USER_INPUT",
+      `${filename} could not be converted from HEIC to JPEG: ${error.message}.`,
+      {
+        details: { stage: "converting", reason: error.message },
+        cause: error,
+      },
+    );
   }
   options.signal?.throwIfAborted();
   return {

@@ -20,7 +20,12 @@ const webDir = path.join(root, "web");
 const distDir = path.join(webDir, "dist");
 /** Written last, so its time says when the current web/dist was complete. */
 const stampFile = path.join(distDir, ".build-stamp");
-const inputs = [webDir, path.join(root, "client"), path.join(root, "package-lock.json"), path.join(root, "package.json")];
+const inputs = [
+  webDir,
+  path.join(root, "client"),
+  path.join(root, "package-lock.json"),
+  path.join(root, "package.json"),
+];
 /** Never inputs: build output, and dependencies (package-lock.json stands for them). */
 const skipped = new Set(["dist", "node_modules"]);
 
@@ -67,7 +72,8 @@ async function swapInto(staging: string, target: string): Promise<void> {
     await rename(staging, target);
   } catch (error) {
     // Another build finished first and put its own web/dist in place: keep that one.
-    if ((error as NodeJS.ErrnoException).code !== "ENOTEMPTY" && (error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    if ((error as NodeJS.ErrnoException).code !== "ENOTEMPTY" && (error as NodeJS.ErrnoException).code !== "EEXIST")
+      throw error;
   } finally {
     if (hadTarget) await rm(retired, { recursive: true, force: true });
   }

@@ -13,7 +13,10 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 const generatedDir = path.join(root, "client", "generated");
 
 // `generate` is typed loosely (it also serves watch mode); with saveToFile=false it returns the outputs.
-const outputs = (await generate({ ...config, cwd: root, silent: true }, false)) as { filename: string; content: string }[];
+const outputs = (await generate({ ...config, cwd: root, silent: true }, false)) as {
+  filename: string;
+  content: string;
+}[];
 const expected = new Map(outputs.map((o) => [path.resolve(root, o.filename), o.content]));
 
 const problems: string[] = [];
@@ -30,7 +33,9 @@ for (const entry of present) {
 }
 
 if (problems.length > 0) {
-  console.error(`client/generated/ is stale:\n${problems.map((p) => `  - ${p}`).join("\n")}\nRun \`npm run codegen\` and commit the result.`);
+  console.error(
+    `client/generated/ is stale:\n${problems.map((p) => `  - ${p}`).join("\n")}\nRun \`npm run codegen\` and commit the result.`,
+  );
   process.exit(1);
 }
 console.error("client/generated/ is up to date.");

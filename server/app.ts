@@ -93,7 +93,10 @@ export async function createServices(config: Config): Promise<Services> {
       blobs,
       metrics,
       sweeper: new Sweeper(imageStore, blobs, images),
-      readiness: new ReadinessService({ redis: () => new RedisAccountStore(redis).checkReady(), storage: () => blobs.checkReady() }),
+      readiness: new ReadinessService({
+        redis: () => new RedisAccountStore(redis).checkReady(),
+        storage: () => blobs.checkReady(),
+      }),
       async close() {
         if (blobs instanceof S3BlobStore) blobs.close();
         await redis.quit().catch(() => redis.disconnect());
@@ -119,7 +122,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       logger: { level: config.logLevel },
       genReqId: () => randomUUID(),
       // S3: X-Forwarded-For counts only for the configured number of proxy hops; otherwise the socket decides.
-      trustProxy: config.http.trustProxyHops > 0 ? (_address: string, hop: number) => hop < config.http.trustProxyHops : false,
+      trustProxy:
+        config.http.trustProxyHops > 0 ? (_address: string, hop: number) => hop < config.http.trustProxyHops : false,
       bodyLimit: JSON_BODY_LIMIT_BYTES,
       // S12: an absurdly long id must still reach the route and get a plain 404, not a 414.
       routerOptions: { maxParamLength: 16 * 1024 },
@@ -194,7 +198,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       // and every POST is a GraphQL request for Apollo.
       onRequest: async (request, reply) => {
         if (request.method === "POST" || !acceptsHtml(request)) return;
-        if (!config.graphql.explorer) return sendError(request, reply, notFound("The GraphQL playground is turned off on this server."));
+        if (!config.graphql.explorer)
+          return sendError(request, reply, notFound("The GraphQL playground is turned off on this server."));
         return web.servePlayground(request, reply);
       },
       handler: graphql,
@@ -233,7 +238,7 @@ function fromFastifyError(error: FastifyError): unknown {
   if (error instanceof AppError) return error;
   if (error.statusCode === 413) return payloadTooLarge("Request body too large.");
   if (error.statusCode === 415) return badInput("Unsupported content type: send application/json.");
-  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return badInput(error.message);
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)
+    return badInput(error.message);
   return error;
 }
-

@@ -16,7 +16,9 @@ export interface Config {
     /** Origins allowed by CORS; empty = CORS off. */
     readonly corsOrigins: readonly string[];
   };
-  readonly redis: { readonly mode: "single"; readonly url: string } | { readonly mode: "cluster"; readonly nodes: readonly { host: string; port: number }[] };
+  readonly redis:
+    | { readonly mode: "single"; readonly url: string }
+    | { readonly mode: "cluster"; readonly nodes: readonly { host: string; port: number }[] };
   readonly storage: LocalStorageConfig | S3StorageConfig;
   /** Local blobs, managed Redis data and generated secrets live here (absolute path). */
   readonly dataDir: string;
@@ -37,7 +39,11 @@ export interface Config {
     /** A login session expires after this many seconds without use. */
     readonly sessionIdleSeconds: number;
     /** S3: failed logins per username and per IP per 15 minutes, registrations per IP per hour. */
-    readonly abuseLimits: { readonly loginFailuresPerUsername: number; readonly loginFailuresPerIp: number; readonly registrationsPerIp: number };
+    readonly abuseLimits: {
+      readonly loginFailuresPerUsername: number;
+      readonly loginFailuresPerIp: number;
+      readonly registrationsPerIp: number;
+    };
   };
   /** Bearer token guarding `/metrics`; null = no metrics endpoint. */
   readonly metricsToken: string | null;
@@ -98,7 +104,12 @@ const redisUrl = z
 
 const hostPortList = z
   .string()
-  .transform((s) => s.split(",").map((p) => p.trim()).filter(Boolean))
+  .transform((s) =>
+    s
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean),
+  )
   .pipe(
     z
       .array(z.string().regex(/^[^\s:]+:\d{1,5}$/, "each entry must be host:port"))
@@ -182,9 +193,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
     storage = { driver: "local", root: path.join(dataDir, "blobs") };
   }
 
-  const corsOrigins = e.CORS_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean);
+  const corsOrigins = e.CORS_ORIGINS.split(",")
+    .map((o) => o.trim())
+    .filter(Boolean);
   for (const origin of corsOrigins) {
-    if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`CORS_ORIGINS: "${origin}" is not an origin like https://example.com`);
+    if (!/^https?:\/\/[^/\s]+$/.test(origin))
+      problems.push(`CORS_ORIGINS: "${origin}" is not an origin like https://example.com`);
   }
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -197,7 +211,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
       trustProxyHops: e.TRUST_PROXY,
       corsOrigins,
     },
-    redis: e.REDIS_CLUSTER_NODES ? { mode: "cluster", nodes: e.REDIS_CLUSTER_NODES } : { mode: "single", url: e.REDIS_URL },
+    redis: e.REDIS_CLUSTER_NODES
+      ? { mode: "cluster", nodes: e.REDIS_CLUSTER_NODES }
+      : { mode: "single", url: e.REDIS_URL },
     storage,
     dataDir,
     uploads: {

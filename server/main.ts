@@ -26,7 +26,10 @@ async function main(): Promise<void> {
       }
       throw error;
     }
-    if (managedRedis) console.error(`imagehost: started a private redis-server (pid ${managedRedis.pid}) with data in ${config.dataDir}/redis`);
+    if (managedRedis)
+      console.error(
+        `imagehost: started a private redis-server (pid ${managedRedis.pid}) with data in ${config.dataDir}/redis`,
+      );
   }
   // Stop the private Redis even if the app never comes up.
   process.once("exit", () => {

@@ -41,7 +41,13 @@ async function list(context: Context): Promise<void> {
   context.print(
     table(
       ["ID", "NAME", "CREATED", "LAST USED", "EXPIRES"],
-      apiKeys.map((k) => [k.id, k.name, shortDate(k.createdAt), shortDate(k.lastUsedAt), k.expiresAt === null ? "never" : shortDate(k.expiresAt)]),
+      apiKeys.map((k) => [
+        k.id,
+        k.name,
+        shortDate(k.createdAt),
+        shortDate(k.lastUsedAt),
+        k.expiresAt === null ? "never" : shortDate(k.expiresAt),
+      ]),
     ),
   );
 }
@@ -50,7 +56,9 @@ async function create(context: Context, name: string): Promise<void> {
   const created = await context.authenticatedClient().createApiKey(name);
   if (context.json) context.printJson(created);
   else context.print(created.key);
-  context.info(`Created API key "${created.apiKey.name}" (id ${created.apiKey.id}). This is the only time its secret is shown: store it now.`);
+  context.info(
+    `Created API key "${created.apiKey.name}" (id ${created.apiKey.id}). This is the only time its secret is shown: store it now.`,
+  );
 }
 
 async function revoke(context: Context, id: string): Promise<void> {

@@ -24,7 +24,10 @@ export const login = defineCommand({
   examples: ["imagehost login", "printf '%s\\n' \"$PASSWORD\" | imagehost login --username alice --password-stdin"],
   async run(context, { values, positionals }) {
     if (positionals.length > 0) throw usageError("`imagehost login` takes no arguments; use --username NAME.");
-    const { username, password } = await askCredentials(context, { username: values.username, passwordStdin: values["password-stdin"] === true });
+    const { username, password } = await askCredentials(context, {
+      username: values.username,
+      passwordStdin: values["password-stdin"] === true,
+    });
     const payload = await context
       .anonymousClient()
       .login(username, password)
@@ -50,7 +53,8 @@ export async function askCredentials(
     if (password === "") throw usageError("No password on stdin.");
     return { username: options.username, password };
   }
-  if (!stdin.isTTY) throw usageError("stdin is not a terminal: pass --username NAME --password-stdin and the password on stdin.");
+  if (!stdin.isTTY)
+    throw usageError("stdin is not a terminal: pass --username NAME --password-stdin and the password on stdin.");
   const username = options.username ?? (await promptLine(stdin, stderr, "Username: "));
   if (username === "") throw usageError("A username is required.");
   const password = await promptHidden(stdin, stderr, "Password: ");
@@ -68,7 +72,11 @@ export async function askCredentials(
 export async function storeSession(context: Context, payload: AuthPayload): Promise<void> {
   const previous = context.settings.config.credentials[context.server];
   if (previous && previous.apiKey !== payload.apiKey) {
-    await context.anonymousClient().withCredential(previous.apiKey).logout().catch(() => undefined);
+    await context
+      .anonymousClient()
+      .withCredential(previous.apiKey)
+      .logout()
+      .catch(() => undefined);
   }
   await context.saveCredential(payload.user.username, payload.apiKey);
   if (context.json) context.printJson({ server: context.server, user: payload.user });

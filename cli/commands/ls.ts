@@ -47,17 +47,28 @@ export const ls = defineCommand({
       return;
     }
     if (images.length === 0) {
-      context.info(values.after === undefined ? "No images yet: add some with `imagehost upload FILE`." : "No more images.");
+      context.info(
+        values.after === undefined ? "No images yet: add some with `imagehost upload FILE`." : "No more images.",
+      );
       return;
     }
     context.print(
       table(
         ["ID", "CREATED", "SIZE", "PIXELS", "TYPE", "NAME"],
-        images.map((i) => [i.id, shortDate(i.createdAt), humanSize(i.size), `${i.width}x${i.height}`, i.contentType.replace(/^image\//, ""), i.filename]),
+        images.map((i) => [
+          i.id,
+          shortDate(i.createdAt),
+          humanSize(i.size),
+          `${i.width}x${i.height}`,
+          i.contentType.replace(/^image\//, ""),
+          i.filename,
+        ]),
       ),
     );
     if (pageInfo.hasNextPage && pageInfo.endCursor !== null) {
-      context.info(`${images.length} of ${totalCount}. Next page: imagehost ls --limit ${limit} --after ${pageInfo.endCursor}`);
+      context.info(
+        `${images.length} of ${totalCount}. Next page: imagehost ls --limit ${limit} --after ${pageInfo.endCursor}`,
+      );
     }
   },
 });

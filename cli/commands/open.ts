@@ -31,11 +31,17 @@ async function openInBrowser(context: Context, url: string): Promise<void> {
     return;
   }
   const [command, args] =
-    process.platform === "darwin" ? ["open", [url]] : process.platform === "win32" ? ["cmd", ["/c", "start", '""', url]] : ["xdg-open", [url]];
+    process.platform === "darwin"
+      ? ["open", [url]]
+      : process.platform === "win32"
+        ? ["cmd", ["/c", "start", '""', url]]
+        : ["xdg-open", [url]];
   await new Promise<void>((resolve) => {
     const child = spawn(command, args, { stdio: "ignore", detached: true, env: context.io.env });
     child.once("error", (error) => {
-      context.warn(`could not start ${command} (${(error as NodeJS.ErrnoException).code ?? error.message}); open the link yourself.`);
+      context.warn(
+        `could not start ${command} (${(error as NodeJS.ErrnoException).code ?? error.message}); open the link yourself.`,
+      );
       resolve();
     });
     child.once("spawn", () => {

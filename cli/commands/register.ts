@@ -17,7 +17,10 @@ export const register = defineCommand({
     ["-u, --username NAME", "the username to register"],
     ["--password-stdin", "read the password from stdin (the whole input, one trailing newline dropped)"],
   ],
-  examples: ["imagehost register", "printf '%s\\n' \"$PASSWORD\" | imagehost register --username alice --password-stdin"],
+  examples: [
+    "imagehost register",
+    "printf '%s\\n' \"$PASSWORD\" | imagehost register --username alice --password-stdin",
+  ],
   async run(context, { values, positionals }) {
     if (positionals.length > 0) throw usageError("`imagehost register` takes no arguments; use --username NAME.");
     const { username, password } = await askCredentials(context, {

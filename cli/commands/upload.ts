@@ -54,7 +54,8 @@ export const upload = defineCommand({
     };
 
     checked.forEach((entry, index) => {
-      if (isRejected(entry)) outcomes[index] = { display: entry.display, error: new CliError(ExitCode.ERROR, entry.message) };
+      if (isRejected(entry))
+        outcomes[index] = { display: entry.display, error: new CliError(ExitCode.ERROR, entry.message) };
     });
     flush();
 
@@ -74,13 +75,20 @@ export const upload = defineCommand({
     const done = outcomes as Outcome[];
     if (context.json) {
       context.printJson(
-        done.map((o) => ("image" in o ? { file: o.display, ok: true, image: o.image } : { file: o.display, ok: false, error: o.error.message, exitCode: o.error.exitCode })),
+        done.map((o) =>
+          "image" in o
+            ? { file: o.display, ok: true, image: o.image }
+            : { file: o.display, ok: false, error: o.error.message, exitCode: o.error.exitCode },
+        ),
       );
     }
     const failures = done.filter((o): o is Extract<Outcome, { error: CliError }> => "error" in o);
     if (failures.length > 0) {
       const uploaded = done.length - failures.length;
-      throw new CliError(failures[0]!.error.exitCode, `${failures.length} of ${done.length} files failed; ${uploaded} uploaded.`);
+      throw new CliError(
+        failures[0]!.error.exitCode,
+        `${failures.length} of ${done.length} files failed; ${uploaded} uploaded.`,
+      );
     }
   },
 });

@@ -26,7 +26,11 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   }
   const apolloCode = formatted.extensions?.code;
   if (typeof apolloCode === "string" && REQUEST_ERROR_CODES.has(apolloCode)) {
-    return { message: formatted.message, locations: formatted.locations, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+    return {
+      message: formatted.message,
+      locations: formatted.locations,
+      extensions: { code: ErrorCode.BAD_USER_INPUT },
+    };
   }
   const masked = toClientError(original);
   return { message: masked.message, path: formatted.path, extensions: { code: masked.code } };
@@ -35,7 +39,8 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
 /** Whether a thrown error is one we did not expect, and so must be logged in full. */
 function isUnexpected(error: GraphQLError): boolean {
   const original = originalOf(error);
-  if (original instanceof AppError) return original.code === ErrorCode.INTERNAL_SERVER_ERROR || original.code === ErrorCode.SERVICE_UNAVAILABLE;
+  if (original instanceof AppError)
+    return original.code === ErrorCode.INTERNAL_SERVER_ERROR || original.code === ErrorCode.SERVICE_UNAVAILABLE;
   return !(original instanceof GraphQLError && !original.originalError);
 }
 
@@ -60,19 +65,25 @@ export function responseErrorsPlugin(log: Logger): ApolloServerPlugin<GraphQLCon
       return {
         async didEncounterErrors({ errors }) {
           for (const error of errors) {
-            if (isUnexpected(error)) log.error({ err: originalOf(error), requestId: contextValue.requestId }, "graphql error");
+            if (isUnexpected(error))
+              log.error({ err: originalOf(error), requestId: contextValue.requestId }, "graphql error");
           }
         },
         async willSendResponse({ response }) {
           if (response.body.kind !== "single" || !response.body.singleResult.errors) return;
           const errors = response.body.singleResult.errors;
-          response.body.singleResult.errors = errors.map((e) => ({ ...e, extensions: { ...e.extensions, requestId: contextValue.requestId } }));
+          response.body.singleResult.errors = errors.map((e) => ({
+            ...e,
+            extensions: { ...e.extensions, requestId: contextValue.requestId },
+          }));
           // As on REST: a dependency outage answers 503 (S14), a rate-limited attempt 429 with Retry-After (S3).
           const codes = new Set(errors.map((e) => e.extensions?.code));
           if (codes.has(ErrorCode.SERVICE_UNAVAILABLE)) {
             response.http.status = httpStatusOf(ErrorCode.SERVICE_UNAVAILABLE);
           } else if (codes.has(ErrorCode.RATE_LIMITED)) {
-            const waits = errors.filter((e) => e.extensions?.code === ErrorCode.RATE_LIMITED).map((e) => Number(e.extensions?.retryAfterSeconds ?? 1));
+            const waits = errors
+              .filter((e) => e.extensions?.code === ErrorCode.RATE_LIMITED)
+              .map((e) => Number(e.extensions?.retryAfterSeconds ?? 1));
             response.http.status = httpStatusOf(ErrorCode.RATE_LIMITED);
             response.http.headers.set("retry-after", String(Math.max(...waits)));
           }

@@ -44,7 +44,11 @@ export function maxDepthRule(maxDepth: number): ValidationRule {
       OperationDefinition(operation) {
         const depth = depthOf(operation.selectionSet, new Set());
         if (depth > maxDepth) {
-          context.reportError(new GraphQLError(`Query is nested too deeply: at most ${maxDepth} levels are allowed.`, { nodes: [operation] }));
+          context.reportError(
+            new GraphQLError(`Query is nested too deeply: at most ${maxDepth} levels are allowed.`, {
+              nodes: [operation],
+            }),
+          );
         }
       },
     };
@@ -58,7 +62,9 @@ export function maxAliasesRule(maxAliases: number): ValidationRule {
     return {
       Field(field) {
         if (field.alias && ++aliases === maxAliases + 1) {
-          context.reportError(new GraphQLError(`Too many aliases: at most ${maxAliases} are allowed per request.`, { nodes: [field] }));
+          context.reportError(
+            new GraphQLError(`Too many aliases: at most ${maxAliases} are allowed per request.`, { nodes: [field] }),
+          );
         }
       },
     };

@@ -25,7 +25,11 @@ import type { LocalBlobStore, OpenedBlob } from "../storage/local-blob-store.js"
  * `servedPrefix`: only keys under it are served (the app passes `img/`, where verified images live); uploads in
  * progress under other prefixes are never handed out from our origin.
  */
-export function registerLocalBlobRoutes(app: FastifyInstance, store: LocalBlobStore, options: { servedPrefix: string }): void {
+export function registerLocalBlobRoutes(
+  app: FastifyInstance,
+  store: LocalBlobStore,
+  options: { servedPrefix: string },
+): void {
   void app.register(async (scope) => {
     // Hand the body over as the raw stream: no buffering, and Fastify's bodyLimit does not apply (the token's
     // maxBytes does, while streaming).
@@ -72,7 +76,12 @@ async function receiveUpload(store: LocalBlobStore, request: FastifyRequest, rep
   await reply.code(204).send();
 }
 
-async function serveFile(store: LocalBlobStore, servedPrefix: string, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+async function serveFile(
+  store: LocalBlobStore,
+  servedPrefix: string,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
   const key = wildcardOf(request);
   const blob = key.startsWith(servedPrefix) ? await store.openRead(key) : null;
   if (blob === null) throw notFound("No such file.");
@@ -93,7 +102,8 @@ async function serveFile(store: LocalBlobStore, servedPrefix: string, request: F
     // Ranges only for GET, and only while the client's copy (If-Range) is still the current one.
     const ifRange = request.headers["if-range"];
     const range =
-      request.method === "GET" && (ifRange === undefined || (typeof ifRange === "string" && ifRange.trim() === blob.etag))
+      request.method === "GET" &&
+      (ifRange === undefined || (typeof ifRange === "string" && ifRange.trim() === blob.etag))
         ? parseRange(request.headers.range, blob.size)
         : null;
 
@@ -103,7 +113,9 @@ async function serveFile(store: LocalBlobStore, servedPrefix: string, request: F
         .code(416)
         .header("content-range", `bytes */${blob.size}`)
         .type("application/json; charset=utf-8")
-        .send({ error: { code: restCodeOf(ErrorCode.BAD_USER_INPUT), message: "The requested range is not satisfiable." } });
+        .send({
+          error: { code: restCodeOf(ErrorCode.BAD_USER_INPUT), message: "The requested range is not satisfiable." },
+        });
       return;
     }
 

@@ -65,7 +65,8 @@ export function countDependencyErrors<T extends object>(port: T, metrics: Metric
         const result = value.apply(target, args);
         if (result instanceof Promise) {
           return result.catch((error: unknown) => {
-            if (error instanceof DependencyUnavailableError) metrics.dependencyErrors.inc({ dependency: error.dependency });
+            if (error instanceof DependencyUnavailableError)
+              metrics.dependencyErrors.inc({ dependency: error.dependency });
             throw error;
           });
         }

@@ -41,7 +41,10 @@ export function contentSecurityPolicy(options: ContentSecurityPolicyOptions): st
  * Headers for every response of the app's own origin (S9). Routes that serve user bytes set a stricter
  * `Content-Security-Policy: sandbox` themselves, which this hook leaves alone.
  */
-export function registerSecurityHeaders(app: FastifyInstance, options: ContentSecurityPolicyOptions = { storageOrigins: [] }): void {
+export function registerSecurityHeaders(
+  app: FastifyInstance,
+  options: ContentSecurityPolicyOptions = { storageOrigins: [] },
+): void {
   const csp = contentSecurityPolicy(options);
   app.addHook("onSend", async (_request, reply) => {
     reply.header("X-Content-Type-Options", "nosniff");

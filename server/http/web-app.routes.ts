@@ -17,7 +17,19 @@ export const WEB_APP_NOT_BUILT =
  * Paths of the API and of image bytes: they keep their JSON 404s and are never answered with the web app, whatever
  * the Accept header says. `/assets` too: a missing hashed asset must be a 404, not an HTML page.
  */
-const RESERVED_PREFIXES = ["/graphql", "/api", "/image", "/files", "/uploads", "/health", "/ready", "/redis-check", "/metrics", "/web", "/assets"];
+const RESERVED_PREFIXES = [
+  "/graphql",
+  "/api",
+  "/image",
+  "/files",
+  "/uploads",
+  "/health",
+  "/ready",
+  "/redis-check",
+  "/metrics",
+  "/web",
+  "/assets",
+];
 
 /** Hashed file names (Vite's `assets/name-[hash].ext`): they never change, so caches may keep them for a year. */
 const IMMUTABLE_CACHE = "public, max-age=31536000, immutable";
@@ -45,7 +57,8 @@ export interface WebApp {
 export async function registerWebApp(app: FastifyInstance, options: WebAppOptions): Promise<WebApp> {
   const distDir = path.resolve(options.distDir);
   const assetsDir = path.join(distDir, "assets") + path.sep;
-  if (!(await isFile(path.join(distDir, "index.html")))) app.log.warn(`web app not built (${distDir} has no index.html): run npm run build:web`);
+  if (!(await isFile(path.join(distDir, "index.html"))))
+    app.log.warn(`web app not built (${distDir} has no index.html): run npm run build:web`);
 
   await app.register(fastifyStatic, {
     root: distDir,
@@ -63,7 +76,11 @@ export async function registerWebApp(app: FastifyInstance, options: WebAppOption
 
   const sendPage = async (reply: FastifyReply, file: string): Promise<FastifyReply> => {
     if (!(await isFile(path.join(distDir, file)))) {
-      return reply.code(503).header("cache-control", "no-store").type("text/plain; charset=utf-8").send(`${WEB_APP_NOT_BUILT}\n`);
+      return reply
+        .code(503)
+        .header("cache-control", "no-store")
+        .type("text/plain; charset=utf-8")
+        .send(`${WEB_APP_NOT_BUILT}\n`);
     }
     return reply.code(200).sendFile(file);
   };
@@ -71,7 +88,8 @@ export async function registerWebApp(app: FastifyInstance, options: WebAppOption
   return {
     async notFound(request, reply) {
       const pathname = pathOf(request);
-      const navigation = (request.method === "GET" || request.method === "HEAD") && acceptsHtml(request) && !isReserved(pathname);
+      const navigation =
+        (request.method === "GET" || request.method === "HEAD") && acceptsHtml(request) && !isReserved(pathname);
       if (pathname === "/" || navigation) return sendPage(reply, "index.html");
       return sendError(request, reply, notFound("No such route."));
     },

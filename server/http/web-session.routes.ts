@@ -27,7 +27,11 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 /** Chrome and Firefox cap cookie lifetimes at 400 days. */
 export const COOKIE_MAX_AGE_SECONDS = 400 * 24 * 3600;
 
-export function registerWebSessionRoutes(app: FastifyInstance, accounts: AccountService, options: WebSessionOptions): void {
+export function registerWebSessionRoutes(
+  app: FastifyInstance,
+  accounts: AccountService,
+  options: WebSessionOptions,
+): void {
   const ownOrigin = new URL(options.publicUrl).origin;
   const secure = ownOrigin.startsWith("https:");
   const attributes = `Path=/; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
@@ -35,7 +39,8 @@ export function registerWebSessionRoutes(app: FastifyInstance, accounts: Account
   // to outlive it, so it gets the longest lifetime browsers keep (400 days) rather than a fixed copy of the idle time.
   const setCookie = (reply: FastifyReply, secret: string) =>
     reply.header("set-cookie", `${SESSION_COOKIE}=${secret}; Max-Age=${COOKIE_MAX_AGE_SECONDS}; ${attributes}`);
-  const clearCookie = (reply: FastifyReply) => reply.header("set-cookie", `${SESSION_COOKIE}=; Max-Age=0; ${attributes}`);
+  const clearCookie = (reply: FastifyReply) =>
+    reply.header("set-cookie", `${SESSION_COOKIE}=; Max-Age=0; ${attributes}`);
   const refuse = (request: FastifyRequest, reply: FastifyReply) =>
     sendForbidden(request, reply, `Cross-origin request refused: open the app at ${ownOrigin}.`);
 
@@ -86,7 +91,11 @@ export function isSameOrigin(headers: IncomingHttpHeaders, ownOrigin: string): b
 }
 
 /** Revokes the login session the cookie holds (not `keep`). A bad or expired cookie has nothing to revoke. */
-async function revokeCookieSession(accounts: AccountService, headers: IncomingHttpHeaders, keep: string | null): Promise<void> {
+async function revokeCookieSession(
+  accounts: AccountService,
+  headers: IncomingHttpHeaders,
+  keep: string | null,
+): Promise<void> {
   const secret = sessionCookieOf(headers);
   if (secret === null || secret === keep) return;
   try {

@@ -42,7 +42,11 @@ export interface ImageStore {
   /** Just what the public redirect needs, for a live image only: the hot path reads three fields, not the record. */
   findServable(imageId: string): Promise<Pick<ImageRecord, "key" | "contentType"> | null>;
   /** Newest first, strictly after `after` when given. */
-  listImages(userId: string, first: number, after: ImageCursor | null): Promise<{ images: ImageRecord[]; hasMore: boolean }>;
+  listImages(
+    userId: string,
+    first: number,
+    after: ImageCursor | null,
+  ): Promise<{ images: ImageRecord[]; hasMore: boolean }>;
   /** Images and bytes counted against the user's quota. */
   usage(userId: string): Promise<{ images: number; bytes: number }>;
 

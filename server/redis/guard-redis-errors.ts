@@ -23,7 +23,8 @@ export function guardRedisErrors<T extends object>(store: T): T {
 }
 
 const NOT_READY_REPLIES = /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY)/;
-const CONNECTION_ERRORS = /Connection is closed|Command timed out|Stream isn't writeable|startup nodes|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH/;
+const CONNECTION_ERRORS =
+  /Connection is closed|Command timed out|Stream isn't writeable|startup nodes|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH/;
 
 function isUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;

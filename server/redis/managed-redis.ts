@@ -24,14 +24,34 @@ export async function ensureRedis(redisUrl: string, dataDir: string): Promise<Ma
   const port = Number(url.port || 6379);
   if (await isListening(host, port)) return null;
   if (!LOOPBACK.has(host)) {
-    throw new RedisNotAvailableError(`Nothing answers at REDIS_URL (${host}:${port}). Start Redis there or set REDIS_URL.`);
+    throw new RedisNotAvailableError(
+      `Nothing answers at REDIS_URL (${host}:${port}). Start Redis there or set REDIS_URL.`,
+    );
   }
   const dir = path.join(dataDir, "redis");
   await mkdir(dir, { recursive: true });
   const child = spawn(
     "redis-server",
-    ["--bind", "127.0.0.1", "--port", String(port), "--dir", dir, "--appendonly", "yes", "--appendfsync", "everysec",
-      "--save", "", "--daemonize", "no", "--protected-mode", "yes", "--logfile", path.join(dir, "redis.log")],
+    [
+      "--bind",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--dir",
+      dir,
+      "--appendonly",
+      "yes",
+      "--appendfsync",
+      "everysec",
+      "--save",
+      "",
+      "--daemonize",
+      "no",
+      "--protected-mode",
+      "yes",
+      "--logfile",
+      path.join(dir, "redis.log"),
+    ],
     { stdio: "ignore" },
   );
   await new Promise<void>((resolve, reject) => {
@@ -59,8 +79,14 @@ function isListening(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: host.replace(/^\[|\]$/g, ""), port });
     socket.setTimeout(1000);
-    socket.once("connect", () => { socket.destroy(); resolve(true); });
-    socket.once("timeout", () => { socket.destroy(); resolve(false); });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("timeout", () => {
+      socket.destroy();
+      resolve(false);
+    });
     socket.once("error", () => resolve(false));
   });
 }
@@ -68,11 +94,16 @@ function isListening(host: string, port: number): Promise<boolean> {
 async function waitUntilListening(child: ChildProcess, host: string, port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new RedisNotAvailableError(`redis-server exited with code ${child.exitCode}; see its log under DATA_DIR/redis.`);
+    if (child.exitCode !== null)
+      throw new RedisNotAvailableError(
+        `redis-server exited with code ${child.exitCode}; see its log under DATA_DIR/redis.`,
+      );
     if (await isListening(host, port)) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new RedisNotAvailableError(`redis-server did not start listening on ${host}:${port} within ${timeoutMs / 1000} s.`);
+  throw new RedisNotAvailableError(
+    `redis-server did not start listening on ${host}:${port} within ${timeoutMs / 1000} s.`,
+  );
 }
 
 /** SIGTERM makes redis-server flush its AOF and exit; it gets 5 s before SIGKILL. */
@@ -80,7 +111,10 @@ function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill("SIGKILL"), 5000);
-    child.once("exit", () => { clearTimeout(kill); resolve(); });
+    child.once("exit", () => {
+      clearTimeout(kill);
+      resolve();
+    });
     child.kill("SIGTERM");
   });
 }

@@ -3,7 +3,6 @@ import { flatten, redisKeys } from "./keys.js";
 import type { RedisConnection } from "./redis-client.js";
 import { CREATE_HASH_IF_ABSENT } from "./scripts.js";
 
-
 /** Updates fields of an existing hash only, so touching a credential never resurrects a revoked one. */
 const UPDATE_HASH_IF_PRESENT = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -61,7 +60,11 @@ export class RedisAccountStore implements AccountStore {
     if (c.expiresAt === null) {
       await this.redis.hset(key, ...fields);
     } else {
-      await this.redis.multi().hset(key, ...fields).pexpireat(key, c.expiresAt).exec();
+      await this.redis
+        .multi()
+        .hset(key, ...fields)
+        .pexpireat(key, c.expiresAt)
+        .exec();
     }
   }
 
@@ -72,7 +75,13 @@ export class RedisAccountStore implements AccountStore {
   async touchCredential(secretHash: string, usedAt: number, expiresAt: number | null): Promise<void> {
     const fields = ["lastUsedAt", String(usedAt)];
     if (expiresAt !== null) fields.push("expiresAt", String(expiresAt));
-    await this.redis.eval(UPDATE_HASH_IF_PRESENT, 1, redisKeys.credential(secretHash), String(expiresAt ?? 0), ...fields);
+    await this.redis.eval(
+      UPDATE_HASH_IF_PRESENT,
+      1,
+      redisKeys.credential(secretHash),
+      String(expiresAt ?? 0),
+      ...fields,
+    );
   }
 
   async deleteCredential(c: Pick<CredentialRecord, "secretHash" | "userId" | "kind" | "id">): Promise<void> {
@@ -108,7 +117,6 @@ export class RedisAccountStore implements AccountStore {
   }
 }
 
-
 function toCredential(secretHash: string, h: Record<string, string>): CredentialRecord | null {
   if (!h.id || !h.userId || (h.kind !== "api_key" && h.kind !== "session")) return null;
   return {
@@ -125,5 +133,15 @@ function toCredential(secretHash: string, h: Record<string, string>): Credential
 }
 
 function deadApiKey(userId: string, id: string, secretHash: string): CredentialRecord {
-  return { id, kind: "api_key", secretHash, userId, username: "", name: "", createdAt: 0, lastUsedAt: null, expiresAt: null };
+  return {
+    id,
+    kind: "api_key",
+    secretHash,
+    userId,
+    username: "",
+    name: "",
+    createdAt: 0,
+    lastUsedAt: null,
+    expiresAt: null,
+  };
 }

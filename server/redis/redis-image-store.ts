@@ -117,7 +117,11 @@ export class RedisImageStore implements ImageStore {
     return key && contentType && status === "live" ? { key, contentType } : null;
   }
 
-  async listImages(userId: string, first: number, after: ImageCursor | null): Promise<{ images: ImageRecord[]; hasMore: boolean }> {
+  async listImages(
+    userId: string,
+    first: number,
+    after: ImageCursor | null,
+  ): Promise<{ images: ImageRecord[]; hasMore: boolean }> {
     const key = redisKeys.userImages(userId);
     const found: ImageRecord[] = [];
     let offset = 0;
@@ -125,13 +129,22 @@ export class RedisImageStore implements ImageStore {
     // were on earlier pages. Records being deleted (or gone) are skipped, so keep reading until the page fills.
     while (found.length <= first) {
       const want = first + 1 - found.length;
-      const batch = await this.redis.zrevrangebyscore(key, after ? after.createdAt : "+inf", "-inf", "WITHSCORES", "LIMIT", offset, want);
+      const batch = await this.redis.zrevrangebyscore(
+        key,
+        after ? after.createdAt : "+inf",
+        "-inf",
+        "WITHSCORES",
+        "LIMIT",
+        offset,
+        want,
+      );
       const entries: { id: string; createdAt: number }[] = [];
       for (let i = 0; i < batch.length; i += 2) entries.push({ id: batch[i]!, createdAt: Number(batch[i + 1]) });
       offset += entries.length;
       const candidates = entries.filter((e) => !after || e.createdAt < after.createdAt || e.id < after.id);
       const records = await Promise.all(candidates.map((e) => this.findImage(e.id)));
-      for (const record of records) if (record && record.status === "live" && record.ownerId === userId) found.push(record);
+      for (const record of records)
+        if (record && record.status === "live" && record.ownerId === userId) found.push(record);
       if (entries.length < want) break;
     }
     return { images: found.slice(0, first), hasMore: found.length > first };
@@ -152,7 +165,14 @@ export class RedisImageStore implements ImageStore {
   }
 
   async removeImage(image: ImageRecord): Promise<void> {
-    await this.redis.eval(UNLIST_IMAGE, 2, redisKeys.userImages(image.ownerId), redisKeys.userUsage(image.ownerId), image.id, String(image.size));
+    await this.redis.eval(
+      UNLIST_IMAGE,
+      2,
+      redisKeys.userImages(image.ownerId),
+      redisKeys.userUsage(image.ownerId),
+      image.id,
+      String(image.size),
+    );
     await this.redis.del(redisKeys.image(image.id));
   }
 }

@@ -19,7 +19,10 @@ export class RedisRateLimitStore implements RateLimitStore {
   constructor(private readonly redis: RedisConnection) {}
 
   async consume(bucket: string, limit: number, windowMs: number): Promise<{ allowed: boolean; retryAfterMs: number }> {
-    const [count, ttl] = (await this.redis.eval(CONSUME, 1, redisKeys.rateLimit(bucket), String(windowMs))) as [number, number];
+    const [count, ttl] = (await this.redis.eval(CONSUME, 1, redisKeys.rateLimit(bucket), String(windowMs))) as [
+      number,
+      number,
+    ];
     return { allowed: count <= limit, retryAfterMs: ttl };
   }
 

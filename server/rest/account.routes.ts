@@ -4,7 +4,8 @@ import type { RestHandlers } from "./route-table.js";
 /** POST /api/v1/register and /api/v1/login: both answer with a new session credential. */
 export function accountHandlers(accounts: AccountService): Pick<RestHandlers, "register" | "login"> {
   return {
-    register: async ({ body, clientIp }) => toAuthReply(await accounts.register(body.username, body.password, { clientIp })),
+    register: async ({ body, clientIp }) =>
+      toAuthReply(await accounts.register(body.username, body.password, { clientIp })),
     login: async ({ body, clientIp }) => toAuthReply(await accounts.login(body.username, body.password, { clientIp })),
   };
 }

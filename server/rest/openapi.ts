@@ -41,7 +41,12 @@ export function buildOpenApiDocument(routes: Readonly<Record<string, RouteSpec>>
     components: {
       schemas: { Error: jsonSchemaOf(errorBody) },
       securitySchemes: {
-        ApiKey: { type: "apiKey", in: "header", name: "X-API-Key", description: "An API key or the api_key from register/login." },
+        ApiKey: {
+          type: "apiKey",
+          in: "header",
+          name: "X-API-Key",
+          description: "An API key or the api_key from register/login.",
+        },
         Bearer: { type: "http", scheme: "bearer", description: "The same credential, as Authorization: Bearer <key>." },
       },
     },
@@ -64,7 +69,10 @@ function operationOf(operationId: string, route: RouteSpec): JsonSchema {
       content: json(route.errorDetails ? jsonSchemaOf(route.errorDetails.body) : ERROR_REF),
     };
   }
-  responses.default = { description: "Unexpected error (500, code internal); quote its request_id.", content: json(ERROR_REF) };
+  responses.default = {
+    description: "Unexpected error (500, code internal); quote its request_id.",
+    content: json(ERROR_REF),
+  };
   return {
     operationId,
     tags: [route.tag],
@@ -93,7 +101,9 @@ function parametersOf(schema: z.ZodObject | undefined, where: "path" | "query"):
 }
 
 function headersOf(headers: Readonly<Record<string, string>>): JsonSchema {
-  return Object.fromEntries(Object.entries(headers).map(([name, description]) => [name, { description, schema: { type: "string" } }]));
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, description]) => [name, { description, schema: { type: "string" } }]),
+  );
 }
 
 function json(schema: JsonSchema): JsonSchema {

@@ -10,7 +10,14 @@ import { accountHandlers } from "./account.routes.js";
 import { imageHandlers } from "./image.routes.js";
 import { buildOpenApiDocument, jsonSchemaOf } from "./openapi.js";
 import { readinessHandlers } from "./readiness.routes.js";
-import { type HandledRouteName, type RestHandler, type RestHandlers, type RouteName, type RouteSpec, restRoutes } from "./route-table.js";
+import {
+  type HandledRouteName,
+  type RestHandler,
+  type RestHandlers,
+  type RouteName,
+  type RouteSpec,
+  restRoutes,
+} from "./route-table.js";
 import { uploadHandlers } from "./upload.routes.js";
 
 export interface RestDependencies {
@@ -75,7 +82,10 @@ export function registerRestRoutes(app: FastifyInstance, { accounts, images, rea
         } catch (error) {
           if (spec.errorDetails && error instanceof AppError) {
             const keys = spec.errorDetails.keys;
-            exposedDetails.set(request, Object.fromEntries(Object.entries(error.details).filter(([key]) => keys.includes(key))));
+            exposedDetails.set(
+              request,
+              Object.fromEntries(Object.entries(error.details).filter(([key]) => keys.includes(key))),
+            );
           }
           return sendError(request, reply, error);
         }
@@ -107,10 +117,14 @@ function partSchema(spec: RouteSpec, httpPart: string | undefined): z.ZodType | 
 function validatorFor(schema: z.ZodType | undefined, part: string) {
   return (data: unknown) => {
     if (schema === undefined) return { value: data };
-    const parsed = schema.safeParse(data, { error: (issue) => (issue.code === "invalid_type" && issue.input === undefined ? "required" : undefined) });
+    const parsed = schema.safeParse(data, {
+      error: (issue) => (issue.code === "invalid_type" && issue.input === undefined ? "required" : undefined),
+    });
     if (parsed.success) return { value: parsed.data };
     const where = part === "querystring" ? "query" : part;
-    const problems = parsed.error.issues.map((issue) => `${[where, ...issue.path.map(String)].join(".")}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `${[where, ...issue.path.map(String)].join(".")}: ${issue.message}`,
+    );
     return { error: badInput(`Invalid request: ${problems.join("; ")}.`) };
   };
 }

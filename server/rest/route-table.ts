@@ -150,7 +150,12 @@ export const restRoutes = {
     body: z.object({
       filename: z.string().describe("Display name; path parts are dropped."),
       mime_type: z.string().describe("image/jpeg, image/png, image/gif, image/webp or image/avif."),
-      size: z.number().int().nullable().optional().describe("Bytes, when known: the upload must then be exactly this size."),
+      size: z
+        .number()
+        .int()
+        .nullable()
+        .optional()
+        .describe("Bytes, when known: the upload must then be exactly this size."),
     }),
     success: {
       status: 200,
@@ -244,7 +249,11 @@ export const restRoutes = {
       description: "Deleted.",
       body: z.object({ status: z.literal("deleted"), id: z.string() }),
     },
-    errors: { 401: "No valid API key.", 404: "No such image, or someone else's.", 503: "Redis or storage is unavailable." },
+    errors: {
+      401: "No valid API key.",
+      404: "No such image, or someone else's.",
+      503: "Redis or storage is unavailable.",
+    },
   },
   health: {
     method: "GET",

@@ -36,7 +36,8 @@ function assertSameUpload(
   sent: { key: string; filename: string; mime_type: string },
   issued: { key: string; filename: string; contentType: string },
 ): void {
-  if (sent.key !== issued.key) throw badInput("key is not the one issued for this iid: send the key upload/request returned.");
+  if (sent.key !== issued.key)
+    throw badInput("key is not the one issued for this iid: send the key upload/request returned.");
   if (!sameDisplayName(sent.filename, issued.filename)) {
     throw badInput(`filename does not match the upload: it was requested as "${issued.filename}".`);
   }

@@ -4,7 +4,12 @@ import type { CredentialKind, CredentialRecord, AccountStore } from "../ports/ac
 import type { RateLimitStore } from "../ports/rate-limit-store.js";
 import { concurrencyLimit } from "./concurrency-limit.js";
 import { hashSecret, isWellFormedSecret, newId, newSecret } from "./credentials.js";
-import { assertAcceptablePassword, couldBeValidPassword, normalizePassword, normalizeUsername } from "./password-policy.js";
+import {
+  assertAcceptablePassword,
+  couldBeValidPassword,
+  normalizePassword,
+  normalizeUsername,
+} from "./password-policy.js";
 
 /** Who is calling, resolved from a credential; `credential` is the one the request used. */
 export interface Viewer {
@@ -73,7 +78,11 @@ export class AccountService {
     this.now = options.now ?? Date.now;
   }
 
-  static async create(store: AccountStore, limits: RateLimitStore, options: AccountServiceOptions): Promise<AccountService> {
+  static async create(
+    store: AccountStore,
+    limits: RateLimitStore,
+    options: AccountServiceOptions,
+  ): Promise<AccountService> {
     const dummyHash = await bcrypt.hash(newSecret(), options.bcryptCost);
     return new AccountService(store, limits, options, dummyHash);
   }
@@ -84,7 +93,9 @@ export class AccountService {
     const password = normalizePassword(rawPassword);
     assertAcceptablePassword(password);
     const limits = this.options.abuseLimits;
-    await this.consume([[`register-ip:${origin.clientIp}`, { limit: limits.registrationsPerIp, windowMs: REGISTRATION_WINDOW_MS }]]);
+    await this.consume([
+      [`register-ip:${origin.clientIp}`, { limit: limits.registrationsPerIp, windowMs: REGISTRATION_WINDOW_MS }],
+    ]);
     if ((await this.store.findAccount(username.key)) !== null) throw usernameTaken();
     const userId = newId();
     const created = await this.store.createAccount({
@@ -113,14 +124,21 @@ export class AccountService {
     }
     // Every attempt takes a slot first; a successful one gives its slots back, so only failures add up.
     const limits = this.options.abuseLimits;
-    const buckets: [string, RateRule][] = [[`login-ip:${origin.clientIp}`, { limit: limits.loginFailuresPerIp, windowMs: LOGIN_WINDOW_MS }]];
+    const buckets: [string, RateRule][] = [
+      [`login-ip:${origin.clientIp}`, { limit: limits.loginFailuresPerIp, windowMs: LOGIN_WINDOW_MS }],
+    ];
     if (usernameKey !== null) {
-      buckets.push([`login-user:${usernameKey}`, { limit: limits.loginFailuresPerUsername, windowMs: LOGIN_WINDOW_MS }]);
+      buckets.push([
+        `login-user:${usernameKey}`,
+        { limit: limits.loginFailuresPerUsername, windowMs: LOGIN_WINDOW_MS },
+      ]);
     }
     await this.consume(buckets);
     const account = usernameKey === null ? null : await this.store.findAccount(usernameKey);
     const plausible = couldBeValidPassword(password);
-    const matches = await this.bcryptSlot(() => bcrypt.compare(plausible ? password : "", account?.passwordHash ?? this.dummyHash));
+    const matches = await this.bcryptSlot(() =>
+      bcrypt.compare(plausible ? password : "", account?.passwordHash ?? this.dummyHash),
+    );
     if (!account || !plausible || !matches) throw invalidLogin();
     await Promise.all(buckets.map(([bucket]) => this.limits.refund(bucket)));
     return this.issue("session", account.userId, account.username, "session");
@@ -177,11 +195,15 @@ export class AccountService {
 
   /** Counts one attempt in each bucket; throws RATE_LIMITED, with the longest wait, if any is over its limit. */
   private async consume(buckets: [bucket: string, rule: RateRule][]): Promise<void> {
-    const results = await Promise.all(buckets.map(([bucket, rule]) => this.limits.consume(bucket, rule.limit, rule.windowMs)));
+    const results = await Promise.all(
+      buckets.map(([bucket, rule]) => this.limits.consume(bucket, rule.limit, rule.windowMs)),
+    );
     const blocked = results.filter((r) => !r.allowed);
     if (blocked.length > 0) {
       const retryAfterSeconds = Math.ceil(Math.max(...blocked.map((r) => r.retryAfterMs)) / 1000);
-      throw new AppError(ErrorCode.RATE_LIMITED, `Too many attempts; try again in ${retryAfterSeconds} seconds.`, { retryAfterSeconds });
+      throw new AppError(ErrorCode.RATE_LIMITED, `Too many attempts; try again in ${retryAfterSeconds} seconds.`, {
+        retryAfterSeconds,
+      });
     }
   }
 

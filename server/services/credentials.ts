@@ -19,9 +19,15 @@ export function hashSecret(secret: string): string {
   return createHash("sha256").update(secret).digest("hex");
 }
 
-/** A public, unguessable identifier (96 bits) for users, keys and images. Safe in Redis hash tags and paths. */
+/**
+ * A public, unguessable identifier (96 bits) for users, keys and images. Safe in Redis hash tags and paths. Never
+ * starts with "-", so that a command line (`imagehost rm <id>`) cannot mistake it for an option.
+ */
 export function newId(): string {
-  return randomBytes(12).toString("base64url");
+  for (;;) {
+    const id = randomBytes(12).toString("base64url");
+    if (!id.startsWith("-")) return id;
+  }
 }
 
 /** True for ids `newId` could have made; anything else (paths, very long, non-ASCII) is rejected unread (S12). */

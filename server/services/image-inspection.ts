@@ -18,7 +18,8 @@ export const INSPECTION_HEAD_BYTES = 512 * 1024;
 /** The type the bytes really are, from their magic numbers, or null for anything we do not accept. */
 export function sniffImageType(head: Buffer): AllowedImageType | null {
   if (head.length >= 3 && head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) return "image/jpeg";
-  if (head.length >= 8 && head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))) return "image/png";
+  if (head.length >= 8 && head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])))
+    return "image/png";
   const ascii = (start: number, end: number) => head.subarray(start, end).toString("latin1");
   if (head.length >= 6 && (ascii(0, 6) === "GIF87a" || ascii(0, 6) === "GIF89a")) return "image/gif";
   if (head.length >= 12 && ascii(0, 4) === "RIFF" && ascii(8, 12) === "WEBP") return "image/webp";
@@ -31,7 +32,8 @@ function isAvif(head: Buffer): boolean {
   if (head.length < 16 || head.subarray(4, 8).toString("latin1") !== "ftyp") return false;
   const boxSize = Math.min(head.readUInt32BE(0), head.length);
   const brands = [head.subarray(8, 12).toString("latin1")];
-  for (let offset = 16; offset + 4 <= boxSize; offset += 4) brands.push(head.subarray(offset, offset + 4).toString("latin1"));
+  for (let offset = 16; offset + 4 <= boxSize; offset += 4)
+    brands.push(head.subarray(offset, offset + 4).toString("latin1"));
   return brands.includes("avif") || brands.includes("avis");
 }
 

@@ -86,8 +86,10 @@ export class ImageService {
     }
     const size = request.size;
     if (size !== null) {
-      if (!Number.isSafeInteger(size) || size < 1) throw badInput("Size must be a positive number of bytes.", { field: "size" });
-      if (size > this.options.maxUploadBytes) throw payloadTooLarge(`Images may be at most ${this.options.maxUploadBytes} bytes.`);
+      if (!Number.isSafeInteger(size) || size < 1)
+        throw badInput("Size must be a positive number of bytes.", { field: "size" });
+      if (size > this.options.maxUploadBytes)
+        throw payloadTooLarge(`Images may be at most ${this.options.maxUploadBytes} bytes.`);
     }
     const usage = await this.images.usage(viewer.userId);
     if (usage.images + 1 > this.options.quotaImages) {
@@ -169,7 +171,9 @@ export class ImageService {
     try {
       verified = await this.verifyAndPromote(ticket, finalKey);
     } catch (error) {
-      const rejected = error instanceof AppError && (error.code === ErrorCode.BAD_USER_INPUT || error.code === ErrorCode.PAYLOAD_TOO_LARGE);
+      const rejected =
+        error instanceof AppError &&
+        (error.code === ErrorCode.BAD_USER_INPUT || error.code === ErrorCode.PAYLOAD_TOO_LARGE);
       this.options.onUploadOutcome?.(rejected ? "rejected" : "failed");
       throw error;
     }
@@ -250,7 +254,10 @@ export class ImageService {
    * client rewriting its upload URL afterwards cannot swap the bytes behind the record. If a crash (or a
    * concurrent complete) already moved it, the object at the final key is checked instead.
    */
-  private async verifyAndPromote(ticket: UploadTicketRecord, finalKey: string): Promise<{ contentType: string; size: number; width: number; height: number }> {
+  private async verifyAndPromote(
+    ticket: UploadTicketRecord,
+    finalKey: string,
+  ): Promise<{ contentType: string; size: number; width: number; height: number }> {
     const uploaded = await this.blobs.stat(ticket.key);
     if (uploaded) {
       try {
@@ -277,7 +284,8 @@ export class ImageService {
       throw error;
     };
     if (info.size === 0) return reject(badInput("The uploaded file is empty."));
-    if (info.size > ticket.maxBytes) return reject(payloadTooLarge(`The upload is larger than the ${ticket.maxBytes} bytes this ticket allows.`));
+    if (info.size > ticket.maxBytes)
+      return reject(payloadTooLarge(`The upload is larger than the ${ticket.maxBytes} bytes this ticket allows.`));
 
     let bytes = await this.blobs.readHead(key, Math.min(info.size, INSPECTION_HEAD_BYTES));
     const actualType = sniffImageType(bytes);
@@ -294,7 +302,9 @@ export class ImageService {
     if (!dimensions) return reject(badInput("The image is damaged: its dimensions cannot be read."));
     if (!withinDimensionLimits(dimensions)) {
       return reject(
-        badInput(`The image is ${dimensions.width}×${dimensions.height}; at most ${MAX_SIDE_PX} px a side and ${MAX_PIXELS / 1e6} megapixels are accepted.`),
+        badInput(
+          `The image is ${dimensions.width}×${dimensions.height}; at most ${MAX_SIDE_PX} px a side and ${MAX_PIXELS / 1e6} megapixels are accepted.`,
+        ),
       );
     }
     return { contentType: actualType, size: info.size, ...dimensions };

@@ -33,8 +33,10 @@ export function normalizePassword(raw: string): string {
 /** S1 rules for a new password. Throws BAD_USER_INPUT with a message that says which rule failed. */
 export function assertAcceptablePassword(password: string): void {
   const bytes = Buffer.byteLength(password, "utf8");
-  if (bytes < PASSWORD_MIN_BYTES) throw badInput(`Password must be at least ${PASSWORD_MIN_BYTES} bytes long.`, { field: "password" });
-  if (bytes > PASSWORD_MAX_BYTES) throw badInput(`Password must be at most ${PASSWORD_MAX_BYTES} bytes long (UTF-8).`, { field: "password" });
+  if (bytes < PASSWORD_MIN_BYTES)
+    throw badInput(`Password must be at least ${PASSWORD_MIN_BYTES} bytes long.`, { field: "password" });
+  if (bytes > PASSWORD_MAX_BYTES)
+    throw badInput(`Password must be at most ${PASSWORD_MAX_BYTES} bytes long (UTF-8).`, { field: "password" });
   // The bcrypt binding stops at a NUL byte, which would silently shorten the password.
   if (password.includes("\u0000")) throw badInput("Password must not contain NUL characters.", { field: "password" });
   if (COMMON_PASSWORDS.has(password.toLowerCase())) {

@@ -22,9 +22,13 @@ export class NotReadyError extends AppError {
     readonly unavailable: readonly Dependency[],
     options?: { cause?: unknown },
   ) {
-    super(ErrorCode.SERVICE_UNAVAILABLE, `Not ready: ${listOf(unavailable)} ${unavailable.length === 1 ? "is" : "are"} unavailable.`, {
-      unavailable: [...unavailable],
-    });
+    super(
+      ErrorCode.SERVICE_UNAVAILABLE,
+      `Not ready: ${listOf(unavailable)} ${unavailable.length === 1 ? "is" : "are"} unavailable.`,
+      {
+        unavailable: [...unavailable],
+      },
+    );
     this.name = "NotReadyError";
     if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
   }
@@ -54,7 +58,9 @@ export class ReadinessService {
     const failed = dependencies.filter((_, i) => outcomes[i]!.status === "rejected");
     if (failed.length === 0) return;
     const causes = outcomes.flatMap((o) => (o.status === "rejected" ? [o.reason] : []));
-    throw new NotReadyError(failed, { cause: causes.length === 1 ? causes[0] : new AggregateError(causes, "readiness probes failed") });
+    throw new NotReadyError(failed, {
+      cause: causes.length === 1 ? causes[0] : new AggregateError(causes, "readiness probes failed"),
+    });
   }
 }
 

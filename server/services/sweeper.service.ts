@@ -31,7 +31,13 @@ export class Sweeper {
   ) {}
 
   async sweep(options: { dryRun: boolean }): Promise<SweepReport> {
-    const report: SweepReport = { dryRun: options.dryRun, scanned: 0, orphansDeleted: [], deletesFinished: [], relisted: [] };
+    const report: SweepReport = {
+      dryRun: options.dryRun,
+      scanned: 0,
+      orphansDeleted: [],
+      deletesFinished: [],
+      relisted: [],
+    };
     const cutoff = this.now() - ORPHAN_AGE_MS;
     // Uploads never completed (or rejected and left): nothing refers to `up/` keys once their ticket is gone.
     for await (const object of this.blobs.list(`${uploadKeyFor("")}`)) {

@@ -221,7 +221,8 @@ export class LocalBlobStore implements BlobStore {
       const stats = await statOrNull(source.blobPath);
       if (stats === null || !stats.isFile()) throw absent();
       const meta = await readSidecar(source.metaPath, stats.size);
-      if (meta === null || meta.sha256 !== version) throw badInput("The upload changed while it was being checked; upload it again.");
+      if (meta === null || meta.sha256 !== version)
+        throw badInput("The upload changed while it was being checked; upload it again.");
       await fs.mkdir(target.dir, { recursive: true });
       // Sidecar, then blob, then the old sidecar: at every step a blob that can be seen has its type beside it,
       // and a crash leaves at most a sidecar naming no blob (which nothing reads). A concurrent promote of the
@@ -256,8 +257,7 @@ export class LocalBlobStore implements BlobStore {
     const dirs = await readDirOrEmpty(this.root);
     for (const dirName of dirs.sort()) {
       // Keys here start with `<dirName>/`; skip the directory unless that and `prefix` agree as far as both go.
-      if (!PREFIX_DIR_PATTERN.test(dirName) || !`${dirName}/`.startsWith(prefix.slice(0, dirName.length + 1)))
-        continue;
+      if (!PREFIX_DIR_PATTERN.test(dirName) || !`${dirName}/`.startsWith(prefix.slice(0, dirName.length + 1))) continue;
       const files = await readDirOrEmpty(path.join(this.root, dirName));
       for (const fileName of files.sort()) {
         const key = `${dirName}/${fileName}`;
@@ -497,5 +497,4 @@ function errnoOf(error: unknown): string | undefined {
 }
 
 const absent = () => notFound("Stored object not found.");
-const alreadyUploaded = () =>
-  conflict("This upload has already been received; complete it or request a new upload.");
+const alreadyUploaded = () => conflict("This upload has already been received; complete it or request a new upload.");

@@ -14,7 +14,14 @@ import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { S3StorageConfig } from "../config.js";
 import { DependencyUnavailableError, badInput, notFound } from "../errors.js";
-import type { BlobInfo, BlobListing, BlobStore, HttpField, UploadTarget, UploadTargetRequest } from "../ports/blob-store.js";
+import type {
+  BlobInfo,
+  BlobListing,
+  BlobStore,
+  HttpField,
+  UploadTarget,
+  UploadTargetRequest,
+} from "../ports/blob-store.js";
 
 /** How long a presigned GET from `downloadUrl` works, seconds. */
 export const DOWNLOAD_URL_TTL_SECONDS = 3600;
@@ -282,7 +289,10 @@ export function signedHeadersOf(presignedUrl: string): string[] {
 export function decodePostPolicy(fields: readonly HttpField[]): { expiration: string; conditions: unknown[] } {
   const policy = fields.find((field) => field.name === "Policy");
   if (policy === undefined) throw new Error("The POST fields carry no Policy.");
-  return JSON.parse(Buffer.from(policy.value, "base64").toString("utf8")) as { expiration: string; conditions: unknown[] };
+  return JSON.parse(Buffer.from(policy.value, "base64").toString("utf8")) as {
+    expiration: string;
+    conditions: unknown[];
+  };
 }
 
 function isValidKey(key: string): boolean {

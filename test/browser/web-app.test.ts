@@ -46,7 +46,17 @@ describe("web app in Chromium (issue 6, S5)", () => {
     errors = collectConsoleErrors(page);
     files.red = await makeImage("png", 64, 48);
     // Noise does not compress: a file big enough for the progress bar to move.
-    files.big = await sharp({ create: { width: 420, height: 300, channels: 3, background: "#808080", noise: { type: "gaussian", mean: 128, sigma: 60 } } }).png().toBuffer();
+    files.big = await sharp({
+      create: {
+        width: 420,
+        height: 300,
+        channels: 3,
+        background: "#808080",
+        noise: { type: "gaussian", mean: 128, sigma: 60 },
+      },
+    })
+      .png()
+      .toBuffer();
     files.pasted = await makeImage("png", 30, 20);
     files.dropped = await makeImage("webp", 24, 24);
   }, 180_000);
@@ -56,7 +66,8 @@ describe("web app in Chromium (issue 6, S5)", () => {
     await server?.close();
   });
 
-  const uploadRow = (name: string) => page.getByRole("list", { name: "Uploads" }).getByRole("listitem").filter({ hasText: name });
+  const uploadRow = (name: string) =>
+    page.getByRole("list", { name: "Uploads" }).getByRole("listitem").filter({ hasText: name });
   const gallery = () => page.getByRole("list", { name: "Your images" });
 
   it("registers, keeping the session in an httpOnly cookie that page scripts cannot see", async () => {
@@ -94,13 +105,26 @@ describe("web app in Chromium (issue 6, S5)", () => {
           if (list.at(-1) !== entry) list.push(entry);
         }
       };
-      new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+      new MutationObserver(record).observe(document.body, {
+        subtree: true,
+        childList: true,
+        attributes: true,
+        characterData: true,
+      });
     });
     // Slow the uplink (DevTools throttling) so the bigger file takes a second or two.
     const cdp = await context.newCDPSession(page);
-    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 200 * 1024 });
+    await cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: 200 * 1024,
+    });
 
-    const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.getByRole("button", { name: "Upload", exact: true }).click()]);
+    const [chooser] = await Promise.all([
+      page.waitForEvent("filechooser"),
+      page.getByRole("button", { name: "Upload", exact: true }).click(),
+    ]);
     expect(chooser.isMultiple()).toBe(true);
     await chooser.setFiles([
       { name: "red.png", mimeType: "image/png", buffer: files.red },
@@ -108,17 +132,28 @@ describe("web app in Chromium (issue 6, S5)", () => {
       { name: "big.png", mimeType: "image/png", buffer: files.big },
       { name: "bomb.png", mimeType: "image/png", buffer: pngHeaderClaiming(30_000, 30_000) },
     ]);
-    await expect.poll(() => page.getByRole("status").filter({ hasText: "uploaded" }).textContent(), { timeout: 20_000 }).toBe("2 of 4 uploaded, 2 failed");
-    await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await expect
+      .poll(() => page.getByRole("status").filter({ hasText: "uploaded" }).textContent(), { timeout: 20_000 })
+      .toBe("2 of 4 uploaded, 2 failed");
+    await cdp.send("Network.emulateNetworkConditions", {
+      offline: false,
+      latency: 0,
+      downloadThroughput: -1,
+      uploadThroughput: -1,
+    });
 
     for (const name of ["red.png", "big.png"]) {
       const row = uploadRow(name);
       expect(await row.getByRole("progressbar", { name: `Progress of ${name}` }).getAttribute("value")).toBe("100");
       expect(await row.textContent()).toContain("Uploaded");
-      expect(await row.getByLabel(`Link to ${name}`).inputValue()).toMatch(new RegExp(`^${base}/image/[A-Za-z0-9_-]{16}$`));
+      expect(await row.getByLabel(`Link to ${name}`).inputValue()).toMatch(
+        new RegExp(`^${base}/image/[A-Za-z0-9_-]{16}$`),
+      );
     }
     // The client refuses a file by its bytes before sending anything; the server refuses what it cannot accept.
-    expect(await uploadRow("notes.png").locator(".upload-error").textContent()).toContain("notes.png is not a JPEG, PNG, GIF, WebP, AVIF or HEIC image.");
+    expect(await uploadRow("notes.png").locator(".upload-error").textContent()).toContain(
+      "notes.png is not a JPEG, PNG, GIF, WebP, AVIF or HEIC image.",
+    );
     expect(await uploadRow("notes.png").getByRole("progressbar").count()).toBe(0);
     expect((await uploadRow("bomb.png").locator(".upload-error").textContent())!.length).toBeGreaterThan(20);
     expect(await uploadRow("bomb.png").getByLabel("Link to bomb.png").count()).toBe(0);
@@ -126,7 +161,10 @@ describe("web app in Chromium (issue 6, S5)", () => {
     const seen = await page.evaluate(() => (window as unknown as { seen: Record<string, string[]> }).seen);
     const big = seen["big.png"]!;
     const percents = big.filter((s) => s.startsWith("uploading:")).map((s) => Number(s.split(":")[1]));
-    expect(percents.some((p) => p > 0 && p < 100), big.join(" ")).toBe(true);
+    expect(
+      percents.some((p) => p > 0 && p < 100),
+      big.join(" "),
+    ).toBe(true);
     expect(percents).toEqual([...percents].sort((a, b) => a - b));
     expect(big.at(-1)).toBe("done:100");
     expect(big).toContain("verifying:100");
@@ -138,10 +176,13 @@ describe("web app in Chromium (issue 6, S5)", () => {
   it("uploads by paste and by drag-and-drop too", async () => {
     await page.evaluate(
       ([pasted, dropped]) => {
-        const file = (base64: string, name: string, type: string) => new File([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], name, { type });
+        const file = (base64: string, name: string, type: string) =>
+          new File([Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))], name, { type });
         const clipboard = new DataTransfer();
         clipboard.items.add(file(pasted!, "image.png", "image/png"));
-        document.dispatchEvent(new ClipboardEvent("paste", { clipboardData: clipboard, bubbles: true, cancelable: true }));
+        document.dispatchEvent(
+          new ClipboardEvent("paste", { clipboardData: clipboard, bubbles: true, cancelable: true }),
+        );
         const drag = new DataTransfer();
         drag.items.add(file(dropped!, "dropped.webp", "image/webp"));
         const zone = document.querySelector(".dropzone")!;
@@ -150,8 +191,13 @@ describe("web app in Chromium (issue 6, S5)", () => {
       },
       [files.pasted.toString("base64"), files.dropped.toString("base64")],
     );
-    await expect.poll(() => page.getByRole("status").filter({ hasText: "uploaded" }).textContent(), { timeout: 20_000 }).toBe("4 of 6 uploaded, 2 failed");
-    const pastedName = await page.locator("li.upload .upload-name").filter({ hasText: /^pasted-/ }).textContent();
+    await expect
+      .poll(() => page.getByRole("status").filter({ hasText: "uploaded" }).textContent(), { timeout: 20_000 })
+      .toBe("4 of 6 uploaded, 2 failed");
+    const pastedName = await page
+      .locator("li.upload .upload-name")
+      .filter({ hasText: /^pasted-/ })
+      .textContent();
     expect(pastedName).toMatch(/^pasted-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}\.png$/);
     expect(await uploadRow("dropped.webp").textContent()).toContain("Uploaded");
     expect(errors).toEqual([]);
@@ -183,14 +229,17 @@ describe("web app in Chromium (issue 6, S5)", () => {
     expect(names.slice(0, 2).some((name) => name.startsWith("pasted-"))).toBe(true);
     expect(await page.getByRole("heading", { name: /^Your images \(/ }).textContent()).toBe("Your images (4)");
     await expect
-      .poll(() => gallery().locator("img").evaluateAll((imgs) => (imgs as HTMLImageElement[]).every((img) => img.complete && img.naturalWidth > 0)))
+      .poll(() =>
+        gallery()
+          .locator("img")
+          .evaluateAll((imgs) => (imgs as HTMLImageElement[]).every((img) => img.complete && img.naturalWidth > 0)),
+      )
       .toBe(true);
-    expect(await gallery().locator("img").evaluateAll((imgs) => (imgs as HTMLImageElement[]).map((img) => new URL(img.src).pathname.split("/")[1]))).toEqual([
-      "image",
-      "image",
-      "image",
-      "image",
-    ]);
+    expect(
+      await gallery()
+        .locator("img")
+        .evaluateAll((imgs) => (imgs as HTMLImageElement[]).map((img) => new URL(img.src).pathname.split("/")[1])),
+    ).toEqual(["image", "image", "image", "image"]);
 
     await page.screenshot({ path: screenshot("gallery-desktop"), fullPage: true });
     await page.setViewportSize(PHONE);
@@ -201,7 +250,9 @@ describe("web app in Chromium (issue 6, S5)", () => {
   });
 
   it("shows one image with its link, size and dimensions, and deletes it after a confirmation", async () => {
-    await gallery().getByRole("link", { name: /red\.png/ }).click();
+    await gallery()
+      .getByRole("link", { name: /red\.png/ })
+      .click();
     await page.getByRole("heading", { name: "red.png" }).waitFor();
     expect(new URL(page.url()).pathname).toMatch(/^\/images\/[A-Za-z0-9_-]{16}$/);
     expect(await page.getByLabel("Public link").inputValue()).toBe(redLink);
@@ -225,7 +276,9 @@ describe("web app in Chromium (issue 6, S5)", () => {
     await page.getByRole("button", { name: "Delete", exact: true }).click();
     await dialog.getByRole("button", { name: "Delete image" }).click();
     await expect.poll(() => new URL(page.url()).pathname).toBe("/");
-    await expect.poll(() => page.getByRole("status").filter({ hasText: "Deleted" }).textContent()).toBe("Deleted red.png.");
+    await expect
+      .poll(() => page.getByRole("status").filter({ hasText: "Deleted" }).textContent())
+      .toBe("Deleted red.png.");
     await expect.poll(() => gallery().getByRole("img").count()).toBe(3);
 
     await page.reload();
@@ -243,7 +296,11 @@ describe("web app in Chromium (issue 6, S5)", () => {
     await page.getByRole("button", { name: "Create key" }).click();
     const secret = await page.getByLabel("New API key").inputValue();
     expect(secret).toMatch(/^ih_[A-Za-z0-9_-]{43}$/);
-    const me = await fetch(`${base}/graphql`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": secret }, body: JSON.stringify({ query: "{ me { username } }" }) });
+    const me = await fetch(`${base}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": secret },
+      body: JSON.stringify({ query: "{ me { username } }" }),
+    });
     expect(await me.json()).toEqual({ data: { me: { username } } });
 
     const keys = page.locator("ul.keys > li");
@@ -264,8 +321,14 @@ describe("web app in Chromium (issue 6, S5)", () => {
     await page.getByRole("button", { name: "Revoke laptop" }).click();
     await page.getByRole("dialog", { name: "Revoke “laptop”?" }).getByRole("button", { name: "Revoke key" }).click();
     await expect.poll(() => page.getByText("No API keys yet.").isVisible()).toBe(true);
-    const after = await fetch(`${base}/graphql`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": secret }, body: JSON.stringify({ query: "{ me { username } }" }) });
-    expect(((await after.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe("UNAUTHENTICATED");
+    const after = await fetch(`${base}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": secret },
+      body: JSON.stringify({ query: "{ me { username } }" }),
+    });
+    expect(((await after.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe(
+      "UNAUTHENTICATED",
+    );
     expect(errors).toEqual([]);
   });
 
@@ -300,7 +363,16 @@ describe("web app in Chromium (issue 6, S5)", () => {
         }),
       );
     }
-    for (const name of ["Skip to content", "Images", "API keys", "Playground", "Log out", "Upload", "Copy link", "Clear finished"]) {
+    for (const name of [
+      "Skip to content",
+      "Images",
+      "API keys",
+      "Playground",
+      "Log out",
+      "Upload",
+      "Copy link",
+      "Clear finished",
+    ]) {
       expect(reached, name).toContain(name);
     }
     expect(reached.some((name) => /big\.png/.test(name))).toBe(true);
@@ -313,13 +385,18 @@ describe("web app in Chromium (issue 6, S5)", () => {
 
   it("loads more of a long gallery with a button, without gaps or repeats", async () => {
     const secret = (await context.cookies(base)).find((c) => c.name === "ih_session")!.value;
-    for (let i = 0; i < 26; i++) await uploadImage(base, secret, await makeImage("png", 8, 8), "image/png", { filename: `batch-${String(i).padStart(2, "0")}.png` });
+    for (let i = 0; i < 26; i++)
+      await uploadImage(base, secret, await makeImage("png", 8, 8), "image/png", {
+        filename: `batch-${String(i).padStart(2, "0")}.png`,
+      });
     const all = await fetch(`${base}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-api-key": secret },
       body: JSON.stringify({ query: "{ myImages(first: 100) { nodes { filename } } }" }),
     });
-    const expected = ((await all.json()) as { data: { myImages: { nodes: { filename: string }[] } } }).data.myImages.nodes.map((n) => n.filename);
+    const expected = (
+      (await all.json()) as { data: { myImages: { nodes: { filename: string }[] } } }
+    ).data.myImages.nodes.map((n) => n.filename);
     expect(expected.slice(0, 3)).toEqual(["batch-25.png", "batch-24.png", "batch-23.png"]);
 
     await page.reload();
@@ -337,11 +414,16 @@ describe("web app in Chromium (issue 6, S5)", () => {
       const seen: string[] = [];
       (window as unknown as { heicSeen: string[] }).heicSeen = seen;
       new MutationObserver(() => {
-        const row = [...document.querySelectorAll<HTMLElement>("li.upload")].find((li) => li.textContent?.includes("photo.heic"));
+        const row = [...document.querySelectorAll<HTMLElement>("li.upload")].find((li) =>
+          li.textContent?.includes("photo.heic"),
+        );
         if (row && seen.at(-1) !== row.dataset.status) seen.push(row.dataset.status ?? "");
       }).observe(document.body, { subtree: true, childList: true, attributes: true });
     });
-    const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.getByRole("button", { name: "Upload", exact: true }).click()]);
+    const [chooser] = await Promise.all([
+      page.waitForEvent("filechooser"),
+      page.getByRole("button", { name: "Upload", exact: true }).click(),
+    ]);
     await chooser.setFiles([{ name: "photo.heic", mimeType: "image/heic", buffer: heic }]);
     await expect.poll(() => uploadRow("photo.heic").getAttribute("data-status"), { timeout: 30_000 }).toBe("done");
     expect(await uploadRow("photo.heic").textContent()).toContain("40 × 24 px");
@@ -380,7 +462,11 @@ describe("web app in Chromium (issue 6, S5)", () => {
     await playground.keyboard.insertText("{ me { username } }");
     await run.click();
     // Monaco lays text out with non-breaking spaces.
-    const response = () => playground.locator(".graphiql-response").innerText().then((text) => text.replace(/\s+/g, " "));
+    const response = () =>
+      playground
+        .locator(".graphiql-response")
+        .innerText()
+        .then((text) => text.replace(/\s+/g, " "));
     await expect.poll(response, { timeout: 15_000 }).toContain(`"me": { "username": "${username}" }`);
 
     // The docs come from introspection (the explorer switch is on by default).
@@ -389,7 +475,9 @@ describe("web app in Chromium (issue 6, S5)", () => {
 
     await playground.screenshot({ path: screenshot("playground") });
     expect(offOrigin).toEqual([]);
-    expect(await playground.evaluate(() => Object.values(localStorage).some((value) => value.includes("ih_")))).toBe(false);
+    expect(await playground.evaluate(() => Object.values(localStorage).some((value) => value.includes("ih_")))).toBe(
+      false,
+    );
     expect(playgroundErrors).toEqual([]);
     await playground.close();
   });
@@ -403,11 +491,15 @@ describe("web app in Chromium (issue 6, S5)", () => {
     await page.getByRole("heading", { name: "Log in" }).waitFor();
     await page.setViewportSize(PHONE);
     expect(await scrollsSideways(page)).toBe(false);
-    await expect.poll(() => page.locator("img").evaluateAll((imgs) => (imgs as HTMLImageElement[]).every((img) => img.complete))).toBe(true);
+    await expect
+      .poll(() => page.locator("img").evaluateAll((imgs) => (imgs as HTMLImageElement[]).every((img) => img.complete)))
+      .toBe(true);
     await page.screenshot({ path: screenshot("login-phone") });
 
     // A dead session cookie (revoked or expired elsewhere) leads to the login page, and is cleared.
-    await context.addCookies([{ name: "ih_session", value: `ih_${"A".repeat(43)}`, url: base, httpOnly: true, sameSite: "Strict" }]);
+    await context.addCookies([
+      { name: "ih_session", value: `ih_${"A".repeat(43)}`, url: base, httpOnly: true, sameSite: "Strict" },
+    ]);
     await page.goto(`${base}/keys`);
     await page.getByRole("heading", { name: "Log in" }).waitFor();
     await expect.poll(async () => (await context.cookies(base)).some((c) => c.name === "ih_session")).toBe(false);
@@ -420,7 +512,11 @@ describe("web app in Chromium (issue 6, S5)", () => {
     const otherErrors = collectConsoleErrors(other);
     const name = uniqueUsername("limited");
     const post = (route: string, password: string) =>
-      fetch(`${base}${route}`, { method: "POST", headers: { "content-type": "application/json", origin: base }, body: JSON.stringify({ username: name, password }) });
+      fetch(`${base}${route}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: base },
+        body: JSON.stringify({ username: name, password }),
+      });
     expect((await post("/web/register", PASSWORD)).status).toBe(200);
     await context.clearCookies();
 
@@ -428,7 +524,9 @@ describe("web app in Chromium (issue 6, S5)", () => {
     await other.getByLabel("Username").fill(name);
     await other.getByLabel("Password").fill(PASSWORD);
     await other.getByRole("button", { name: "Register" }).click();
-    await expect.poll(() => other.getByRole("alert").textContent()).toBe("That username is taken. Please choose another one.");
+    await expect
+      .poll(() => other.getByRole("alert").textContent())
+      .toBe("That username is taken. Please choose another one.");
 
     await other.getByRole("link", { name: "Log in instead" }).click();
     await other.getByLabel("Username").fill(name);
@@ -439,7 +537,9 @@ describe("web app in Chromium (issue 6, S5)", () => {
     // Nine more failures use up the username's ten per 15 minutes (S3); the next one is refused.
     for (let i = 0; i < 9; i++) expect((await post("/web/session", "not-my-password-1")).status).toBe(401);
     await other.getByRole("button", { name: "Log in" }).click();
-    await expect.poll(() => other.getByRole("alert").textContent()).toMatch(/^Too many attempts\. Please wait \d+ minutes and try again\.$/);
+    await expect
+      .poll(() => other.getByRole("alert").textContent())
+      .toMatch(/^Too many attempts\. Please wait \d+ minutes and try again\.$/);
 
     // The browser logs each refused request; nothing else may appear.
     const expected = /Failed to load resource: the server responded with a status of (409|401|429)/;
@@ -461,7 +561,10 @@ describe("web app in Chromium (issue 6, S5)", () => {
 
 /** The page was reloaded since the first uploads, so its upload list is empty: upload one more to bring up its controls. */
 async function uploadControlsAppear(page: Page): Promise<void> {
-  const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.getByRole("button", { name: "Upload", exact: true }).click()]);
+  const [chooser] = await Promise.all([
+    page.waitForEvent("filechooser"),
+    page.getByRole("button", { name: "Upload", exact: true }).click(),
+  ]);
   await chooser.setFiles([{ name: "small.png", mimeType: "image/png", buffer: await makeImage("png", 12, 12) }]);
   await page.getByRole("button", { name: "Copy link" }).waitFor();
 }

@@ -30,7 +30,11 @@ describe.each(["local", "s3"] as const)("imagehost upload with HEIC photos, %s d
   let apiKey: string;
 
   const cli = (args: string[]) =>
-    runCli(args, { env: { XDG_CONFIG_HOME: path.join(home, "config"), IMAGEHOST_URL: server.baseUrl, IMAGEHOST_API_KEY: apiKey }, cwd: work, timeoutMs: 60_000 });
+    runCli(args, {
+      env: { XDG_CONFIG_HOME: path.join(home, "config"), IMAGEHOST_URL: server.baseUrl, IMAGEHOST_API_KEY: apiKey },
+      cwd: work,
+      timeoutMs: 60_000,
+    });
   /** What the server recorded, by GraphQL `image(id)`. */
   const recorded = async (url: string) => {
     const id = url.split("/").pop()!;
@@ -49,7 +53,9 @@ describe.each(["local", "s3"] as const)("imagehost upload with HEIC photos, %s d
       };
     }
     server = await startTestApp(serverEnv);
-    apiKey = (await new ImageHostClient({ baseUrl: server.baseUrl }).register(uniqueUsername(`heic${driver}`), PASSWORD)).apiKey;
+    apiKey = (
+      await new ImageHostClient({ baseUrl: server.baseUrl }).register(uniqueUsername(`heic${driver}`), PASSWORD)
+    ).apiKey;
     home = await mkdtemp(path.join(os.tmpdir(), "ih-cli-heic-"));
     work = path.join(home, "work");
     await mkdir(work, { recursive: true });
@@ -92,7 +98,11 @@ describe.each(["local", "s3"] as const)("imagehost upload with HEIC photos, %s d
     const result = await cli(["upload", "sideways.HEIC", "--json"]);
     expect(result.code, result.stderr).toBe(0);
     const [entry] = JSON.parse(result.stdout) as { file: string; ok: boolean; image: ImageData }[];
-    expect(entry).toMatchObject({ file: "sideways.HEIC", ok: true, image: { filename: "sideways.jpg", contentType: "image/jpeg", width: 20, height: 40 } });
+    expect(entry).toMatchObject({
+      file: "sideways.HEIC",
+      ok: true,
+      image: { filename: "sideways.jpg", contentType: "image/jpeg", width: 20, height: 40 },
+    });
     expect(await recorded(entry!.image.url)).toMatchObject({ width: 20, height: 40, contentType: "image/jpeg" });
   });
 
@@ -107,7 +117,9 @@ describe.each(["local", "s3"] as const)("imagehost upload with HEIC photos, %s d
 
     const lines = result.stderr.trimEnd().split("\n");
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^error: broken\.heic: cannot convert this HEIC\/HEIF image to JPEG \(.+\); nothing was sent$/);
+    expect(lines[0]).toMatch(
+      /^error: broken\.heic: cannot convert this HEIC\/HEIF image to JPEG \(.+\); nothing was sent$/,
+    );
     expect(lines[1]).toBe("error: 1 of 2 files failed; 1 uploaded.");
     expect(result.stderr).not.toMatch(/\n\s+at /);
     expect(await onDisk("broken.heic")).toBe(before);

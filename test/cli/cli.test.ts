@@ -61,7 +61,9 @@ describe.each(["local", "s3"] as const)("imagehost CLI with the %s driver", (dri
   const cli = (args: string[], options: { input?: string; env?: Record<string, string> } = {}) =>
     runCli(args, { env: env(options.env), input: options.input, cwd: work });
   const configFile = () => path.join(home, "config", "imagehost", "config.json");
-  const storedKey = async () => (JSON.parse(await readFile(configFile(), "utf8")) as { credentials: Record<string, { apiKey: string }> }).credentials[server.baseUrl]?.apiKey;
+  const storedKey = async () =>
+    (JSON.parse(await readFile(configFile(), "utf8")) as { credentials: Record<string, { apiKey: string }> })
+      .credentials[server.baseUrl]?.apiKey;
 
   beforeAll(async () => {
     let serverEnv: Record<string, string> = {};
@@ -109,7 +111,9 @@ describe.each(["local", "s3"] as const)("imagehost CLI with the %s driver", (dri
     expect(result.stderr).toContain(`Logged in to ${server.baseUrl} as ${username}.`);
     const after = (await storedKey())!;
     expect(after).not.toBe(before);
-    await expect(new ImageHostClient({ baseUrl: server.baseUrl, credential: before }).me()).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
+    await expect(new ImageHostClient({ baseUrl: server.baseUrl, credential: before }).me()).rejects.toMatchObject({
+      code: "UNAUTHENTICATED",
+    });
     expect((await stat(configFile())).mode & 0o777).toBe(0o600);
 
     const whoami = await cli(["whoami"]);
@@ -135,8 +139,12 @@ describe.each(["local", "s3"] as const)("imagehost CLI with the %s driver", (dri
     const urls = result.stdout.trimEnd().split("\n");
     expect(urls).toHaveLength(4);
     for (const url of urls) expect(url).toMatch(new RegExp(`^${server.baseUrl}/image/[A-Za-z0-9_-]{16}$`));
-    expect(result.stderr).toContain("error: evil.png: not a JPEG, PNG, GIF, WebP, AVIF or HEIC image (nothing was sent)");
-    expect(result.stderr).toContain("error: notes.txt: not a JPEG, PNG, GIF, WebP, AVIF or HEIC image (nothing was sent)");
+    expect(result.stderr).toContain(
+      "error: evil.png: not a JPEG, PNG, GIF, WebP, AVIF or HEIC image (nothing was sent)",
+    );
+    expect(result.stderr).toContain(
+      "error: notes.txt: not a JPEG, PNG, GIF, WebP, AVIF or HEIC image (nothing was sent)",
+    );
     expect(result.stderr).toContain("error: 2 of 6 files failed; 4 uploaded.");
     expect(result.stderr).not.toMatch(/\n\s+at /);
 
@@ -150,7 +158,11 @@ describe.each(["local", "s3"] as const)("imagehost CLI with the %s driver", (dri
 
     const listed = await cli(["ls", "--json"]);
     expect(listed.code, listed.stderr).toBe(0);
-    const page = JSON.parse(listed.stdout) as { totalCount: number; images: ImageJson[]; pageInfo: { hasNextPage: boolean } };
+    const page = JSON.parse(listed.stdout) as {
+      totalCount: number;
+      images: ImageJson[];
+      pageInfo: { hasNextPage: boolean };
+    };
     // Nothing of the two invalid files reached the server.
     expect(page.totalCount).toBe(4);
     expect(page.images.map((i) => i.url).sort()).toEqual([...urls].sort());
@@ -162,7 +174,10 @@ describe.each(["local", "s3"] as const)("imagehost CLI with the %s driver", (dri
     const json = await cli(["upload", "cat.png", "notes.txt", "--json"]);
     expect(json.code).toBe(1);
     const results = JSON.parse(json.stdout) as { file: string; ok: boolean; image?: ImageJson; error?: string }[];
-    expect(results.map((r) => [r.file, r.ok])).toEqual([["cat.png", true], ["notes.txt", false]]);
+    expect(results.map((r) => [r.file, r.ok])).toEqual([
+      ["cat.png", true],
+      ["notes.txt", false],
+    ]);
     expect(results[0]!.image!.contentType).toBe("image/png");
     expect(results[1]!.error).toMatch(/not a JPEG/);
     uploaded.unshift(results[0]!.image!);
@@ -189,10 +204,15 @@ describe.each(["local", "s3"] as const)("imagehost CLI with the %s driver", (dri
     expect(first.stdout.trimEnd().split("\n")).toHaveLength(3);
     const next = /imagehost ls --limit 2 --after (\S+)/.exec(first.stderr);
     expect(next, first.stderr).not.toBeNull();
-    const second = JSON.parse((await cli(["ls", "--limit", "2", "--after", next![1]!, "--json"])).stdout) as { images: ImageJson[] };
+    const second = JSON.parse((await cli(["ls", "--limit", "2", "--after", next![1]!, "--json"])).stdout) as {
+      images: ImageJson[];
+    };
     expect(second.images.map((i) => i.id)).toEqual(uploaded.slice(2, 4).map((i) => i.id));
 
-    const all = JSON.parse((await cli(["ls", "--all", "--json", "--limit", "2"])).stdout) as { totalCount: number; images: ImageJson[] };
+    const all = JSON.parse((await cli(["ls", "--all", "--json", "--limit", "2"])).stdout) as {
+      totalCount: number;
+      images: ImageJson[];
+    };
     expect(all.images.map((i) => i.id)).toEqual(uploaded.map((i) => i.id));
     expect(all.totalCount).toBe(uploaded.length);
 
@@ -205,7 +225,9 @@ describe.each(["local", "s3"] as const)("imagehost CLI with the %s driver", (dri
     const opened = await cli(["open", image.id]);
     expect(opened).toMatchObject({ code: 0, stdout: `${image.url}\n` });
 
-    const anonymous = await runCli(["open", image.id, "--json"], { env: { XDG_CONFIG_HOME: path.join(home, "empty"), IMAGEHOST_URL: server.baseUrl } });
+    const anonymous = await runCli(["open", image.id, "--json"], {
+      env: { XDG_CONFIG_HOME: path.join(home, "empty"), IMAGEHOST_URL: server.baseUrl },
+    });
     expect(JSON.parse(anonymous.stdout)).toMatchObject({ id: image.id, url: image.url });
 
     // A stand-in xdg-open that records what it was asked to open.
@@ -286,7 +308,9 @@ describe.each(["local", "s3"] as const)("imagehost CLI with the %s driver", (dri
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain(`Logged out of ${server.baseUrl}.`);
     expect(await storedKey()).toBeUndefined();
-    await expect(new ImageHostClient({ baseUrl: server.baseUrl, credential: key }).me()).rejects.toMatchObject({ code: "UNAUTHENTICATED" });
+    await expect(new ImageHostClient({ baseUrl: server.baseUrl, credential: key }).me()).rejects.toMatchObject({
+      code: "UNAUTHENTICATED",
+    });
     expect((await stat(configFile())).mode & 0o777).toBe(0o600);
 
     const whoami = await cli(["whoami"]);
@@ -299,14 +323,24 @@ describe.each(["local", "s3"] as const)("imagehost CLI with the %s driver", (dri
     const name = uniqueUsername(`tty${driver}`);
     const registered = await runCliOnTerminal(["register"], {
       env: env(),
-      answers: [["Username: ", name], ["Password: ", PASSWORD], ["Password (again): ", PASSWORD]],
+      answers: [
+        ["Username: ", name],
+        ["Password: ", PASSWORD],
+        ["Password (again): ", PASSWORD],
+      ],
     });
     if (registered === null) return; // no `script` on this machine to make a terminal
     expect(registered.code, registered.stdout).toBe(0);
     expect(registered.stdout).toContain(`Registered ${name} on ${server.baseUrl}`);
     expect(registered.stdout).not.toContain(PASSWORD);
 
-    const loggedIn = await runCliOnTerminal(["login"], { env: env(), answers: [["Username: ", name], ["Password: ", PASSWORD]] });
+    const loggedIn = await runCliOnTerminal(["login"], {
+      env: env(),
+      answers: [
+        ["Username: ", name],
+        ["Password: ", PASSWORD],
+      ],
+    });
     expect(loggedIn!.code, loggedIn!.stdout).toBe(0);
     expect(loggedIn!.stdout).toContain(`Logged in to ${server.baseUrl} as ${name}.`);
     expect(loggedIn!.stdout).not.toContain(PASSWORD);
@@ -323,14 +357,21 @@ describe("imagehost CLI without a server", () => {
 
   it("a down server: exit 6 and one line, no stack trace", async () => {
     const url = `http://127.0.0.1:${await freePort()}`;
-    const env = { XDG_CONFIG_HOME: home, IMAGEHOST_URL: url, IMAGEHOST_API_KEY: "ih_0000000000000000000000000000000000000000000" };
+    const env = {
+      XDG_CONFIG_HOME: home,
+      IMAGEHOST_URL: url,
+      IMAGEHOST_API_KEY: "ih_0000000000000000000000000000000000000000000",
+    };
     for (const args of [["whoami"], ["ls"], ["open", "AAAAAAAAAAAAAAAA"]]) {
       const result = await runCli(args, { env });
       expect(result.code, args.join(" ")).toBe(6);
       expect(result.stdout).toBe("");
       expectOneLineError(result, new RegExp(`Cannot reach ${url} \\(connection refused\\)`));
     }
-    const login = await runCli(["login", "--username", "alice", "--password-stdin"], { env: { XDG_CONFIG_HOME: home, IMAGEHOST_URL: url }, input: PASSWORD });
+    const login = await runCli(["login", "--username", "alice", "--password-stdin"], {
+      env: { XDG_CONFIG_HOME: home, IMAGEHOST_URL: url },
+      input: PASSWORD,
+    });
     expect(login.code).toBe(6);
   });
 
@@ -338,7 +379,8 @@ describe("imagehost CLI without a server", () => {
     const a = `http://127.0.0.1:${await freePort()}`;
     const b = `http://127.0.0.1:${await freePort()}`;
     const c = `http://127.0.0.1:${await freePort()}`;
-    const run = (args: string[], env: Record<string, string>) => runCli(["open", "x", ...args], { env: { XDG_CONFIG_HOME: home, ...env } });
+    const run = (args: string[], env: Record<string, string>) =>
+      runCli(["open", "x", ...args], { env: { XDG_CONFIG_HOME: home, ...env } });
     expect((await run(["--server", a], { IMAGEHOST_URL: b, BASE_URL: c })).stderr).toContain(`Cannot reach ${a}`);
     expect((await run([], { IMAGEHOST_URL: b, BASE_URL: c })).stderr).toContain(`Cannot reach ${b}`);
     expect((await run([], { BASE_URL: `${c}/` })).stderr).toContain(`Cannot reach ${c}`);

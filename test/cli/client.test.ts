@@ -23,7 +23,9 @@ const PASSWORD = "sturdy-maple-orbit-5";
 
 /** A PNG of random pixels: incompressible, so `width*height*3` bytes or so (several 64 KiB chunks). */
 function noisePng(width: number, height: number): Promise<Buffer> {
-  return sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer();
+  return sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } })
+    .png({ compressionLevel: 0 })
+    .toBuffer();
 }
 
 /** A fetch that counts the requests it lets through. */
@@ -75,7 +77,13 @@ describe.each(["local", "s3"] as const)("ImageHostClient with the %s driver", (d
     const bytes = await noisePng(160, 160);
     const events: UploadProgress[] = [];
     const image = await client.upload(bytes, { filename: "noise.png", onProgress: (p) => events.push(p) });
-    expect(image).toMatchObject({ filename: "noise.png", contentType: "image/png", size: bytes.length, width: 160, height: 160 });
+    expect(image).toMatchObject({
+      filename: "noise.png",
+      contentType: "image/png",
+      size: bytes.length,
+      width: 160,
+      height: 160,
+    });
     expect((await fetchPublic(image.url)).bytes.equals(bytes)).toBe(true);
 
     expect(events[0]).toEqual({ sent: 0, total: bytes.length });
@@ -111,17 +119,33 @@ describe.each(["local", "s3"] as const)("ImageHostClient with the %s driver", (d
       const bytes = await makeImage("webp");
       const blob = new Blob([new Uint8Array(bytes)]);
       const events: UploadProgress[] = [];
-      const image = await client.upload(blob, { filename: "form.webp", method: "POST", onProgress: (p) => events.push(p) });
+      const image = await client.upload(blob, {
+        filename: "form.webp",
+        method: "POST",
+        onProgress: (p) => events.push(p),
+      });
       expect(image.contentType).toBe("image/webp");
-      expect(events).toEqual([{ sent: 0, total: bytes.length }, { sent: bytes.length, total: bytes.length }]);
+      expect(events).toEqual([
+        { sent: 0, total: bytes.length },
+        { sent: bytes.length, total: bytes.length },
+      ]);
       expect((await fetchPublic(image.url)).bytes.equals(bytes)).toBe(true);
     });
   }
 
   it("refuses anything but the five image types before sending a single request", async () => {
     const counter = countingFetch();
-    const counted = new ImageHostClient({ baseUrl: server.baseUrl, credential: client.credential, fetch: counter.fetch });
-    for (const [name, bytes] of [["evil.png", SVG], ["page.png", HTML], ["notes.txt", Buffer.from("hello")], ["empty.png", Buffer.alloc(0)]] as const) {
+    const counted = new ImageHostClient({
+      baseUrl: server.baseUrl,
+      credential: client.credential,
+      fetch: counter.fetch,
+    });
+    for (const [name, bytes] of [
+      ["evil.png", SVG],
+      ["page.png", HTML],
+      ["notes.txt", Buffer.from("hello")],
+      ["empty.png", Buffer.alloc(0)],
+    ] as const) {
       const error = await rejection(counted.upload(bytes, { filename: name }));
       expect(error.code).toBe("BAD_USER_INPUT");
       expect(error.message).toContain(name);
@@ -137,7 +161,9 @@ describe.each(["local", "s3"] as const)("ImageHostClient with the %s driver", (d
     const error = await rejection(sendBytes({ ...ticket, url }, bytes));
     expect(error.code).toBe("HTTP_ERROR");
     expect(error.status).toBeGreaterThanOrEqual(400);
-    expect(error.message).toMatch(driver === "local" ? /answered HTTP 4\d\d: \S/ : /answered HTTP 404: The specified bucket does not exist/);
+    expect(error.message).toMatch(
+      driver === "local" ? /answered HTTP 4\d\d: \S/ : /answered HTTP 404: The specified bucket does not exist/,
+    );
   });
 });
 
@@ -149,7 +175,9 @@ describe("ImageHostClient errors", () => {
   beforeAll(async () => {
     server = await startTestApp();
     // Something that is not an ImageHost: a proxy answering 502 with an HTML page.
-    other = createServer((_req, res) => res.writeHead(502, { "content-type": "text/html" }).end("<html><body>Bad gateway</body></html>"));
+    other = createServer((_req, res) =>
+      res.writeHead(502, { "content-type": "text/html" }).end("<html><body>Bad gateway</body></html>"),
+    );
     await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
     otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
   });
@@ -159,7 +187,10 @@ describe("ImageHostClient errors", () => {
   });
 
   it("a revoked API key → UNAUTHENTICATED", async () => {
-    const { apiKey } = await new ImageHostClient({ baseUrl: server.baseUrl }).register(uniqueUsername("revoke"), PASSWORD);
+    const { apiKey } = await new ImageHostClient({ baseUrl: server.baseUrl }).register(
+      uniqueUsername("revoke"),
+      PASSWORD,
+    );
     const session = new ImageHostClient({ baseUrl: server.baseUrl, credential: apiKey });
     const { key, apiKey: record } = await session.createApiKey("ci");
     const keyed = session.withCredential(key);
@@ -218,7 +249,10 @@ describe("ImageHostClient errors", () => {
   });
 
   it("the generated React Query hooks fetch through the provider's client, with the same typed errors", async () => {
-    const { apiKey, user } = await new ImageHostClient({ baseUrl: server.baseUrl }).register(uniqueUsername("react"), PASSWORD);
+    const { apiKey, user } = await new ImageHostClient({ baseUrl: server.baseUrl }).register(
+      uniqueUsername("react"),
+      PASSWORD,
+    );
     const fetchers: ((variables?: MeQueryVariables) => Promise<MeQuery>)[] = [];
     const Probe = () => {
       fetchers.push(useImageHostFetcher<MeQuery, MeQueryVariables>(MeDocument));
@@ -237,6 +271,8 @@ describe("ImageHostClient errors", () => {
     const controller = new AbortController();
     controller.abort();
     const client = new ImageHostClient({ baseUrl: server.baseUrl });
-    await expect(client.request("query { me { id } }", {}, controller.signal)).rejects.toMatchObject({ name: "AbortError" });
+    await expect(client.request("query { me { id } }", {}, controller.signal)).rejects.toMatchObject({
+      name: "AbortError",
+    });
   });
 });

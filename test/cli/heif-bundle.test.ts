@@ -33,7 +33,8 @@ describe("client/upload.ts in a browser bundle (Vite)", () => {
       },
     });
     chunks = new Map();
-    for (const name of await readdir(outDir)) if (name.endsWith(".js")) chunks.set(name, await readFile(path.join(outDir, name), "utf8"));
+    for (const name of await readdir(outDir))
+      if (name.endsWith(".js")) chunks.set(name, await readFile(path.join(outDir, name), "utf8"));
   }, 120_000);
   afterAll(async () => {
     if (outDir) await rm(outDir, { recursive: true, force: true });

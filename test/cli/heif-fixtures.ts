@@ -21,7 +21,9 @@ export async function heifEnc(png: Buffer): Promise<Buffer> {
       await run("heif-enc", ["-q", "80", "in.png", "-o", "out.heic"], { cwd: dir });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-        throw new Error("heif-enc is not installed: apt-get install libheif-examples (.ci/run does it)", { cause: error });
+        throw new Error("heif-enc is not installed: apt-get install libheif-examples (.ci/run does it)", {
+          cause: error,
+        });
       }
       throw error;
     }
@@ -43,13 +45,23 @@ export function halvesPng(width: number, height: number): Promise<Buffer> {
       raw.set([colour.r, colour.g, colour.b], (y * width + x) * 3);
     }
   }
-  return sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 /** A HEIC made by heif-enc: a picture of one random colour, `width`×`height`. */
 export async function makeHeic(width: number, height: number): Promise<Buffer> {
-  const background = { r: Math.floor(Math.random() * 256), g: Math.floor(Math.random() * 256), b: Math.floor(Math.random() * 256) };
-  return heifEnc(await sharp({ create: { width, height, channels: 3, background } }).png().toBuffer());
+  const background = {
+    r: Math.floor(Math.random() * 256),
+    g: Math.floor(Math.random() * 256),
+    b: Math.floor(Math.random() * 256),
+  };
+  return heifEnc(
+    await sharp({ create: { width, height, channels: 3, background } })
+      .png()
+      .toBuffer(),
+  );
 }
 
 /** A file with a valid HEIC `ftyp` box (from `heic`) and garbage after it. */
@@ -60,7 +72,12 @@ export function corruptHeic(heic: Buffer): Buffer {
 
 /** Just an `ftyp` box with these brands (and nothing after), for the detection tests. */
 export function ftyp(major: string, compatible: string[]): Buffer {
-  const box = Buffer.concat([Buffer.alloc(4), Buffer.from(`ftyp${major}`), Buffer.alloc(4), ...compatible.map((b) => Buffer.from(b))]);
+  const box = Buffer.concat([
+    Buffer.alloc(4),
+    Buffer.from(`ftyp${major}`),
+    Buffer.alloc(4),
+    ...compatible.map((b) => Buffer.from(b)),
+  ]);
   box.writeUInt32BE(box.length, 0);
   return box;
 }
@@ -73,7 +90,7 @@ interface Box {
 
 function boxes(file: Buffer, start: number, end: number): Box[] {
   const out: Box[] = [];
-  for (let offset = start; offset < end; ) {
+  for (let offset = start; offset < end;) {
     const size = file.readUInt32BE(offset);
     if (size < 8) throw new Error("withRotation handles only 32-bit box sizes");
     out.push({ type: file.toString("latin1", offset + 4, offset + 8), start: offset, end: offset + size });
@@ -129,7 +146,9 @@ export function withRotation(heic: Buffer, quarterTurns: 1 | 2 | 3): Buffer {
       parts.push(heic.subarray(at - idBytes - 1 - associations.length, at));
       continue;
     }
-    const added = wide ? Buffer.from([0x80 | (propertyIndex >> 8), propertyIndex & 0xff]) : Buffer.from([0x80 | propertyIndex]);
+    const added = wide
+      ? Buffer.from([0x80 | (propertyIndex >> 8), propertyIndex & 0xff])
+      : Buffer.from([0x80 | propertyIndex]);
     const id = Buffer.alloc(idBytes);
     if (idBytes === 2) id.writeUInt16BE(item);
     else id.writeUInt32BE(item);
@@ -139,7 +158,11 @@ export function withRotation(heic: Buffer, quarterTurns: 1 | 2 | 3): Buffer {
 
   const newIprp = withSize(
     "iprp",
-    Buffer.concat(boxes(heic, iprp.start + 8, iprp.end).map((b) => (b.type === "ipco" ? newIpco : b.type === "ipma" ? newIpma : heic.subarray(b.start, b.end)))),
+    Buffer.concat(
+      boxes(heic, iprp.start + 8, iprp.end).map((b) =>
+        b.type === "ipco" ? newIpco : b.type === "ipma" ? newIpma : heic.subarray(b.start, b.end),
+      ),
+    ),
   );
   const metaChildren = boxes(heic, meta.start + 12, meta.end);
   const grown = newIprp.length - (iprp.end - iprp.start);
@@ -147,7 +170,13 @@ export function withRotation(heic: Buffer, quarterTurns: 1 | 2 | 3): Buffer {
     "meta",
     Buffer.concat([
       heic.subarray(meta.start + 8, meta.start + 12),
-      ...metaChildren.map((b) => (b.type === "iprp" ? newIprp : b.type === "iloc" ? shiftedIloc(heic.subarray(b.start, b.end), grown) : heic.subarray(b.start, b.end))),
+      ...metaChildren.map((b) =>
+        b.type === "iprp"
+          ? newIprp
+          : b.type === "iloc"
+            ? shiftedIloc(heic.subarray(b.start, b.end), grown)
+            : heic.subarray(b.start, b.end),
+      ),
     ]),
   );
   return Buffer.concat([heic.subarray(0, meta.start), newMeta, heic.subarray(meta.end)]);

@@ -28,7 +28,8 @@ async function pixel(jpeg: Buffer, x: number, y: number) {
 
 /** Close to `expected` (JPEG and HEVC both lose a little). */
 function expectColour(actual: { r: number; g: number; b: number }, expected: { r: number; g: number; b: number }) {
-  for (const channel of ["r", "g", "b"] as const) expect(Math.abs(actual[channel] - expected[channel]), JSON.stringify(actual)).toBeLessThan(48);
+  for (const channel of ["r", "g", "b"] as const)
+    expect(Math.abs(actual[channel] - expected[channel]), JSON.stringify(actual)).toBeLessThan(48);
 }
 
 describe("isHeif (by the ftyp brands, never the name)", () => {
@@ -62,7 +63,10 @@ describe("isHeif (by the ftyp brands, never the name)", () => {
     ["an MP4 video", ftyp("isom", ["isom", "iso2", "avc1", "mp41"])],
     ["a QuickTime movie", ftyp("qt  ", ["qt  "])],
     ["a JPEG 2000 (jp2)", ftyp("jp2 ", ["jp2 "])],
-    ["heic in the minor version, not a brand", Buffer.concat([Buffer.from([0, 0, 0, 16]), Buffer.from("ftypisomheic")])],
+    [
+      "heic in the minor version, not a brand",
+      Buffer.concat([Buffer.from([0, 0, 0, 16]), Buffer.from("ftypisomheic")]),
+    ],
     ["a box that is not ftyp", Buffer.concat([Buffer.from([0, 0, 0, 16]), Buffer.from("moovheic"), Buffer.alloc(4)])],
     ["a truncated ftyp", Buffer.from([0, 0, 0, 24, 0x66, 0x74, 0x79, 0x70, 0x68])],
     ["text", Buffer.from("heic heic heic heic")],
@@ -106,7 +110,11 @@ describe("prepareUpload converts HEIC/HEIF to JPEG (Node: heic-convert with jpeg
     const stages: UploadStage[] = [];
     const prepared = await prepareUpload(input, "IMG_0042.heic", { onStage: (stage) => stages.push(stage) });
     expect(stages).toEqual(["converting"]);
-    expect(prepared).toMatchObject({ contentType: "image/jpeg", filename: "IMG_0042.jpg", convertedFrom: "image/heif" });
+    expect(prepared).toMatchObject({
+      contentType: "image/jpeg",
+      filename: "IMG_0042.jpg",
+      convertedFrom: "image/heif",
+    });
     expect(prepared.blob.type).toBe("image/jpeg");
     const jpeg = await jpegOf(prepared.blob);
     expect([...jpeg.bytes.subarray(0, 3)]).toEqual([0xff, 0xd8, 0xff]);
@@ -157,7 +165,10 @@ describe("prepareUpload converts HEIC/HEIF to JPEG (Node: heic-convert with jpeg
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(ImageHostError);
-    expect(error).toMatchObject({ code: "BAD_USER_INPUT", details: { stage: "converting", reason: expect.stringMatching(/\S/) } });
+    expect(error).toMatchObject({
+      code: "BAD_USER_INPUT",
+      details: { stage: "converting", reason: expect.stringMatching(/\S/) },
+    });
     expect((error as ImageHostError).message).toMatch(/^broken\.heic could not be converted from HEIC to JPEG: .+\.$/);
     // libheif says why with console.log; that must not reach stdout, where the CLI prints links.
     expect(log).not.toHaveBeenCalled();
@@ -174,8 +185,12 @@ describe("prepareUpload converts HEIC/HEIF to JPEG (Node: heic-convert with jpeg
       [8, 30],
     ];
     const files = await Promise.all(sizes.map(([w, h]) => makeHeic(w, h)));
-    const results = await Promise.all([...files.map((f, i) => prepareUpload(f, `${i}.heic`)), prepareUpload(corruptHeic(heic), "bad.heic").catch((e: unknown) => e)]);
-    for (const [i, [w, h]] of sizes.entries()) expect(await jpegOf((results[i] as { blob: Blob }).blob)).toMatchObject({ width: w, height: h });
+    const results = await Promise.all([
+      ...files.map((f, i) => prepareUpload(f, `${i}.heic`)),
+      prepareUpload(corruptHeic(heic), "bad.heic").catch((e: unknown) => e),
+    ]);
+    for (const [i, [w, h]] of sizes.entries())
+      expect(await jpegOf((results[i] as { blob: Blob }).blob)).toMatchObject({ width: w, height: h });
     expect(results[3]).toMatchObject({ code: "BAD_USER_INPUT" });
   });
 
@@ -190,7 +205,10 @@ describe("prepareUpload converts HEIC/HEIF to JPEG (Node: heic-convert with jpeg
       code: "BAD_USER_INPUT",
       message: "notes.txt is not a JPEG, PNG, GIF, WebP, AVIF or HEIC image.",
     });
-    await expect(prepareUpload(new Uint8Array(0), "empty.heic")).rejects.toMatchObject({ code: "BAD_USER_INPUT", message: "empty.heic is empty." });
+    await expect(prepareUpload(new Uint8Array(0), "empty.heic")).rejects.toMatchObject({
+      code: "BAD_USER_INPUT",
+      message: "empty.heic is empty.",
+    });
   });
 
   it("an aborted signal stops before converting", async () => {

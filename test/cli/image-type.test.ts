@@ -17,7 +17,10 @@ describe("sniffImageType (the client's check before sending)", () => {
     ["text", Buffer.from("just some text")],
     ["nothing", Buffer.alloc(0)],
     ["a truncated PNG signature", Buffer.from([0x89, 0x50, 0x4e, 0x47])],
-    ["HEIC (ftyp heic)", Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from("ftypheic"), Buffer.alloc(4), Buffer.from("mif1heic")])],
+    [
+      "HEIC (ftyp heic)",
+      Buffer.concat([Buffer.from([0, 0, 0, 24]), Buffer.from("ftypheic"), Buffer.alloc(4), Buffer.from("mif1heic")]),
+    ],
     ["RIFF that is not WebP", Buffer.from("RIFF\0\0\0\0WAVEfmt ")],
   ])("refuses %s", (_label, bytes) => {
     expect(sniffImageType(new Uint8Array(bytes))).toBeNull();

@@ -5,7 +5,11 @@ import { promptHidden, readStdin } from "../../cli/prompt.js";
 
 /** A stand-in terminal: raw-mode switches are recorded, keystrokes are written into it. */
 function fakeTty() {
-  const input = new PassThrough() as PassThrough & { isTTY: boolean; setRawMode(mode: boolean): void; modes: boolean[] };
+  const input = new PassThrough() as PassThrough & {
+    isTTY: boolean;
+    setRawMode(mode: boolean): void;
+    modes: boolean[];
+  };
   input.isTTY = true;
   input.modes = [];
   input.setRawMode = (mode: boolean) => void input.modes.push(mode);

@@ -21,7 +21,11 @@ export function runCli(
   const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp" };
   for (const [name, value] of Object.entries(options.env)) if (value !== undefined) env[name] = value;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_BIN, ...args], { cwd: options.cwd, env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI_BIN, ...args], {
+      cwd: options.cwd,
+      env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -50,7 +54,11 @@ export async function runCliOnTerminal(
     probe.once("close", (code) => resolve(code === 0));
   });
   if (!hasScript) return null;
-  const env: Record<string, string> = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", TERM: "dumb" };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "/usr/bin:/bin",
+    HOME: process.env.HOME ?? "/tmp",
+    TERM: "dumb",
+  };
   for (const [name, value] of Object.entries(options.env)) if (value !== undefined) env[name] = value;
   const command = [process.execPath, CLI_BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
   return new Promise((resolve, reject) => {
@@ -60,7 +68,10 @@ export async function runCliOnTerminal(
     const onData = (d: string) => {
       output += d;
       const pending = options.answers[next];
-      if (pending && output.split(pending[0]).length - 1 > options.answers.slice(0, next).filter(([p]) => p === pending[0]).length) {
+      if (
+        pending &&
+        output.split(pending[0]).length - 1 > options.answers.slice(0, next).filter(([p]) => p === pending[0]).length
+      ) {
         next++;
         child.stdin.write(`${pending[1]}\r`);
       }

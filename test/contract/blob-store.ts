@@ -107,7 +107,11 @@ export function defineBlobStoreContract(
       const startedAt = Date.now();
       const key = await put(bytes);
 
-      expect(await h().store.stat(key)).toMatchObject({ size: 5000, contentType: "image/png", version: expect.any(String) });
+      expect(await h().store.stat(key)).toMatchObject({
+        size: 5000,
+        contentType: "image/png",
+        version: expect.any(String),
+      });
       expect(await h().store.readHead(key, 8)).toEqual(bytes.subarray(0, 8));
 
       const listed = (await listAll("img/")).find((item) => item.key === key);
@@ -131,7 +135,11 @@ export function defineBlobStoreContract(
       const to = newKey("img");
       await h().store.promote(from, to, checked.version);
       expect(await h().store.stat(from)).toBeNull();
-      expect(await h().store.stat(to)).toMatchObject({ size: 3000, contentType: "image/png", version: checked.version });
+      expect(await h().store.stat(to)).toMatchObject({
+        size: 3000,
+        contentType: "image/png",
+        version: checked.version,
+      });
       const served = await fetch((await h().store.downloadUrl(to, "image/png")).url);
       expect(Buffer.from(await served.arrayBuffer())).toEqual(bytes);
 
@@ -233,33 +241,34 @@ export function defineBlobStoreContract(
 
     // Defined only for stores that enforce limits themselves (see BlobStoreCapabilities); for the others,
     // completeUpload's own checks are what the integration tests exercise.
-    if (capabilities.enforcesUploadLimits) describe("upload limits enforced by the store", () => {
-      it("rejects a body larger than maxBytes and keeps nothing", async () => {
-        const req = request({ maxBytes: 1000 });
-        const response = await h().upload(await h().store.createUploadTarget(req), imageBytes(1001));
-        expect(response.status).toBe(413);
-        expect(await h().store.stat(req.key)).toBeNull();
-      });
+    if (capabilities.enforcesUploadLimits)
+      describe("upload limits enforced by the store", () => {
+        it("rejects a body larger than maxBytes and keeps nothing", async () => {
+          const req = request({ maxBytes: 1000 });
+          const response = await h().upload(await h().store.createUploadTarget(req), imageBytes(1001));
+          expect(response.status).toBe(413);
+          expect(await h().store.stat(req.key)).toBeNull();
+        });
 
-      it("rejects a body whose size differs from the declared one", async () => {
-        const req = request({ exactBytes: 500 });
-        const response = await h().upload(await h().store.createUploadTarget(req), imageBytes(499));
-        expect(response.ok).toBe(false);
-        expect(await h().store.stat(req.key)).toBeNull();
-      });
+        it("rejects a body whose size differs from the declared one", async () => {
+          const req = request({ exactBytes: 500 });
+          const response = await h().upload(await h().store.createUploadTarget(req), imageBytes(499));
+          expect(response.ok).toBe(false);
+          expect(await h().store.stat(req.key)).toBeNull();
+        });
 
-      it("rejects a body sent with another Content-Type", async () => {
-        const req = request({ contentType: "image/png" });
-        const target = await h().store.createUploadTarget(req);
-        const forged: UploadTarget = {
-          ...target,
-          headers: target.headers.map((f) => (f.name === "Content-Type" ? { ...f, value: "text/html" } : f)),
-          fields: target.fields.map((f) => (f.name === "Content-Type" ? { ...f, value: "text/html" } : f)),
-        };
-        const response = await h().upload(forged, imageBytes(100));
-        expect(response.ok).toBe(false);
-        expect(await h().store.stat(req.key)).toBeNull();
+        it("rejects a body sent with another Content-Type", async () => {
+          const req = request({ contentType: "image/png" });
+          const target = await h().store.createUploadTarget(req);
+          const forged: UploadTarget = {
+            ...target,
+            headers: target.headers.map((f) => (f.name === "Content-Type" ? { ...f, value: "text/html" } : f)),
+            fields: target.fields.map((f) => (f.name === "Content-Type" ? { ...f, value: "text/html" } : f)),
+          };
+          const response = await h().upload(forged, imageBytes(100));
+          expect(response.ok).toBe(false);
+          expect(await h().store.stat(req.key)).toBeNull();
+        });
       });
-    });
   });
 }

@@ -11,7 +11,10 @@ import { hashSecret, newId, newSecret } from "../../server/services/credentials.
  * The whole behaviour of the metadata-store adapters (accounts, credentials, tickets, images, abuse counters).
  * Run against a single Redis and against Redis Cluster: the same code must pass both, with no CROSSSLOT error.
  */
-export function defineMetadataStoreContract(name: string, connect: () => Promise<{ redis: RedisConnection; close: () => Promise<void> }>) {
+export function defineMetadataStoreContract(
+  name: string,
+  connect: () => Promise<{ redis: RedisConnection; close: () => Promise<void> }>,
+) {
   describe(`metadata store contract: ${name}`, () => {
     let redis: RedisConnection;
     let close: () => Promise<void>;
@@ -34,7 +37,11 @@ export function defineMetadataStoreContract(name: string, connect: () => Promise
       passwordHash: "$2b$10$abcdefghijklmnopqrstuv",
       createdAt: Date.now(),
     });
-    const credential = (userId: string, kind: CredentialRecord["kind"], extra: Partial<CredentialRecord> = {}): CredentialRecord => ({
+    const credential = (
+      userId: string,
+      kind: CredentialRecord["kind"],
+      extra: Partial<CredentialRecord> = {},
+    ): CredentialRecord => ({
       id: newId(),
       kind,
       secretHash: hashSecret(newSecret()),
@@ -63,13 +70,27 @@ export function defineMetadataStoreContract(name: string, connect: () => Promise
     };
     const image = (ownerId: string, extra: Partial<ImageRecord> = {}): ImageRecord => {
       const id = newId();
-      return { id, ownerId, key: `img/${id}`, filename: "a.png", contentType: "image/png", size: 100, width: 2, height: 3, createdAt: Date.now(), status: "live", ...extra };
+      return {
+        id,
+        ownerId,
+        key: `img/${id}`,
+        filename: "a.png",
+        contentType: "image/png",
+        size: 100,
+        width: 2,
+        height: 3,
+        createdAt: Date.now(),
+        status: "live",
+        ...extra,
+      };
     };
 
     describe("accounts", () => {
       it("creates an account once, atomically, and finds it by its key", async () => {
         const record = account();
-        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => accounts.createAccount({ ...record, userId: `${record.userId}${i}` })));
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => accounts.createAccount({ ...record, userId: `${record.userId}${i}` })),
+        );
         expect(results.filter(Boolean)).toHaveLength(1);
         const found = await accounts.findAccount(record.usernameKey);
         expect(found).toEqual({ ...record, userId: `${record.userId}${results.indexOf(true)}` });
@@ -83,7 +104,10 @@ export function defineMetadataStoreContract(name: string, connect: () => Promise
         await accounts.saveCredential(session);
         expect(await accounts.findCredential(session.secretHash)).toEqual(session);
         await accounts.touchCredential(session.secretHash, 1234, session.expiresAt! + 1000);
-        expect(await accounts.findCredential(session.secretHash)).toMatchObject({ lastUsedAt: 1234, expiresAt: session.expiresAt! + 1000 });
+        expect(await accounts.findCredential(session.secretHash)).toMatchObject({
+          lastUsedAt: 1234,
+          expiresAt: session.expiresAt! + 1000,
+        });
         await accounts.deleteCredential(session);
         await accounts.touchCredential(session.secretHash, 5678, null);
         expect(await accounts.findCredential(session.secretHash)).toBeNull();
@@ -147,7 +171,9 @@ export function defineMetadataStoreContract(name: string, connect: () => Promise
         const t = ticket(ownerId);
         await images.openTicket(t, 10);
         const candidate = image(ownerId, { id: t.uploadId, key: t.key, size: 77 });
-        const created = await Promise.all(Array.from({ length: 5 }, (_, i) => images.createImage({ ...candidate, width: i + 1 })));
+        const created = await Promise.all(
+          Array.from({ length: 5 }, (_, i) => images.createImage({ ...candidate, width: i + 1 })),
+        );
         expect(new Set(created.map((c) => c.width)).size).toBe(1);
         await Promise.all(created.map((c) => images.listImage(c)));
         expect(await images.usage(ownerId)).toEqual({ images: 1, bytes: 77 });
@@ -159,7 +185,9 @@ export function defineMetadataStoreContract(name: string, connect: () => Promise
       it("grants one completion claim at a time, until released or run out", async () => {
         const userId = newId();
         const uploadId = newId();
-        const claims = await Promise.all(Array.from({ length: 5 }, () => images.claimCompletion(userId, uploadId, 60_000)));
+        const claims = await Promise.all(
+          Array.from({ length: 5 }, () => images.claimCompletion(userId, uploadId, 60_000)),
+        );
         expect(claims.filter(Boolean)).toHaveLength(1);
         await images.releaseCompletion(userId, uploadId);
         expect(await images.claimCompletion(userId, uploadId, 100)).toBe(true);

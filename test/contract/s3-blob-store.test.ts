@@ -23,7 +23,11 @@ function s3Harness(configure: (s3: RunningS3rver) => S3StorageConfig) {
   };
 }
 
-defineBlobStoreContract("s3 (s3rver, presigned GET)", s3Harness((s3) => s3.config), capabilities);
+defineBlobStoreContract(
+  "s3 (s3rver, presigned GET)",
+  s3Harness((s3) => s3.config),
+  capabilities,
+);
 
 // s3rver serves unsigned GETs, so the bucket's own URL stands in for a CDN in front of it.
 defineBlobStoreContract(

@@ -11,7 +11,11 @@ const run = (args: string[], env: Record<string, string> = {}) =>
 /** deploy/deploy.sh as the README runs it; the full install is shown with --dry-run (it changes the system). */
 describe("deploy/deploy.sh", () => {
   it("renders an nginx site with every node, the upload limit and forwarded headers", async () => {
-    const { stdout } = await run(["render-nginx"], { UPSTREAMS: "10.0.0.1:3000,10.0.0.2:3000", SERVER_NAME: "img.example.com", MAX_UPLOAD_BYTES: "1048576" });
+    const { stdout } = await run(["render-nginx"], {
+      UPSTREAMS: "10.0.0.1:3000,10.0.0.2:3000",
+      SERVER_NAME: "img.example.com",
+      MAX_UPLOAD_BYTES: "1048576",
+    });
     expect(stdout).toContain("server 10.0.0.1:3000 max_fails=1 fail_timeout=5s;");
     expect(stdout).toContain("server 10.0.0.2:3000 max_fails=1 fail_timeout=5s;");
     expect(stdout).toContain("server_name img.example.com;");
@@ -21,7 +25,12 @@ describe("deploy/deploy.sh", () => {
   });
 
   it("plans an idempotent install: packages, user, config with the passed settings, unit, nginx, restart", async () => {
-    const { stdout } = await run(["install", "--dry-run"], { STORAGE_DRIVER: "s3", S3_BUCKET: "pics", REDIS_CLUSTER_NODES: "10.0.0.5:7000", SERVER_NAME: "img.example.com" });
+    const { stdout } = await run(["install", "--dry-run"], {
+      STORAGE_DRIVER: "s3",
+      S3_BUCKET: "pics",
+      REDIS_CLUSTER_NODES: "10.0.0.5:7000",
+      SERVER_NAME: "img.example.com",
+    });
     expect(stdout).toMatch(/apt-get install|dnf install/);
     expect(stdout).toContain("PUBLIC_URL=https://img.example.com");
     expect(stdout).toContain("TRUST_PROXY=1");

@@ -47,11 +47,19 @@ describe("two nodes behind nginx on Redis Cluster and S3", () => {
 
     const upstreams = [nodeA, nodeB].map((n) => new URL(n.baseUrl).host).join(",");
     const { stdout: site } = await promisify(execFile)("bash", [path.join(root, "deploy/deploy.sh"), "render-nginx"], {
-      env: { ...process.env, LISTEN: `127.0.0.1:${proxyPort}`, UPSTREAMS: upstreams, SERVER_NAME: "localhost", MAX_UPLOAD_BYTES: "65536" },
+      env: {
+        ...process.env,
+        LISTEN: `127.0.0.1:${proxyPort}`,
+        UPSTREAMS: upstreams,
+        SERVER_NAME: "localhost",
+        MAX_UPLOAD_BYTES: "65536",
+      },
     });
     await mkdir(path.join(dir, "logs"));
     await writeFile(path.join(dir, "site.conf"), site);
-    const temp = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((t) => `${t}_temp_path ${dir}/${t};`).join(" ");
+    const temp = ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
+      .map((t) => `${t}_temp_path ${dir}/${t};`)
+      .join(" ");
     await writeFile(
       path.join(dir, "nginx.conf"),
       `user root; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/logs/error.log warn;
@@ -75,7 +83,8 @@ describe("two nodes behind nginx on Redis Cluster and S3", () => {
 
   it("serves one product through the proxy: shared data, shared limits, deletes seen everywhere, failover", async () => {
     // Register and upload through nginx.
-    const key = (await gql<{ register: { apiKey: string } }>(proxyUrl, REGISTER, { u: uniqueUsername("edge") })).data!.register.apiKey;
+    const key = (await gql<{ register: { apiKey: string } }>(proxyUrl, REGISTER, { u: uniqueUsername("edge") })).data!
+      .register.apiKey;
     const bytes = await makeImage("png");
     const image = await uploadImage(proxyUrl, key, bytes, "image/png");
     expect(image.url.startsWith(`${proxyUrl}/image/`)).toBe(true);
@@ -89,8 +98,14 @@ describe("two nodes behind nginx on Redis Cluster and S3", () => {
 
     // Registration limit (5 per IP per hour) is shared by both nodes, and the client IP is the one nginx saw,
     // whatever X-Forwarded-For the client sends.
-    for (let i = 0; i < 4; i++) expect((await gql(proxyUrl, REGISTER, { u: uniqueUsername("edge") })).errors).toBeUndefined();
-    const spoofed = await gql(proxyUrl, REGISTER, { u: uniqueUsername("edge") }, { header: "x-forwarded-for", value: "203.0.113.9" });
+    for (let i = 0; i < 4; i++)
+      expect((await gql(proxyUrl, REGISTER, { u: uniqueUsername("edge") })).errors).toBeUndefined();
+    const spoofed = await gql(
+      proxyUrl,
+      REGISTER,
+      { u: uniqueUsername("edge") },
+      { header: "x-forwarded-for", value: "203.0.113.9" },
+    );
     expect(errorCode(spoofed)).toBe("RATE_LIMITED");
     expect(spoofed.status).toBe(429);
     for (const node of [nodeA, nodeB]) {
@@ -122,7 +137,10 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
     if (child.exitCode !== null) throw new Error(`nginx exited with code ${child.exitCode}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = net.connect({ host: "127.0.0.1", port });
-      socket.once("connect", () => { socket.destroy(); resolve(true); });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once("error", () => resolve(false));
     });
     if (open) return;

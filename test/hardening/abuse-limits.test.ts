@@ -21,7 +21,12 @@ describe("abuse limits (S3)", () => {
 
   beforeAll(async () => {
     redis = await startTestRedis();
-    const limits = { REDIS_URL: redis.url, REGISTRATIONS_PER_IP: "5", LOGIN_FAILURES_PER_IP: "30", LOGIN_FAILURES_PER_USER: "10" };
+    const limits = {
+      REDIS_URL: redis.url,
+      REGISTRATIONS_PER_IP: "5",
+      LOGIN_FAILURES_PER_IP: "30",
+      LOGIN_FAILURES_PER_USER: "10",
+    };
     [proxied, direct, secondNode] = await Promise.all([
       startTestApp({ ...limits, TRUST_PROXY: "1" }),
       startTestApp(limits),
@@ -41,27 +46,40 @@ describe("abuse limits (S3)", () => {
       headers: { "content-type": "application/json", "x-forwarded-for": ip },
       body: JSON.stringify({ query, variables }),
     });
-    return { status: response.status, retryAfter: response.headers.get("retry-after"), body: (await response.json()) as { errors?: { extensions: { code: string } }[] } };
+    return {
+      status: response.status,
+      retryAfter: response.headers.get("retry-after"),
+      body: (await response.json()) as { errors?: { extensions: { code: string } }[] },
+    };
   }
 
   it("allows 5 registrations per IP per hour, then answers 429 RATE_LIMITED with Retry-After", async () => {
     const ip = freshIp();
-    for (let i = 0; i < 5; i++) expect((await gql(proxied.baseUrl, REGISTER, { u: uniqueUsername("reg"), p: PASSWORD }, from(ip))).errors).toBeUndefined();
+    for (let i = 0; i < 5; i++)
+      expect(
+        (await gql(proxied.baseUrl, REGISTER, { u: uniqueUsername("reg"), p: PASSWORD }, from(ip))).errors,
+      ).toBeUndefined();
     const sixth = await raw(proxied.baseUrl, REGISTER, { u: uniqueUsername("reg"), p: PASSWORD }, ip);
     expect(sixth.status).toBe(429);
     expect(sixth.body.errors![0]!.extensions.code).toBe("RATE_LIMITED");
     expect(Number(sixth.retryAfter)).toBeGreaterThan(3000);
     expect(Number(sixth.retryAfter)).toBeLessThanOrEqual(3600);
     // Another IP is not affected, and the other node shares the counter.
-    expect((await gql(proxied.baseUrl, REGISTER, { u: uniqueUsername("reg"), p: PASSWORD }, from(freshIp()))).errors).toBeUndefined();
-    expect(errorCode(await gql(secondNode.baseUrl, REGISTER, { u: uniqueUsername("reg"), p: PASSWORD }, from(ip)))).toBe("RATE_LIMITED");
+    expect(
+      (await gql(proxied.baseUrl, REGISTER, { u: uniqueUsername("reg"), p: PASSWORD }, from(freshIp()))).errors,
+    ).toBeUndefined();
+    expect(
+      errorCode(await gql(secondNode.baseUrl, REGISTER, { u: uniqueUsername("reg"), p: PASSWORD }, from(ip))),
+    ).toBe("RATE_LIMITED");
   });
 
   it("locks a username after 10 failed logins in 15 minutes, whatever the IP, even for the right password", async () => {
     const username = uniqueUsername("victim");
     await gql(proxied.baseUrl, REGISTER, { u: username, p: PASSWORD }, from(freshIp()));
     for (let i = 0; i < 10; i++) {
-      expect(errorCode(await gql(proxied.baseUrl, LOGIN, { u: username, p: `wrong-${i}-password` }, from(freshIp())))).toBe("UNAUTHENTICATED");
+      expect(
+        errorCode(await gql(proxied.baseUrl, LOGIN, { u: username, p: `wrong-${i}-password` }, from(freshIp()))),
+      ).toBe("UNAUTHENTICATED");
     }
     const locked = await raw(secondNode.baseUrl, LOGIN, { u: username, p: PASSWORD }, freshIp());
     expect(locked.status).toBe(429);
@@ -73,13 +91,15 @@ describe("abuse limits (S3)", () => {
     const username = uniqueUsername("regular");
     const ip = freshIp();
     await gql(proxied.baseUrl, REGISTER, { u: username, p: PASSWORD }, from(ip));
-    for (let i = 0; i < 15; i++) expect((await gql(proxied.baseUrl, LOGIN, { u: username, p: PASSWORD }, from(ip))).errors).toBeUndefined();
+    for (let i = 0; i < 15; i++)
+      expect((await gql(proxied.baseUrl, LOGIN, { u: username, p: PASSWORD }, from(ip))).errors).toBeUndefined();
   });
 
   it("limits failed logins per IP to 30 in 15 minutes across usernames", async () => {
     const ip = freshIp();
     const results: GraphQLResult[] = [];
-    for (let i = 0; i < 31; i++) results.push(await gql(proxied.baseUrl, LOGIN, { u: uniqueUsername("spray"), p: "guess-password-1" }, from(ip)));
+    for (let i = 0; i < 31; i++)
+      results.push(await gql(proxied.baseUrl, LOGIN, { u: uniqueUsername("spray"), p: "guess-password-1" }, from(ip)));
     expect(results.slice(0, 30).every((r) => errorCode(r) === "UNAUTHENTICATED")).toBe(true);
     expect(errorCode(results[30]!)).toBe("RATE_LIMITED");
   });
@@ -87,7 +107,10 @@ describe("abuse limits (S3)", () => {
   it("counts every aliased login in one document (aliases cannot multiply attempts)", async () => {
     const username = uniqueUsername("alias");
     await gql(proxied.baseUrl, REGISTER, { u: username, p: PASSWORD }, from(freshIp()));
-    const fields = Array.from({ length: 12 }, (_, i) => `a${i}: login(username: $u, password: "wrong-guess-${i}") { apiKey }`).join("\n");
+    const fields = Array.from(
+      { length: 12 },
+      (_, i) => `a${i}: login(username: $u, password: "wrong-guess-${i}") { apiKey }`,
+    ).join("\n");
     let attempts = 0;
     // Mutation fields run one after another and a failed non-null field stops the rest, so each document makes
     // exactly one attempt; every one of them is counted.
@@ -106,7 +129,8 @@ describe("abuse limits (S3)", () => {
   it("ignores X-Forwarded-For unless TRUST_PROXY says there is a proxy", async () => {
     // All of these come from 127.0.0.1, whatever they claim.
     const results = [];
-    for (let i = 0; i < 6; i++) results.push(await gql(direct.baseUrl, REGISTER, { u: uniqueUsername("spoof"), p: PASSWORD }, from(freshIp())));
+    for (let i = 0; i < 6; i++)
+      results.push(await gql(direct.baseUrl, REGISTER, { u: uniqueUsername("spoof"), p: PASSWORD }, from(freshIp())));
     expect(results.slice(0, 5).every((r) => r.errors === undefined)).toBe(true);
     expect(errorCode(results[5]!)).toBe("RATE_LIMITED");
   });

@@ -14,15 +14,31 @@ describe("graceful shutdown (S18)", () => {
   afterAll(() => server?.close());
 
   it("finishes an upload that is still streaming when shutdown starts, and refuses new connections", async () => {
-    const key = (await gql<{ register: { apiKey: string } }>(server.baseUrl, `mutation($u: String!) { register(username: $u, password: "tidal-marble-frost-9") { apiKey } }`, { u: uniqueUsername("drain") })).data!.register.apiKey;
+    const key = (
+      await gql<{ register: { apiKey: string } }>(
+        server.baseUrl,
+        `mutation($u: String!) { register(username: $u, password: "tidal-marble-frost-9") { apiKey } }`,
+        { u: uniqueUsername("drain") },
+      )
+    ).data!.register.apiKey;
     const bytes = await makeImage("png", 64, 64);
-    const ticket = await requestUpload(server.baseUrl, key, { filename: "slow.png", contentType: "image/png", size: bytes.length });
+    const ticket = await requestUpload(server.baseUrl, key, {
+      filename: "slow.png",
+      contentType: "image/png",
+      size: bytes.length,
+    });
 
     // Send the body in slices with pauses, so the request is in flight for a while.
     const url = new URL(ticket.url);
     const answered = new Promise<number>((resolve, reject) => {
       const request = http.request(
-        { host: url.hostname, port: url.port, path: url.pathname, method: "PUT", headers: { "content-type": "image/png", "content-length": bytes.length } },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname,
+          method: "PUT",
+          headers: { "content-type": "image/png", "content-length": bytes.length },
+        },
         (response) => {
           response.resume();
           response.on("end", () => resolve(response.statusCode!));
@@ -61,7 +77,12 @@ describe("graceful shutdown (S18)", () => {
     // The bytes really landed: a fresh server on the same data completes the upload.
     const again = await startTestApp({ DATA_DIR: server.dataDir });
     try {
-      const completed = await gql<{ completeUpload: { size: number } }>(again.baseUrl, COMPLETE_UPLOAD, { id: ticket.uploadId }, key);
+      const completed = await gql<{ completeUpload: { size: number } }>(
+        again.baseUrl,
+        COMPLETE_UPLOAD,
+        { id: ticket.uploadId },
+        key,
+      );
       expect(completed.errors).toBeUndefined();
       expect(completed.data!.completeUpload.size).toBe(bytes.length);
     } finally {

@@ -8,7 +8,11 @@ describe("GraphQL limits (S7)", () => {
   let key: string;
   beforeAll(async () => {
     server = await startTestApp();
-    const r = await gql<{ register: { apiKey: string } }>(server.baseUrl, `mutation($u: String!) { register(username: $u, password: "lofty-cedar-pond-2") { apiKey } }`, { u: uniqueUsername("limits") });
+    const r = await gql<{ register: { apiKey: string } }>(
+      server.baseUrl,
+      `mutation($u: String!) { register(username: $u, password: "lofty-cedar-pond-2") { apiKey } }`,
+      { u: uniqueUsername("limits") },
+    );
     key = r.data!.register.apiKey;
   });
   afterAll(() => server?.close());
@@ -39,12 +43,17 @@ describe("GraphQL limits (S7)", () => {
   });
 
   it("keeps introspection usable (its depth is not counted)", async () => {
-    const r = await gql(server.baseUrl, `{ __schema { types { name fields { name type { name ofType { name ofType { name ofType { name ofType { name ofType { name } } } } } } } } } }`);
+    const r = await gql(
+      server.baseUrl,
+      `{ __schema { types { name fields { name type { name ofType { name ofType { name ofType { name ofType { name ofType { name } } } } } } } } } }`,
+    );
     expect(r.errors).toBeUndefined();
   });
 
   it("refuses pages larger than 100", async () => {
-    expect(errorCode(await gql(server.baseUrl, `{ myImages(first: 101) { totalCount } }`, {}, key))).toBe("BAD_USER_INPUT");
+    expect(errorCode(await gql(server.baseUrl, `{ myImages(first: 101) { totalCount } }`, {}, key))).toBe(
+      "BAD_USER_INPUT",
+    );
     expect((await gql(server.baseUrl, `{ myImages(first: 100) { totalCount } }`, {}, key)).errors).toBeUndefined();
   });
 });

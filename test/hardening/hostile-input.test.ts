@@ -6,7 +6,14 @@ import { gql, uniqueUsername } from "../support/graphql.js";
 import { startTestRedis, type TestRedis } from "../support/redis-server.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 
-const KNOWN_CODES = new Set(["UNAUTHENTICATED", "BAD_USER_INPUT", "NOT_FOUND", "CONFLICT", "RATE_LIMITED", "PAYLOAD_TOO_LARGE"]);
+const KNOWN_CODES = new Set([
+  "UNAUTHENTICATED",
+  "BAD_USER_INPUT",
+  "NOT_FOUND",
+  "CONFLICT",
+  "RATE_LIMITED",
+  "PAYLOAD_TOO_LARGE",
+]);
 /** Text no client should ever see: stack frames, file paths, driver names. */
 const LEAKS = /\bat \S+ \(|\.ts:\d+|node_modules|ioredis|ECONNREFUSED|ReplyError|WRONGTYPE|\/work\/|\/tmp\//;
 
@@ -25,7 +32,11 @@ describe("hostile input", () => {
     redis = await startTestRedis();
     client = new Redis(redis.url);
     server = await startTestApp({ REDIS_URL: redis.url });
-    const r = await gql<{ register: { apiKey: string } }>(server.baseUrl, `mutation($u: String!) { register(username: $u, password: "brisk-harbor-violet-6") { apiKey } }`, { u: uniqueUsername("fuzz") });
+    const r = await gql<{ register: { apiKey: string } }>(
+      server.baseUrl,
+      `mutation($u: String!) { register(username: $u, password: "brisk-harbor-violet-6") { apiKey } }`,
+      { u: uniqueUsername("fuzz") },
+    );
     key = r.data!.register.apiKey;
   });
   afterAll(async () => {
@@ -52,14 +63,30 @@ describe("hostile input", () => {
   }
 
   const post = async (body: string, headers: Record<string, string> = {}) => {
-    const r = await fetch(`${server.baseUrl}/graphql`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+    const r = await fetch(`${server.baseUrl}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body,
+    });
     return { status: r.status, text: await r.text() };
   };
 
   const oddString = fc.oneof(
     fc.string({ unit: "grapheme", maxLength: 80 }),
     fc.string({ unit: "binary", maxLength: 80 }),
-    fc.constantFrom("../../etc/passwd", "..%2F..%2F", "%00", "\u0000", "\u202e", "𝔞𝔡𝔪𝔦𝔫", "ｒｏｏｔ", "<script>", "' OR 1=1 --", "{{7*7}}", "$where"),
+    fc.constantFrom(
+      "../../etc/passwd",
+      "..%2F..%2F",
+      "%00",
+      "\u0000",
+      "\u202e",
+      "𝔞𝔡𝔪𝔦𝔫",
+      "ｒｏｏｔ",
+      "<script>",
+      "' OR 1=1 --",
+      "{{7*7}}",
+      "$where",
+    ),
     fc.string({ minLength: 5000, maxLength: 20_000 }),
   );
 
@@ -94,7 +121,10 @@ describe("hostile input", () => {
         fc.pre(!/^[A-Za-z0-9_.-]{3,32}$/.test(username.normalize("NFKC")));
         for (const op of ["register", "login"]) {
           const { status, text } = await post(
-            JSON.stringify({ query: `mutation($u: String!, $p: String!) { ${op}(username: $u, password: $p) { apiKey } }`, variables: { u: username, p: password } }),
+            JSON.stringify({
+              query: `mutation($u: String!, $p: String!) { ${op}(username: $u, password: $p) { apiKey } }`,
+              variables: { u: username, p: password },
+            }),
           );
           assertSafe(status, text);
           expect(JSON.parse(text).data ?? null).toBeNull();
@@ -127,20 +157,31 @@ describe("hostile input", () => {
       { numRuns: 60, endOnFailure: true },
     );
     await fc.assert(
-      fc.asyncProperty(fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 300 }), async (header) => {
-        for (const name of ["x-api-key", "authorization"]) {
-          const { status, text } = await post(JSON.stringify({ query: "{ me { id } }" }), { [name]: header });
-          assertSafe(status, text);
-          expect(JSON.parse(text).data?.me ?? null).toBeNull();
-        }
-      }),
+      fc.asyncProperty(
+        fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 300 }),
+        async (header) => {
+          for (const name of ["x-api-key", "authorization"]) {
+            const { status, text } = await post(JSON.stringify({ query: "{ me { id } }" }), { [name]: header });
+            assertSafe(status, text);
+            expect(JSON.parse(text).data?.me ?? null).toBeNull();
+          }
+        },
+      ),
       { numRuns: 60, endOnFailure: true },
     );
     expect(await storedKeys()).toEqual(before);
   });
 
   describe("REST /api/v1", () => {
-    const REST_CODES = new Set(["validation", "auth", "conflict", "not_found", "forbidden", "rate_limited", "too_large"]);
+    const REST_CODES = new Set([
+      "validation",
+      "auth",
+      "conflict",
+      "not_found",
+      "forbidden",
+      "rate_limited",
+      "too_large",
+    ]);
     const routes = [
       ["POST", "/api/v1/register"],
       ["POST", "/api/v1/login"],
@@ -150,7 +191,12 @@ describe("hostile input", () => {
     ] as const;
 
     async function call(method: string, path: string, body: string | undefined, headers: Record<string, string>) {
-      const r = await fetch(`${server.baseUrl}${path}`, { method, headers, body: method === "GET" ? undefined : body, redirect: "manual" });
+      const r = await fetch(`${server.baseUrl}${path}`, {
+        method,
+        headers,
+        body: method === "GET" ? undefined : body,
+        redirect: "manual",
+      });
       const text = await r.text();
       expect(r.status, `${method} ${path}: ${text}`).toBeLessThan(500);
       expect(text).not.toMatch(LEAKS);
@@ -164,19 +210,35 @@ describe("hostile input", () => {
 
     it("answers every route's random and wrongly typed bodies with a 4xx in the contract's error shape", async () => {
       const before = await storedKeys();
-      const field = fc.oneof(oddString, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 3 }), fc.object({ maxDepth: 1 }));
+      const field = fc.oneof(
+        oddString,
+        fc.integer(),
+        fc.double(),
+        fc.boolean(),
+        fc.constant(null),
+        fc.array(fc.string(), { maxLength: 3 }),
+        fc.object({ maxDepth: 1 }),
+      );
       const body = fc.oneof(
-        fc.record({ username: field, password: field, filename: field, mime_type: field, size: field, iid: field, key: field }, { requiredKeys: [] }),
+        fc.record(
+          { username: field, password: field, filename: field, mime_type: field, size: field, iid: field, key: field },
+          { requiredKeys: [] },
+        ),
         fc.jsonValue({ maxDepth: 3 }),
       );
       await fc.assert(
-        fc.asyncProperty(fc.constantFrom(...routes), body, fc.boolean(), async ([method, path], value, authenticated) => {
-          const headers: Record<string, string> = { "content-type": "application/json" };
-          if (authenticated) headers["x-api-key"] = key;
-          const status = await call(method, path, JSON.stringify(value), headers);
-          // Nothing valid was sent, so nothing may have succeeded.
-          if (method === "POST") expect(status).toBeGreaterThanOrEqual(400);
-        }),
+        fc.asyncProperty(
+          fc.constantFrom(...routes),
+          body,
+          fc.boolean(),
+          async ([method, path], value, authenticated) => {
+            const headers: Record<string, string> = { "content-type": "application/json" };
+            if (authenticated) headers["x-api-key"] = key;
+            const status = await call(method, path, JSON.stringify(value), headers);
+            // Nothing valid was sent, so nothing may have succeeded.
+            if (method === "POST") expect(status).toBeGreaterThanOrEqual(400);
+          },
+        ),
         { numRuns: 120, endOnFailure: true },
       );
       expect(await storedKeys()).toEqual(before);
@@ -184,10 +246,21 @@ describe("hostile input", () => {
 
     it("refuses malformed JSON, wrong content types and hostile credential headers", async () => {
       await fc.assert(
-        fc.asyncProperty(fc.constantFrom(...routes), fc.string({ maxLength: 200 }), fc.constantFrom("application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"), fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 100 }), async ([method, path], raw, contentType, credential) => {
-          fc.pre(!(contentType === "application/json" && isJson(raw)));
-          await call(method, path, raw, { "content-type": contentType, "x-api-key": credential });
-        }),
+        fc.asyncProperty(
+          fc.constantFrom(...routes),
+          fc.string({ maxLength: 200 }),
+          fc.constantFrom(
+            "application/json",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+          ),
+          fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 100 }),
+          async ([method, path], raw, contentType, credential) => {
+            fc.pre(!(contentType === "application/json" && isJson(raw)));
+            await call(method, path, raw, { "content-type": contentType, "x-api-key": credential });
+          },
+        ),
         { numRuns: 80, endOnFailure: true },
       );
     });
@@ -196,7 +269,9 @@ describe("hostile input", () => {
       await fc.assert(
         fc.asyncProperty(oddString, async (id) => {
           fc.pre(encodeURIComponent(id).length < 8000);
-          const status = await call("DELETE", `/api/v1/image/${encodeURIComponent(id)}`, undefined, { "x-api-key": key });
+          const status = await call("DELETE", `/api/v1/image/${encodeURIComponent(id)}`, undefined, {
+            "x-api-key": key,
+          });
           expect([400, 404]).toContain(status);
         }),
         { numRuns: 60, endOnFailure: true },
@@ -207,7 +282,9 @@ describe("hostile input", () => {
   it("passes the graphql-http server audit with no errors", async () => {
     const audits = serverAudits({ url: `${server.baseUrl}/graphql`, fetchFn: fetch });
     const results = await Promise.all(audits.map(async (audit) => ({ name: audit.name, result: await audit.fn() })));
-    const errors = results.filter((r) => r.result.status === "error").map((r) => `${r.name}: ${"reason" in r.result ? r.result.reason : ""}`);
+    const errors = results
+      .filter((r) => r.result.status === "error")
+      .map((r) => `${r.name}: ${"reason" in r.result ? r.result.reason : ""}`);
     expect(errors).toEqual([]);
     expect(results.length).toBeGreaterThan(20);
   });

@@ -13,7 +13,12 @@ describe("HTTP headers (S9) and CORS", () => {
   });
 
   it.each(["/health", "/graphql", "/nope"])("sets the security headers on %s", async (path) => {
-    const r = await fetch(`${closed.baseUrl}${path}`, path === "/graphql" ? { method: "POST", headers: { "content-type": "application/json" }, body: `{"query":"{ me { id } }"}` } : {});
+    const r = await fetch(
+      `${closed.baseUrl}${path}`,
+      path === "/graphql"
+        ? { method: "POST", headers: { "content-type": "application/json" }, body: `{"query":"{ me { id } }"}` }
+        : {},
+    );
     expect(r.headers.get("x-content-type-options")).toBe("nosniff");
     expect(r.headers.get("referrer-policy")).toBe("no-referrer");
     expect(r.headers.get("x-frame-options")).toBe("DENY");
@@ -26,7 +31,11 @@ describe("HTTP headers (S9) and CORS", () => {
   const preflight = (baseUrl: string, origin: string) =>
     fetch(`${baseUrl}/graphql`, {
       method: "OPTIONS",
-      headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type,x-api-key" },
+      headers: {
+        origin,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type,x-api-key",
+      },
     });
 
   it("grants no cross-origin access by default", async () => {

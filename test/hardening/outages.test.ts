@@ -4,7 +4,14 @@ import { makeImage } from "../support/images.js";
 import { startTestRedis, type TestRedis } from "../support/redis-server.js";
 import { s3Env, startS3rver, type RunningS3rver } from "../support/s3rver.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { DELETE_IMAGE, IMAGE_FIELDS, REQUEST_UPLOAD, type ImageData, fetchPublic, uploadImage } from "../support/uploads.js";
+import {
+  DELETE_IMAGE,
+  IMAGE_FIELDS,
+  REQUEST_UPLOAD,
+  type ImageData,
+  fetchPublic,
+  uploadImage,
+} from "../support/uploads.js";
 
 const REGISTER = `mutation($u: String!) { register(username: $u, password: "steady-lantern-brook-4") { apiKey } }`;
 const MY_IDS = `{ myImages(first: 100) { totalCount nodes { id } } }`;
@@ -42,9 +49,11 @@ describe("Redis outage (S14, S17)", () => {
   });
 
   it("answers 503 within 3 s while Redis is down, stays up, and recovers within 10 s with nothing lost", async () => {
-    const key = (await gql<{ register: { apiKey: string } }>(server.baseUrl, REGISTER, { u: uniqueUsername("outage") })).data!.register.apiKey;
+    const key = (await gql<{ register: { apiKey: string } }>(server.baseUrl, REGISTER, { u: uniqueUsername("outage") }))
+      .data!.register.apiKey;
     const acknowledged: ImageData[] = [];
-    for (let i = 0; i < 3; i++) acknowledged.push(await uploadImage(server.baseUrl, key, await makeImage("png"), "image/png"));
+    for (let i = 0; i < 3; i++)
+      acknowledged.push(await uploadImage(server.baseUrl, key, await makeImage("png"), "image/png"));
 
     // Requests in flight when Redis dies.
     const inFlight = Array.from({ length: 20 }, () => timed(() => gql(server.baseUrl, MY_IDS, {}, key)));
@@ -62,7 +71,8 @@ describe("Redis outage (S14, S17)", () => {
       () => gql(server.baseUrl, MY_IDS, {}, key),
       () => gql(server.baseUrl, REGISTER, { u: uniqueUsername("down") }),
       () => gql(server.baseUrl, `mutation { login(username: "someone", password: "whatever-pass") { apiKey } }`),
-      () => gql(server.baseUrl, REQUEST_UPLOAD, { input: { filename: "a.png", contentType: "image/png", size: 10 } }, key),
+      () =>
+        gql(server.baseUrl, REQUEST_UPLOAD, { input: { filename: "a.png", contentType: "image/png", size: 10 } }, key),
       () => gql(server.baseUrl, `query($id: ID!) { image(id: $id) { ${IMAGE_FIELDS} } }`, { id: acknowledged[0]!.id }),
     ];
     for (const probe of probes) {
@@ -80,11 +90,19 @@ describe("Redis outage (S14, S17)", () => {
 
     // Redis returns on the same port: the app recovers by itself.
     await redis.start();
-    const recoveredIn = await waitUntil(async () => (await gql(server.baseUrl, MY_IDS, {}, key)).errors === undefined, 10_000);
+    const recoveredIn = await waitUntil(
+      async () => (await gql(server.baseUrl, MY_IDS, {}, key)).errors === undefined,
+      10_000,
+    );
     expect(recoveredIn).toBeLessThan(10_000);
 
     // Nothing acknowledged was lost (AOF).
-    const after = await gql<{ myImages: { totalCount: number; nodes: { id: string }[] } }>(server.baseUrl, MY_IDS, {}, key);
+    const after = await gql<{ myImages: { totalCount: number; nodes: { id: string }[] } }>(
+      server.baseUrl,
+      MY_IDS,
+      {},
+      key,
+    );
     expect(after.data!.myImages.nodes.map((n) => n.id).sort()).toEqual(acknowledged.map((a) => a.id).sort());
     expect(after.data!.myImages.totalCount).toBe(3);
     for (const image of acknowledged) expect((await fetchPublic(image.url)).status).toBe(200);
@@ -108,14 +126,27 @@ describe("S3 outage", () => {
   });
 
   it("fails uploads and deletes with SERVICE_UNAVAILABLE and keeps serving existing links", async () => {
-    const key = (await gql<{ register: { apiKey: string } }>(server.baseUrl, REGISTER, { u: uniqueUsername("s3down") })).data!.register.apiKey;
+    const key = (await gql<{ register: { apiKey: string } }>(server.baseUrl, REGISTER, { u: uniqueUsername("s3down") }))
+      .data!.register.apiKey;
     const image = await uploadImage(server.baseUrl, key, await makeImage("jpeg"), "image/jpeg");
     const doomed = await uploadImage(server.baseUrl, key, await makeImage("gif"), "image/gif");
     const bytes = await makeImage("png");
-    const pending = await gql<{ requestUpload: { uploadId: string } }>(server.baseUrl, REQUEST_UPLOAD, { input: { filename: "b.png", contentType: "image/png", size: bytes.length } }, key);
+    const pending = await gql<{ requestUpload: { uploadId: string } }>(
+      server.baseUrl,
+      REQUEST_UPLOAD,
+      { input: { filename: "b.png", contentType: "image/png", size: bytes.length } },
+      key,
+    );
     await s3.stop();
 
-    const complete = await timed(() => gql(server.baseUrl, `mutation($id: ID!) { completeUpload(uploadId: $id) { id } }`, { id: pending.data!.requestUpload.uploadId }, key));
+    const complete = await timed(() =>
+      gql(
+        server.baseUrl,
+        `mutation($id: ID!) { completeUpload(uploadId: $id) { id } }`,
+        { id: pending.data!.requestUpload.uploadId },
+        key,
+      ),
+    );
     expect(complete.value.errors![0]!.extensions!.code).toBe("SERVICE_UNAVAILABLE");
     expect(complete.ms).toBeLessThan(10_000);
     const removal = await gql(server.baseUrl, DELETE_IMAGE, { id: doomed.id }, key);

@@ -111,7 +111,9 @@ describe("register (S1)", () => {
   it("makes exactly one user out of concurrent registrations of one name", async () => {
     const username = uniqueUsername("race");
     const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => gql<Auth>(server.baseUrl, REGISTER, { u: i % 2 ? username : username.toUpperCase(), p: `${PASSWORD}-${i}` })),
+      Array.from({ length: 12 }, (_, i) =>
+        gql<Auth>(server.baseUrl, REGISTER, { u: i % 2 ? username : username.toUpperCase(), p: `${PASSWORD}-${i}` }),
+      ),
     );
     const winners = results.filter((r) => !r.errors);
     expect(winners).toHaveLength(1);
@@ -148,11 +150,25 @@ describe("login (S1, S2, S4)", () => {
           headers: { "content-type": "application/json" },
           body: JSON.stringify({ query: LOGIN, variables: vars }),
         });
-        const body = (await r.json()) as { errors: { message: string; extensions: Record<string, unknown> }[]; data: unknown };
-        return { status: r.status, message: body.errors[0]!.message, code: body.errors[0]!.extensions.code, data: body.data };
+        const body = (await r.json()) as {
+          errors: { message: string; extensions: Record<string, unknown> }[];
+          data: unknown;
+        };
+        return {
+          status: r.status,
+          message: body.errors[0]!.message,
+          code: body.errors[0]!.extensions.code,
+          data: body.data,
+        };
       }),
     );
-    for (const body of bodies) expect(body).toEqual({ status: 200, message: "Invalid username or password.", code: "UNAUTHENTICATED", data: null });
+    for (const body of bodies)
+      expect(body).toEqual({
+        status: 200,
+        message: "Invalid username or password.",
+        code: "UNAUTHENTICATED",
+        data: null,
+      });
   });
 
   it("spends a password check on unknown users too (S2 timing)", async () => {
@@ -188,7 +204,12 @@ describe("credentials (S4)", () => {
       const r = await gql(server.baseUrl, ME, {}, bad);
       expect(errorCode(r), bad).toBe("UNAUTHENTICATED");
     }
-    const basic = await gql(server.baseUrl, ME, {}, { header: "authorization", value: `Basic ${Buffer.from("a:b").toString("base64")}` });
+    const basic = await gql(
+      server.baseUrl,
+      ME,
+      {},
+      { header: "authorization", value: `Basic ${Buffer.from("a:b").toString("base64")}` },
+    );
     expect(errorCode(basic)).toBe("UNAUTHENTICATED");
   });
 
@@ -230,7 +251,12 @@ describe("credentials (S4)", () => {
 
   it("gives sessions an idle expiry of 30 days and API keys none", async () => {
     const { key } = await register();
-    const created = await gql<{ createApiKey: { apiKey: { expiresAt: string | null } } }>(server.baseUrl, CREATE_KEY, { n: "ci" }, key);
+    const created = await gql<{ createApiKey: { apiKey: { expiresAt: string | null } } }>(
+      server.baseUrl,
+      CREATE_KEY,
+      { n: "ci" },
+      key,
+    );
     expect(created.data!.createApiKey.apiKey.expiresAt).toBeNull();
     const { createHash } = await import("node:crypto");
     const ttl = await redis.pttl(`ih:cred:{${createHash("sha256").update(key).digest("hex")}}`);
@@ -245,9 +271,12 @@ describe("API keys (S4)", () => {
     const { key: session } = await register();
     const made = [];
     for (const name of ["laptop", "ci runner", "phone"]) {
-      const r = await gql<{ createApiKey: { key: string; apiKey: { id: string; name: string; createdAt: string; lastUsedAt: string | null } } }>(
-        server.baseUrl, CREATE_KEY, { n: name }, session,
-      );
+      const r = await gql<{
+        createApiKey: {
+          key: string;
+          apiKey: { id: string; name: string; createdAt: string; lastUsedAt: string | null };
+        };
+      }>(server.baseUrl, CREATE_KEY, { n: name }, session);
       expect(r.errors).toBeUndefined();
       expect(r.data!.createApiKey.key).toMatch(/^ih_/);
       expect(r.data!.createApiKey.apiKey).toMatchObject({ name, lastUsedAt: null });
@@ -256,7 +285,12 @@ describe("API keys (S4)", () => {
     }
     // Use one key, then list with another.
     expect((await gql(server.baseUrl, ME, {}, made[0]!.key)).data).toMatchObject({ me: {} });
-    const listed = await gql<{ apiKeys: { id: string; name: string; lastUsedAt: string | null }[] }>(server.baseUrl, API_KEYS, {}, made[1]!.key);
+    const listed = await gql<{ apiKeys: { id: string; name: string; lastUsedAt: string | null }[] }>(
+      server.baseUrl,
+      API_KEYS,
+      {},
+      made[1]!.key,
+    );
     expect(listed.data!.apiKeys.map((k) => k.name)).toEqual(["laptop", "ci runner", "phone"]);
     expect(listed.data!.apiKeys[0]!.lastUsedAt).not.toBeNull();
     expect(listed.data!.apiKeys[2]!.lastUsedAt).toBeNull();
@@ -275,28 +309,38 @@ describe("API keys (S4)", () => {
   it("will not let one user see or revoke another's keys", async () => {
     const alice = await register();
     const mallory = await register();
-    const r = await gql<{ createApiKey: { key: string; apiKey: { id: string } } }>(server.baseUrl, CREATE_KEY, { n: "alice's" }, alice.key);
+    const r = await gql<{ createApiKey: { key: string; apiKey: { id: string } } }>(
+      server.baseUrl,
+      CREATE_KEY,
+      { n: "alice's" },
+      alice.key,
+    );
     const id = r.data!.createApiKey.apiKey.id;
     expect(errorCode(await gql(server.baseUrl, REVOKE_KEY, { id }, mallory.key))).toBe("NOT_FOUND");
     expect((await gql<{ apiKeys: unknown[] }>(server.baseUrl, API_KEYS, {}, mallory.key)).data!.apiKeys).toEqual([]);
-    expect((await gql(server.baseUrl, ME, {}, r.data!.createApiKey.key)).data).toMatchObject({ me: { id: alice.userId } });
+    expect((await gql(server.baseUrl, ME, {}, r.data!.createApiKey.key)).data).toMatchObject({
+      me: { id: alice.userId },
+    });
   });
 
-  it.each([["empty", ""], ["blank", "   "], ["too long", "k".repeat(65)], ["control characters", "bad\u0007name"]])(
-    "refuses a %s key name and creates nothing",
-    async (_label, name) => {
-      const { key } = await register();
-      expect(errorCode(await gql(server.baseUrl, CREATE_KEY, { n: name }, key))).toBe("BAD_USER_INPUT");
-      expect((await gql<{ apiKeys: unknown[] }>(server.baseUrl, API_KEYS, {}, key)).data!.apiKeys).toEqual([]);
-    },
-  );
+  it.each([
+    ["empty", ""],
+    ["blank", "   "],
+    ["too long", "k".repeat(65)],
+    ["control characters", "bad\u0007name"],
+  ])("refuses a %s key name and creates nothing", async (_label, name) => {
+    const { key } = await register();
+    expect(errorCode(await gql(server.baseUrl, CREATE_KEY, { n: name }, key))).toBe("BAD_USER_INPUT");
+    expect((await gql<{ apiKeys: unknown[] }>(server.baseUrl, API_KEYS, {}, key)).data!.apiKeys).toEqual([]);
+  });
 });
 
 describe("logout (S4)", () => {
   it("revokes only the credential used, from the next request", async () => {
     const { username, key: first } = await register();
     const second = (await gql<Login>(server.baseUrl, LOGIN, { u: username, p: PASSWORD })).data!.login.apiKey;
-    const apiKey = (await gql<{ createApiKey: { key: string } }>(server.baseUrl, CREATE_KEY, { n: "script" }, first)).data!.createApiKey.key;
+    const apiKey = (await gql<{ createApiKey: { key: string } }>(server.baseUrl, CREATE_KEY, { n: "script" }, first))
+      .data!.createApiKey.key;
     expect((await gql(server.baseUrl, LOGOUT, {}, first)).data).toEqual({ logout: true });
     expect(errorCode(await gql(server.baseUrl, ME, {}, first))).toBe("UNAUTHENTICATED");
     expect(errorCode(await gql(server.baseUrl, LOGOUT, {}, first))).toBe("UNAUTHENTICATED");

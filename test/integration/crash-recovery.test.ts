@@ -42,9 +42,24 @@ describe("crash ordering and the sweeper (S15, S16)", () => {
     server = await startTestApp();
     redis = new Redis(inject("redisUrl"));
     // The same directory and signing secret as the server, so its upload route writes where this store reads.
-    const secret = (await import("../../server/storage/signing-secret.js")).loadOrCreateSigningSecret(server.dataDir, null);
-    blobs = new LocalBlobStore({ root: path.join(server.dataDir, "blobs"), publicUrl: server.baseUrl, signingSecret: await secret });
-    accounts = await AccountService.create(guardRedisErrors(new RedisAccountStore(redis)), guardRedisErrors(new RedisRateLimitStore(redis)), { bcryptCost: 10, sessionIdleSeconds: 3600, abuseLimits: { loginFailuresPerUsername: 1000, loginFailuresPerIp: 1000, registrationsPerIp: 1000 } });
+    const secret = (await import("../../server/storage/signing-secret.js")).loadOrCreateSigningSecret(
+      server.dataDir,
+      null,
+    );
+    blobs = new LocalBlobStore({
+      root: path.join(server.dataDir, "blobs"),
+      publicUrl: server.baseUrl,
+      signingSecret: await secret,
+    });
+    accounts = await AccountService.create(
+      guardRedisErrors(new RedisAccountStore(redis)),
+      guardRedisErrors(new RedisRateLimitStore(redis)),
+      {
+        bcryptCost: 10,
+        sessionIdleSeconds: 3600,
+        abuseLimits: { loginFailuresPerUsername: 1000, loginFailuresPerIp: 1000, registrationsPerIp: 1000 },
+      },
+    );
   });
   afterAll(async () => {
     redis?.disconnect();
@@ -71,8 +86,16 @@ describe("crash ordering and the sweeper (S15, S16)", () => {
   /** request + send bytes, not completed. */
   async function uploaded(images: ImageService, user: Viewer): Promise<{ uploadId: string; bytes: Buffer }> {
     const bytes = await makeImage("png");
-    const { ticket, target } = await images.requestUpload(user, { filename: "p.png", contentType: "image/png", size: bytes.length, method: "PUT" });
-    const sent = await sendBytes({ ...target, uploadId: ticket.uploadId, expiresAt: "", maxBytes: ticket.maxBytes } as Ticket, bytes);
+    const { ticket, target } = await images.requestUpload(user, {
+      filename: "p.png",
+      contentType: "image/png",
+      size: bytes.length,
+      method: "PUT",
+    });
+    const sent = await sendBytes(
+      { ...target, uploadId: ticket.uploadId, expiresAt: "", maxBytes: ticket.maxBytes } as Ticket,
+      bytes,
+    );
     expect(sent.ok).toBe(true);
     return { uploadId: ticket.uploadId, bytes };
   }
@@ -102,7 +125,9 @@ describe("crash ordering and the sweeper (S15, S16)", () => {
 
     const key = `up/${uploadId}`;
     // Too young to be sure the upload is abandoned: left alone.
-    expect((await new Sweeper(imageStore(), blobs, images, () => Date.now()).sweep({ dryRun: false })).orphansDeleted).not.toContain(key);
+    expect(
+      (await new Sweeper(imageStore(), blobs, images, () => Date.now()).sweep({ dryRun: false })).orphansDeleted,
+    ).not.toContain(key);
     const later = new Sweeper(imageStore(), blobs, images, () => Date.now() + 21 * 60_000);
     const dry = await later.sweep({ dryRun: true });
     expect(dry.orphansDeleted).toContain(key);
@@ -172,7 +197,13 @@ describe("crash ordering and the sweeper (S15, S16)", () => {
         cwd: root,
         env: { ...process.env, REDIS_URL: inject("redisUrl"), DATA_DIR: dataDir, LOG_LEVEL: "silent" },
       });
-      expect(JSON.parse(stdout)).toMatchObject({ dryRun: true, scanned: 0, orphansDeleted: [], deletesFinished: [], relisted: [] });
+      expect(JSON.parse(stdout)).toMatchObject({
+        dryRun: true,
+        scanned: 0,
+        orphansDeleted: [],
+        deletesFinished: [],
+        relisted: [],
+      });
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }

@@ -35,15 +35,30 @@ describe("upload URLs signed on one node, used on another", () => {
   const onNode = (url: string, node: TestApp) => url.replace(/^http:\/\/[^/]+/, node.baseUrl);
 
   it("lets any node with the same secret take the bytes and complete the upload", async () => {
-    const key = (await gql<{ register: { apiKey: string } }>(nodeA.baseUrl, `mutation($u: String!) { register(username: $u, password: "quiet-orchid-lantern-2") { apiKey } }`, { u: uniqueUsername("nodes") })).data!.register.apiKey;
+    const key = (
+      await gql<{ register: { apiKey: string } }>(
+        nodeA.baseUrl,
+        `mutation($u: String!) { register(username: $u, password: "quiet-orchid-lantern-2") { apiKey } }`,
+        { u: uniqueUsername("nodes") },
+      )
+    ).data!.register.apiKey;
     const bytes = await makeImage("png");
-    const ticket = await requestUpload(nodeA.baseUrl, key, { filename: "a.png", contentType: "image/png", size: bytes.length });
+    const ticket = await requestUpload(nodeA.baseUrl, key, {
+      filename: "a.png",
+      contentType: "image/png",
+      size: bytes.length,
+    });
 
     const refused = await sendBytes({ ...ticket, url: onNode(ticket.url, stranger) }, bytes);
     expect(refused.status).toBe(400);
     expect((await sendBytes({ ...ticket, url: onNode(ticket.url, nodeB) }, bytes)).ok).toBe(true);
 
-    const completed = await gql<{ completeUpload: { url: string } }>(nodeB.baseUrl, COMPLETE_UPLOAD, { id: ticket.uploadId }, key);
+    const completed = await gql<{ completeUpload: { url: string } }>(
+      nodeB.baseUrl,
+      COMPLETE_UPLOAD,
+      { id: ticket.uploadId },
+      key,
+    );
     expect(completed.errors).toBeUndefined();
     expect((await fetchPublic(onNode(completed.data!.completeUpload.url, nodeA))).bytes.equals(bytes)).toBe(true);
   });

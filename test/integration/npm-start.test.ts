@@ -19,7 +19,11 @@ interface Started {
 
 /** Runs the server entry point exactly as `npm start` does, as a child process with its own environment. */
 function startServer(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, [tsxCli, "server/main.ts"], { cwd: root, env: { ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, [tsxCli, "server/main.ts"], {
+    cwd: root,
+    env: { ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   child.stderr!.on("data", (chunk) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
@@ -37,7 +41,10 @@ async function waitFor(check: () => boolean | Promise<boolean>, what: string, ti
 const portOpen = (port: number) =>
   new Promise<boolean>((resolve) => {
     const s = net.connect({ host: "127.0.0.1", port });
-    s.once("connect", () => { s.destroy(); resolve(true); });
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
     s.once("error", () => resolve(false));
   });
 
@@ -49,14 +56,20 @@ describe("npm start (run contract, S17, S18)", () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), "ih-npm-start-"));
   });
   afterEach(async () => {
-    for (const s of running.splice(0)) if (s.child.exitCode === null) { s.child.kill("SIGKILL"); await s.exited; }
+    for (const s of running.splice(0))
+      if (s.child.exitCode === null) {
+        s.child.kill("SIGKILL");
+        await s.exited;
+      }
   });
   afterAll(async () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
   it("runs exactly the entry point that the start script names", async () => {
-    const pkg = JSON.parse(await readFile(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    const pkg = JSON.parse(await readFile(path.join(root, "package.json"), "utf8")) as {
+      scripts: Record<string, string>;
+    };
     expect(pkg.scripts.start).toBe("tsx server/main.ts");
   });
 
@@ -78,7 +91,11 @@ describe("npm start (run contract, S17, S18)", () => {
     await waitFor(() => first.stderr().includes("listening on"), "the server to listen");
     expect(first.stderr()).toContain("started a private redis-server");
     expect(await (await fetch(`${baseUrl}/health`)).json()).toEqual({ status: "ok" });
-    const registered = await gql(baseUrl, `mutation($u: String!) { register(username: $u, password: "amber-falcon-river-9") { apiKey } }`, { u: username });
+    const registered = await gql(
+      baseUrl,
+      `mutation($u: String!) { register(username: $u, password: "amber-falcon-river-9") { apiKey } }`,
+      { u: username },
+    );
     expect(registered.errors).toBeUndefined();
 
     first.child.kill("SIGTERM");
@@ -90,7 +107,11 @@ describe("npm start (run contract, S17, S18)", () => {
     const second = startServer(env);
     running.push(second);
     await waitFor(() => second.stderr().includes("listening on"), "the server to listen again");
-    const login = await gql(baseUrl, `mutation($u: String!) { login(username: $u, password: "amber-falcon-river-9") { user { username } } }`, { u: username });
+    const login = await gql(
+      baseUrl,
+      `mutation($u: String!) { login(username: $u, password: "amber-falcon-river-9") { user { username } } }`,
+      { u: username },
+    );
     expect(login.data).toEqual({ login: { user: { username } } });
     second.child.kill("SIGINT");
     expect(await second.exited).toBe(0);
@@ -101,7 +122,14 @@ describe("npm start (run contract, S17, S18)", () => {
     const [redisPort, httpPort] = [await freePort(), await freePort()];
     const child = spawn(process.execPath, [tsxCli, "server/main.ts"], {
       cwd: root,
-      env: { PATH: process.env.PATH ?? "", REDIS_URL: `redis://127.0.0.1:${redisPort}`, PORT: String(httpPort), DATA_DIR: dataDir, BCRYPT_COST: "10", LOG_LEVEL: "info" },
+      env: {
+        PATH: process.env.PATH ?? "",
+        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        PORT: String(httpPort),
+        DATA_DIR: dataDir,
+        BCRYPT_COST: "10",
+        LOG_LEVEL: "info",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -120,7 +148,10 @@ describe("npm start (run contract, S17, S18)", () => {
     const requestId = r.headers.get("x-request-id")!;
     child.kill("SIGTERM");
     await exited;
-    const lines = stdout.trim().split("\n").map((line) => JSON.parse(line) as { reqId?: string; req?: unknown; res?: unknown });
+    const lines = stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { reqId?: string; req?: unknown; res?: unknown });
     const forRequest = lines.filter((l) => l.req !== undefined || l.res !== undefined);
     expect(forRequest.length).toBeGreaterThanOrEqual(2);
     for (const line of forRequest) expect(line.reqId).toBeDefined();
@@ -134,7 +165,15 @@ describe("npm start (run contract, S17, S18)", () => {
     const child = spawn("npm", ["run", "--silent", "dev"], {
       cwd: root,
       detached: true,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", REDIS_URL: `redis://127.0.0.1:${redisPort}`, PORT: String(httpPort), DATA_DIR: dataDir, BCRYPT_COST: "10", LOG_LEVEL: "warn" },
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "/tmp",
+        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        PORT: String(httpPort),
+        DATA_DIR: dataDir,
+        BCRYPT_COST: "10",
+        LOG_LEVEL: "warn",
+      },
       stdio: ["ignore", "ignore", "pipe"],
     });
     let stderr = "";
@@ -154,7 +193,12 @@ describe("npm start (run contract, S17, S18)", () => {
     const bin = path.join(dataDir, "bin-node-only");
     await mkdir(bin, { recursive: true });
     await symlink(process.execPath, path.join(bin, "node"));
-    const s = startServer({ PATH: bin, REDIS_URL: `redis://127.0.0.1:${await freePort()}`, DATA_DIR: dataDir, PORT: String(await freePort()) });
+    const s = startServer({
+      PATH: bin,
+      REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+      DATA_DIR: dataDir,
+      PORT: String(await freePort()),
+    });
     running.push(s);
     expect(await s.exited).toBe(1);
     const lines = s.stderr().trim().split("\n");

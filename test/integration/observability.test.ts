@@ -21,19 +21,32 @@ describe("metrics and request ids", () => {
     await redis?.destroy();
   });
 
-  const scrape = async () => (await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+  const scrape = async () =>
+    (await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
 
   it("guards /metrics with the token, and has none without one", async () => {
     expect((await fetch(`${server.baseUrl}/metrics`)).status).toBe(401);
     expect((await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
-    expect((await fetch(`${plain.baseUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(404);
+    expect((await fetch(`${plain.baseUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(
+      404,
+    );
   });
 
   it("counts requests by route pattern, upload outcomes and dependency errors", async () => {
-    const key = (await gql<{ register: { apiKey: string } }>(server.baseUrl, `mutation($u: String!) { register(username: $u, password: "amber-kettle-grove-3") { apiKey } }`, { u: uniqueUsername("metrics") })).data!.register.apiKey;
+    const key = (
+      await gql<{ register: { apiKey: string } }>(
+        server.baseUrl,
+        `mutation($u: String!) { register(username: $u, password: "amber-kettle-grove-3") { apiKey } }`,
+        { u: uniqueUsername("metrics") },
+      )
+    ).data!.register.apiKey;
     const image = await uploadImage(server.baseUrl, key, await makeImage("png"), "image/png");
     await fetch(image.url, { redirect: "manual" });
-    const ticket = await requestUpload(server.baseUrl, key, { filename: "x.png", contentType: "image/png", size: SVG.length });
+    const ticket = await requestUpload(server.baseUrl, key, {
+      filename: "x.png",
+      contentType: "image/png",
+      size: SVG.length,
+    });
     await sendBytes(ticket, SVG);
     await gql(server.baseUrl, COMPLETE_UPLOAD, { id: ticket.uploadId }, key);
 
@@ -43,7 +56,9 @@ describe("metrics and request ids", () => {
     expect(text).not.toContain(image.id); // route patterns, never raw URLs
     expect(text).toMatch(/imagehost_uploads_total\{outcome="completed"\} 1/);
     expect(text).toMatch(/imagehost_uploads_total\{outcome="rejected"\} 1/);
-    expect(text).toMatch(/imagehost_http_request_duration_seconds_bucket\{le="0.1",method="POST",route="\/graphql"\} \d+/);
+    expect(text).toMatch(
+      /imagehost_http_request_duration_seconds_bucket\{le="0.1",method="POST",route="\/graphql"\} \d+/,
+    );
 
     await redis.stop();
     try {
@@ -60,7 +75,11 @@ describe("metrics and request ids", () => {
     const id = r.headers.get("x-request-id");
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     expect(((await r.json()) as { error: { request_id: string } }).error.request_id).toBe(id);
-    const g = await fetch(`${plain.baseUrl}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: `{"query":"{ nope }"}` });
+    const g = await fetch(`${plain.baseUrl}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: `{"query":"{ nope }"}`,
+    });
     const body = (await g.json()) as { errors: { extensions: { requestId: string } }[] };
     expect(body.errors[0]!.extensions.requestId).toBe(g.headers.get("x-request-id"));
   });

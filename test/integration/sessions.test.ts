@@ -17,12 +17,16 @@ describe("session expiry (S4)", () => {
 
   beforeAll(async () => {
     redis = new Redis(inject("redisUrl"));
-    accounts = await AccountService.create(guardRedisErrors(new RedisAccountStore(redis)), guardRedisErrors(new RedisRateLimitStore(redis)), {
-      bcryptCost: 10,
-      sessionIdleSeconds: 3600,
-      abuseLimits: { loginFailuresPerUsername: 1000, loginFailuresPerIp: 1000, registrationsPerIp: 1000 },
-      now: () => clock,
-    });
+    accounts = await AccountService.create(
+      guardRedisErrors(new RedisAccountStore(redis)),
+      guardRedisErrors(new RedisRateLimitStore(redis)),
+      {
+        bcryptCost: 10,
+        sessionIdleSeconds: 3600,
+        abuseLimits: { loginFailuresPerUsername: 1000, loginFailuresPerIp: 1000, registrationsPerIp: 1000 },
+        now: () => clock,
+      },
+    );
   });
   afterAll(() => redis?.disconnect());
 

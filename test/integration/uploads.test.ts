@@ -78,7 +78,13 @@ describe.each(SETUPS)("uploads with the $name", ({ driver, cluster }) => {
     const key = await newUser();
     const bytes = await makeImage(kind, 9, 4);
     const image = await uploadImage(server.baseUrl, key, bytes, MIME[kind], { filename: `holiday.${kind}` });
-    expect(image).toMatchObject({ filename: `holiday.${kind}`, contentType: MIME[kind], size: bytes.length, width: 9, height: 4 });
+    expect(image).toMatchObject({
+      filename: `holiday.${kind}`,
+      contentType: MIME[kind],
+      size: bytes.length,
+      width: 9,
+      height: 4,
+    });
     expect(image.id).toMatch(/^[A-Za-z0-9_-]{16}$/);
     expect(image.url).toBe(`${server.baseUrl}/image/${image.id}`);
 
@@ -106,7 +112,11 @@ describe.each(SETUPS)("uploads with the $name", ({ driver, cluster }) => {
 
   it("issues a ticket that says how to send the bytes", async () => {
     const key = await newUser();
-    const ticket = await requestUpload(server.baseUrl, key, { filename: "a.png", contentType: "image/png", size: 1234 });
+    const ticket = await requestUpload(server.baseUrl, key, {
+      filename: "a.png",
+      contentType: "image/png",
+      size: 1234,
+    });
     expect(ticket.method).toBe("PUT");
     expect(ticket.maxBytes).toBe(1234);
     expect(ticket.headers).toContainEqual({ name: "Content-Type", value: "image/png" });
@@ -136,7 +146,12 @@ describe.each(SETUPS)("uploads with the $name", ({ driver, cluster }) => {
   } else {
     it("falls back to PUT when POST is asked of local storage", async () => {
       const key = await newUser();
-      const ticket = await requestUpload(server.baseUrl, key, { filename: "a.png", contentType: "image/png", size: 10, method: "POST" });
+      const ticket = await requestUpload(server.baseUrl, key, {
+        filename: "a.png",
+        contentType: "image/png",
+        size: 10,
+        method: "POST",
+      });
       expect(ticket.method).toBe("PUT");
     });
   }
@@ -155,9 +170,19 @@ describe.each(SETUPS)("uploads with the $name", ({ driver, cluster }) => {
 
     it("refuses sizes of zero and above MAX_UPLOAD_BYTES before anything is sent", async () => {
       const key = await newUser();
-      const zero = await gql(server.baseUrl, REQUEST_UPLOAD, { input: { filename: "a.png", contentType: "image/png", size: 0 } }, key);
+      const zero = await gql(
+        server.baseUrl,
+        REQUEST_UPLOAD,
+        { input: { filename: "a.png", contentType: "image/png", size: 0 } },
+        key,
+      );
       expect(errorCode(zero)).toBe("BAD_USER_INPUT");
-      const big = await gql(server.baseUrl, REQUEST_UPLOAD, { input: { filename: "a.png", contentType: "image/png", size: 64 * 1024 + 1 } }, key);
+      const big = await gql(
+        server.baseUrl,
+        REQUEST_UPLOAD,
+        { input: { filename: "a.png", contentType: "image/png", size: 64 * 1024 + 1 } },
+        key,
+      );
       expect(errorCode(big)).toBe("PAYLOAD_TOO_LARGE");
     });
 
@@ -168,16 +193,19 @@ describe.each(SETUPS)("uploads with the $name", ({ driver, cluster }) => {
       ["a PNG header claiming 16385×10", pngHeaderClaiming(16_385, 10), "image/png"],
       ["a PNG header claiming 8000×6000 (48 MP)", pngHeaderClaiming(8000, 6000), "image/png"],
       ["random bytes declared as JPEG", Buffer.from("not an image at all, honestly"), "image/jpeg"],
-    ])("rejects %s at completion, deletes the object, and keeps the ticket open", async (_label, bytes, contentType) => {
-      const key = await newUser();
-      const ticket = await requestFor(key, bytes, contentType, "evil.png");
-      expect((await sendBytes(ticket, bytes)).ok).toBe(true);
-      const r = await complete(key, ticket.uploadId);
-      expect(errorCode(r)).toBe("BAD_USER_INPUT");
-      // The object is gone: completing again finds nothing uploaded.
-      expect((await complete(key, ticket.uploadId)).errors![0]!.message).toMatch(/Nothing has been uploaded/);
-      expect((await gql<Connection>(server.baseUrl, MY_IMAGES, {}, key)).data!.myImages.totalCount).toBe(0);
-    });
+    ])(
+      "rejects %s at completion, deletes the object, and keeps the ticket open",
+      async (_label, bytes, contentType) => {
+        const key = await newUser();
+        const ticket = await requestFor(key, bytes, contentType, "evil.png");
+        expect((await sendBytes(ticket, bytes)).ok).toBe(true);
+        const r = await complete(key, ticket.uploadId);
+        expect(errorCode(r)).toBe("BAD_USER_INPUT");
+        // The object is gone: completing again finds nothing uploaded.
+        expect((await complete(key, ticket.uploadId)).errors![0]!.message).toMatch(/Nothing has been uploaded/);
+        expect((await gql<Connection>(server.baseUrl, MY_IMAGES, {}, key)).data!.myImages.totalCount).toBe(0);
+      },
+    );
 
     it("rejects bytes of another type than requested (JPEG sent on a PNG ticket)", async () => {
       const key = await newUser();
@@ -192,7 +220,10 @@ describe.each(SETUPS)("uploads with the $name", ({ driver, cluster }) => {
     it("lets the owner retry on the same ticket after a rejection", async () => {
       const key = await newUser();
       const good = await makeImage("png");
-      const bad = Buffer.concat([SVG, Buffer.alloc(Math.max(0, good.length - SVG.length), 32)]).subarray(0, good.length);
+      const bad = Buffer.concat([SVG, Buffer.alloc(Math.max(0, good.length - SVG.length), 32)]).subarray(
+        0,
+        good.length,
+      );
       const ticket = await requestFor(key, good, "image/png");
       await sendBytes(ticket, bad);
       expect(errorCode(await complete(key, ticket.uploadId))).toBe("BAD_USER_INPUT");
@@ -225,7 +256,11 @@ describe.each(SETUPS)("uploads with the $name", ({ driver, cluster }) => {
 
     it("says so when completing before any bytes were sent", async () => {
       const key = await newUser();
-      const ticket = await requestUpload(server.baseUrl, key, { filename: "a.png", contentType: "image/png", size: 50 });
+      const ticket = await requestUpload(server.baseUrl, key, {
+        filename: "a.png",
+        contentType: "image/png",
+        size: 50,
+      });
       const r = await complete(key, ticket.uploadId);
       expect(errorCode(r)).toBe("BAD_USER_INPUT");
       expect(r.errors![0]!.message).toMatch(/send the bytes first/);
@@ -251,7 +286,10 @@ describe.each(SETUPS)("uploads with the $name", ({ driver, cluster }) => {
       await sendBytes(ticket, bytes);
       const image = (await complete(key, ticket.uploadId)).data!.completeUpload;
       // The URL may still be valid; what it writes now is never checked, so it must never be served.
-      const swap = Buffer.concat([SVG, Buffer.alloc(Math.max(0, bytes.length - SVG.length), 32)]).subarray(0, bytes.length);
+      const swap = Buffer.concat([SVG, Buffer.alloc(Math.max(0, bytes.length - SVG.length), 32)]).subarray(
+        0,
+        bytes.length,
+      );
       await sendBytes(ticket, swap);
       const served = await fetchPublic(image.url);
       expect(served.bytes.equals(bytes)).toBe(true);
@@ -298,11 +336,21 @@ describe.each(SETUPS)("uploads with the $name", ({ driver, cluster }) => {
   });
 
   describe("paths and ids (S12)", () => {
-    const hostile = ["../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "%2F", "a".repeat(5000), "ünïcödé-ïd-16chr", "img/abc", "AAAAAAAAAAAAAAAA"];
+    const hostile = [
+      "../../etc/passwd",
+      "..%2F..%2Fetc%2Fpasswd",
+      "%2F",
+      "a".repeat(5000),
+      "ünïcödé-ïd-16chr",
+      "img/abc",
+      "AAAAAAAAAAAAAAAA",
+    ];
 
     it.each(hostile)("answers 404 for the public link %#", async (id) => {
       for (const prefix of ["/image/", "/api/v1/image/"]) {
-        const r = await fetch(`${server.baseUrl}${prefix}${id.includes("%") ? id : encodeURIComponent(id)}`, { redirect: "manual" });
+        const r = await fetch(`${server.baseUrl}${prefix}${id.includes("%") ? id : encodeURIComponent(id)}`, {
+          redirect: "manual",
+        });
         expect(r.status).toBe(404);
       }
     });
@@ -318,7 +366,9 @@ describe.each(SETUPS)("uploads with the $name", ({ driver, cluster }) => {
 
     it("keeps only the last path part of a filename, as a display name", async () => {
       const key = await newUser();
-      const image = await uploadImage(server.baseUrl, key, await makeImage("png"), "image/png", { filename: "../../etc/cat.png" });
+      const image = await uploadImage(server.baseUrl, key, await makeImage("png"), "image/png", {
+        filename: "../../etc/cat.png",
+      });
       expect(image.filename).toBe("cat.png");
       expect(image.url).toBe(`${server.baseUrl}/image/${image.id}`);
     });
@@ -328,11 +378,17 @@ describe.each(SETUPS)("uploads with the $name", ({ driver, cluster }) => {
     it("pages newest first with cursors and a total count", async () => {
       const key = await newUser();
       const ids: string[] = [];
-      for (let i = 0; i < 5; i++) ids.push((await uploadImage(server.baseUrl, key, await makeImage("gif"), "image/gif")).id);
+      for (let i = 0; i < 5; i++)
+        ids.push((await uploadImage(server.baseUrl, key, await makeImage("gif"), "image/gif")).id);
       const seen: string[] = [];
       let after: string | null = null;
       for (const expected of [2, 2, 1]) {
-        const page: Awaited<ReturnType<typeof gql<Connection>>> = await gql<Connection>(server.baseUrl, MY_IMAGES, { first: 2, after }, key);
+        const page: Awaited<ReturnType<typeof gql<Connection>>> = await gql<Connection>(
+          server.baseUrl,
+          MY_IMAGES,
+          { first: 2, after },
+          key,
+        );
         const conn = page.data!.myImages;
         expect(conn.totalCount).toBe(5);
         expect(conn.edges).toHaveLength(expected);
@@ -377,13 +433,24 @@ describe("quotas (S13)", () => {
   afterAll(() => server?.close());
 
   it("refuses an upload request over the image-count or byte quota", async () => {
-    const key = (await gql<{ register: { apiKey: string } }>(server.baseUrl, REGISTER, { u: uniqueUsername("quota") })).data!.register.apiKey;
-    const big = await gql(server.baseUrl, REQUEST_UPLOAD, { input: { filename: "a.png", contentType: "image/png", size: 100_001 } }, key);
+    const key = (await gql<{ register: { apiKey: string } }>(server.baseUrl, REGISTER, { u: uniqueUsername("quota") }))
+      .data!.register.apiKey;
+    const big = await gql(
+      server.baseUrl,
+      REQUEST_UPLOAD,
+      { input: { filename: "a.png", contentType: "image/png", size: 100_001 } },
+      key,
+    );
     expect(errorCode(big)).toBe("PAYLOAD_TOO_LARGE");
     expect(big.errors![0]!.message).toMatch(/quota/i);
     await uploadImage(server.baseUrl, key, await makeImage("png"), "image/png");
     await uploadImage(server.baseUrl, key, await makeImage("png"), "image/png");
-    const third = await gql(server.baseUrl, REQUEST_UPLOAD, { input: { filename: "a.png", contentType: "image/png", size: 100 } }, key);
+    const third = await gql(
+      server.baseUrl,
+      REQUEST_UPLOAD,
+      { input: { filename: "a.png", contentType: "image/png", size: 100 } },
+      key,
+    );
     expect(errorCode(third)).toBe("PAYLOAD_TOO_LARGE");
     expect(third.errors![0]!.message).toMatch(/2 images/);
   });

@@ -31,8 +31,15 @@ describe("web session cookie (S5)", () => {
   afterAll(() => server?.close());
 
   const post = (route: string, body: unknown, headers: Record<string, string> = { origin: base }) =>
-    fetch(`${base}${route}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
-  const withCookie = (secret: string, extra: Record<string, string> = {}) => ({ cookie: `theme=dark; ih_session=${secret}`, ...extra });
+    fetch(`${base}${route}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: JSON.stringify(body),
+    });
+  const withCookie = (secret: string, extra: Record<string, string> = {}) => ({
+    cookie: `theme=dark; ih_session=${secret}`,
+    ...extra,
+  });
   /** A GraphQL POST as the web app sends it: the cookie, and the browser's Origin. */
   const cookieGql = async (secret: string, query: string, variables: Record<string, unknown> = {}) => {
     const response = await fetch(`${base}/graphql`, {
@@ -53,7 +60,9 @@ describe("web session cookie (S5)", () => {
     const cookie = sessionCookie(registered)!;
     expect(cookie.value).toMatch(/^ih_[A-Za-z0-9_-]{43}$/);
     expect(text).not.toContain(cookie.value);
-    expect(cookie.attributes).toEqual(expect.arrayContaining(["HttpOnly", "SameSite=Strict", "Path=/", `Max-Age=${COOKIE_MAX_AGE_SECONDS}`]));
+    expect(cookie.attributes).toEqual(
+      expect.arrayContaining(["HttpOnly", "SameSite=Strict", "Path=/", `Max-Age=${COOKIE_MAX_AGE_SECONDS}`]),
+    );
     expect(cookie.attributes).not.toContain("Secure");
     expect(registered.headers.get("cache-control")).toBe("no-store");
 
@@ -78,14 +87,20 @@ describe("web session cookie (S5)", () => {
   it("logs out: revokes the session and clears the cookie", async () => {
     const username = uniqueUsername("bye");
     const secret = sessionCookie(await post("/web/register", { username, password: PASSWORD }))!.value;
-    const out = await fetch(`${base}/web/session`, { method: "DELETE", headers: { origin: base, ...withCookie(secret) } });
+    const out = await fetch(`${base}/web/session`, {
+      method: "DELETE",
+      headers: { origin: base, ...withCookie(secret) },
+    });
     expect(out.status).toBe(204);
     const cleared = sessionCookie(out)!;
     expect(cleared.value).toBe("");
     expect(cleared.attributes).toEqual(expect.arrayContaining(["Max-Age=0", "HttpOnly", "SameSite=Strict", "Path=/"]));
     expect((await gql(base, ME, {}, secret)).errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
     // Logging out with no cookie, or a dead one, still answers 204 and clears it.
-    const again = await fetch(`${base}/web/session`, { method: "DELETE", headers: { origin: base, ...withCookie(secret) } });
+    const again = await fetch(`${base}/web/session`, {
+      method: "DELETE",
+      headers: { origin: base, ...withCookie(secret) },
+    });
     expect(again.status).toBe(204);
   });
 
@@ -107,7 +122,13 @@ describe("web session cookie (S5)", () => {
   it("refuses log in, registration and log out from other origins (403), and accepts a same-origin Sec-Fetch-Site", async () => {
     const username = uniqueUsername("csrf");
     const body = { username, password: PASSWORD };
-    const elsewhere: Record<string, string>[] = [{ origin: "http://evil.example" }, { origin: "null" }, {}, { "sec-fetch-site": "cross-site" }, { "sec-fetch-site": "same-site" }];
+    const elsewhere: Record<string, string>[] = [
+      { origin: "http://evil.example" },
+      { origin: "null" },
+      {},
+      { "sec-fetch-site": "cross-site" },
+      { "sec-fetch-site": "same-site" },
+    ];
     for (const headers of elsewhere) {
       const refused = await post("/web/register", body, headers);
       expect(refused.status, JSON.stringify(headers)).toBe(403);
@@ -126,7 +147,10 @@ describe("web session cookie (S5)", () => {
     const sameOrigin = await post("/web/register", body, { "sec-fetch-site": "same-origin" });
     expect(sameOrigin.status).toBe(200);
     const secret = sessionCookie(sameOrigin)!.value;
-    const evilLogout = await fetch(`${base}/web/session`, { method: "DELETE", headers: { origin: "http://evil.example", ...withCookie(secret) } });
+    const evilLogout = await fetch(`${base}/web/session`, {
+      method: "DELETE",
+      headers: { origin: "http://evil.example", ...withCookie(secret) },
+    });
     expect(evilLogout.status).toBe(403);
     expect((await gql(base, ME, {}, secret)).data).toEqual({ me: { username } });
   });
@@ -136,31 +160,54 @@ describe("web session cookie (S5)", () => {
     const secret = sessionCookie(await post("/web/register", { username, password: PASSWORD }))!.value;
     const image = await uploadImage(base, secret, await makeImage("png"), "image/png");
 
-    const deleteImage = JSON.stringify({ query: "mutation($id: ID!) { deleteImage(id: $id) }", variables: { id: image.id } });
+    const deleteImage = JSON.stringify({
+      query: "mutation($id: ID!) { deleteImage(id: $id) }",
+      variables: { id: image.id },
+    });
     const evilGraphql = await fetch(`${base}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json", origin: "http://evil.example", ...withCookie(secret) },
       body: deleteImage,
     });
     expect(evilGraphql.status).toBe(403);
-    const evilRest = await fetch(`${base}/api/v1/image/${image.id}`, { method: "DELETE", headers: { origin: "http://evil.example", ...withCookie(secret) } });
+    const evilRest = await fetch(`${base}/api/v1/image/${image.id}`, {
+      method: "DELETE",
+      headers: { origin: "http://evil.example", ...withCookie(secret) },
+    });
     expect(evilRest.status).toBe(403);
     expect((await fetch(`${base}/image/${image.id}`, { redirect: "manual" })).status).toBe(302);
 
     // Even a GraphQL read goes by POST: without our Origin the cookie does not count.
-    expect((await fetch(`${base}/graphql`, { method: "POST", headers: { "content-type": "application/json", ...withCookie(secret) }, body: JSON.stringify({ query: ME }) })).status).toBe(403);
+    expect(
+      (
+        await fetch(`${base}/graphql`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...withCookie(secret) },
+          body: JSON.stringify({ query: ME }),
+        })
+      ).status,
+    ).toBe(403);
     expect(await cookieGql(secret, ME)).toEqual({ data: { me: { username } } });
     // Plain reads (GET) are not writes: SameSite=Strict keeps the cookie off other sites' requests, and CORS their answers.
-    const list = await fetch(`${base}/api/v1/me/images`, { headers: withCookie(secret, { origin: "http://evil.example" }) });
+    const list = await fetch(`${base}/api/v1/me/images`, {
+      headers: withCookie(secret, { origin: "http://evil.example" }),
+    });
     expect(list.status).toBe(200);
     expect(list.headers.get("access-control-allow-origin")).toBeNull();
     // A header credential wins over the cookie and is not subject to the origin check (it cannot ride along).
-    const key = (await gql<{ createApiKey: { key: string } }>(base, `mutation { createApiKey(name: "k") { key } }`, {}, secret)).data!.createApiKey.key;
+    const key = (
+      await gql<{ createApiKey: { key: string } }>(base, `mutation { createApiKey(name: "k") { key } }`, {}, secret)
+    ).data!.createApiKey.key;
     const other = uniqueUsername("other");
     const otherSecret = sessionCookie(await post("/web/register", { username: other, password: PASSWORD }))!.value;
     const both = await fetch(`${base}/graphql`, {
       method: "POST",
-      headers: { "content-type": "application/json", origin: "http://tool.example", "x-api-key": key, ...withCookie(otherSecret) },
+      headers: {
+        "content-type": "application/json",
+        origin: "http://tool.example",
+        "x-api-key": key,
+        ...withCookie(otherSecret),
+      },
       body: JSON.stringify({ query: ME }),
     });
     expect(await both.json()).toEqual({ data: { me: { username } } });
@@ -184,11 +231,17 @@ describe("web session cookie behind https", () => {
   it("marks the cookie Secure and accepts only the public origin", async () => {
     const body = JSON.stringify({ username: uniqueUsername("tls"), password: PASSWORD });
     const send = (origin: string) =>
-      fetch(`${server.baseUrl}/web/register`, { method: "POST", headers: { "content-type": "application/json", origin }, body });
+      fetch(`${server.baseUrl}/web/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin },
+        body,
+      });
     expect((await send(server.baseUrl)).status).toBe(403);
     const ok = await send("https://img.example.com");
     expect(ok.status).toBe(200);
-    expect(sessionCookie(ok)!.attributes).toEqual(expect.arrayContaining(["Secure", "HttpOnly", "SameSite=Strict", `Max-Age=${COOKIE_MAX_AGE_SECONDS}`]));
+    expect(sessionCookie(ok)!.attributes).toEqual(
+      expect.arrayContaining(["Secure", "HttpOnly", "SameSite=Strict", `Max-Age=${COOKIE_MAX_AGE_SECONDS}`]),
+    );
   });
 });
 
@@ -226,7 +279,8 @@ describe("serving the web app and the playground", () => {
     for (const dir of [dist, empty]) if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const get = (url: string, accept = "text/html,application/xhtml+xml,*/*;q=0.8") => fetch(url, { headers: { accept } });
+  const get = (url: string, accept = "text/html,application/xhtml+xml,*/*;q=0.8") =>
+    fetch(url, { headers: { accept } });
 
   it("serves index.html at / and for client-side routes, never cached; hashed assets for a year", async () => {
     for (const route of ["/", "/keys", "/images/abc", "/login"]) {
@@ -243,7 +297,18 @@ describe("serving the web app and the playground", () => {
   });
 
   it("keeps the JSON 404 for API paths, missing assets and non-HTML requests", async () => {
-    for (const route of ["/api/v1/nope", "/image/nope", "/files/img/nope", "/uploads/x", "/health/x", "/ready/x", "/metrics", "/web/nope", "/assets/gone-1234.js", "/graphql/x"]) {
+    for (const route of [
+      "/api/v1/nope",
+      "/image/nope",
+      "/files/img/nope",
+      "/uploads/x",
+      "/health/x",
+      "/ready/x",
+      "/metrics",
+      "/web/nope",
+      "/assets/gone-1234.js",
+      "/graphql/x",
+    ]) {
       const r = await get(`${base}${route}`);
       expect(r.status, route).toBe(404);
       expect(await r.json()).toMatchObject({ error: { code: "not_found" } });
@@ -270,19 +335,28 @@ describe("serving the web app and the playground", () => {
     expect(await page.text()).toContain("<title>playground</title>");
     expect(page.headers.get("cache-control")).toBe("no-cache");
 
-    const query = await fetch(`${base}/graphql?query=${encodeURIComponent("{ __typename }")}`, { headers: { "apollo-require-preflight": "1" } });
+    const query = await fetch(`${base}/graphql?query=${encodeURIComponent("{ __typename }")}`, {
+      headers: { "apollo-require-preflight": "1" },
+    });
     expect(await query.json()).toEqual({ data: { __typename: "Query" } });
 
     const off = await get(`${urlOf(closed)}/graphql`);
     expect(off.status).toBe(404);
     expect(await off.json()).toMatchObject({ error: { code: "not_found" } });
-    const offQuery = await fetch(`${urlOf(closed)}/graphql?query=${encodeURIComponent("{ __typename }")}`, { headers: { "apollo-require-preflight": "1" } });
+    const offQuery = await fetch(`${urlOf(closed)}/graphql?query=${encodeURIComponent("{ __typename }")}`, {
+      headers: { "apollo-require-preflight": "1" },
+    });
     expect(await offQuery.json()).toEqual({ data: { __typename: "Query" } });
   });
 
   it("sends a CSP that allows our own scripts only, no eval, no third parties, never framed", async () => {
     const csp = (await get(`${base}/`)).headers.get("content-security-policy")!;
-    const directives = Object.fromEntries(csp.split(";").map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]));
+    const directives = Object.fromEntries(
+      csp
+        .split(";")
+        .map((d) => d.trim().split(/\s+/))
+        .map(([name, ...values]) => [name, values]),
+    );
     expect(directives["script-src"]).toEqual(["'self'", "'wasm-unsafe-eval'"]);
     expect(csp).not.toContain("'unsafe-eval'");
     expect(directives["frame-ancestors"]).toEqual(["'none'"]);

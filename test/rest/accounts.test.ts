@@ -27,7 +27,11 @@ describe("POST /api/v1/register", () => {
   it("409 conflict for a taken username, ignoring case", async () => {
     const { username } = await registerUser(server.baseUrl, "dup");
     expectError(await post("/api/v1/register", { username, password: PASSWORD }), 409, "conflict");
-    expectError(await post("/api/v1/register", { username: username.toUpperCase(), password: PASSWORD }), 409, "conflict");
+    expectError(
+      await post("/api/v1/register", { username: username.toUpperCase(), password: PASSWORD }),
+      409,
+      "conflict",
+    );
   });
 
   it.each([
@@ -88,7 +92,8 @@ describe("POST /api/v1/login", () => {
 
   it("429 rate_limited with Retry-After after 10 failed logins for one username (S3)", async () => {
     const { username } = await registerUser(server.baseUrl, "brute");
-    for (let i = 0; i < 10; i++) expectError(await post("/api/v1/login", { username, password: `wrong-guess-${i}-x` }), 401, "auth");
+    for (let i = 0; i < 10; i++)
+      expectError(await post("/api/v1/login", { username, password: `wrong-guess-${i}-x` }), 401, "auth");
     const limited = await post("/api/v1/login", { username, password: PASSWORD });
     expectError(limited, 429, "rate_limited");
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
@@ -97,14 +102,29 @@ describe("POST /api/v1/login", () => {
 
 describe("what every JSON route shares", () => {
   it("400 validation for a body that is not JSON", async () => {
-    expectError(await rest(server.baseUrl, "POST", "/api/v1/register", { raw: '{"username": "x",' }), 400, "validation");
+    expectError(
+      await rest(server.baseUrl, "POST", "/api/v1/register", { raw: '{"username": "x",' }),
+      400,
+      "validation",
+    );
     expectError(await rest(server.baseUrl, "POST", "/api/v1/login", { raw: "" }), 400, "validation");
   });
 
   it("400 validation for a body that is not sent as JSON", async () => {
     const form = `username=${uniqueUsername()}&password=${PASSWORD}`;
-    expectError(await rest(server.baseUrl, "POST", "/api/v1/register", { raw: form, contentType: "application/x-www-form-urlencoded" }), 400, "validation");
-    expectError(await rest(server.baseUrl, "POST", "/api/v1/register", { raw: "hello", contentType: "text/plain" }), 400, "validation");
+    expectError(
+      await rest(server.baseUrl, "POST", "/api/v1/register", {
+        raw: form,
+        contentType: "application/x-www-form-urlencoded",
+      }),
+      400,
+      "validation",
+    );
+    expectError(
+      await rest(server.baseUrl, "POST", "/api/v1/register", { raw: "hello", contentType: "text/plain" }),
+      400,
+      "validation",
+    );
     expectError(await rest(server.baseUrl, "POST", "/api/v1/register"), 400, "validation");
   });
 

@@ -56,19 +56,25 @@ describe("GET /api/v1/openapi.json", () => {
   });
 
   it("documents every route the server registers under /api/v1, and nothing it does not serve", () => {
-    const registered = [...registeredRoutes()].filter((r) => r.split(" ")[1]!.startsWith("/api/v1/")).map((r) => r.replace(/:(\w+)/g, "{$1}"));
+    const registered = [...registeredRoutes()]
+      .filter((r) => r.split(" ")[1]!.startsWith("/api/v1/"))
+      .map((r) => r.replace(/:(\w+)/g, "{$1}"));
     expect(registered.length).toBeGreaterThanOrEqual(8);
     const documented = documentedRoutes();
     for (const route of registered) expect(documented, `${route} is served but not documented`).toContain(route);
     for (const route of documented) {
       const [method, path] = route.split(" ") as [string, string];
       const url = path.replace(/\{(\w+)\}/g, ":$1");
-      expect(server.app.http.hasRoute({ method: method as "GET", url }), `${route} is documented but not served`).toBe(true);
+      expect(server.app.http.hasRoute({ method: method as "GET", url }), `${route} is documented but not served`).toBe(
+        true,
+      );
     }
   });
 
   it("covers the contract's routes outside /api/v1 too", () => {
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/image/{id}", "/health", "/redis-check", "/ready"]));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(["/image/{id}", "/health", "/redis-check", "/ready"]),
+    );
     for (const path of ["/image/{id}", "/api/v1/image/{id}"]) {
       const get = doc.paths[path].get;
       expect(Object.keys(get.responses)).toEqual(expect.arrayContaining(["302", "404"]));
@@ -82,12 +88,16 @@ describe("GET /api/v1/openapi.json", () => {
   });
 
   it("declares the X-API-Key scheme and uses it on exactly the authenticated routes", () => {
-    expect(doc.components.securitySchemes.ApiKey).toEqual(expect.objectContaining({ type: "apiKey", in: "header", name: "X-API-Key" }));
+    expect(doc.components.securitySchemes.ApiKey).toEqual(
+      expect.objectContaining({ type: "apiKey", in: "header", name: "X-API-Key" }),
+    );
     for (const route of Object.values(restRoutes)) {
       const operation = doc.paths[openApiPath(route.path)][route.method.toLowerCase()];
       if (route.auth) {
         expect(operation.security).toContainEqual({ ApiKey: [] });
-        expect(operation.responses["401"].content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Error" });
+        expect(operation.responses["401"].content["application/json"].schema).toEqual({
+          $ref: "#/components/schemas/Error",
+        });
       } else {
         expect(operation.security).toBeUndefined();
       }
@@ -112,9 +122,20 @@ describe("GET /api/v1/openapi.json", () => {
       properties: { error: { required: ["code", "message", "request_id"] } },
     });
     expect(doc.components.schemas.Error.properties.error.properties.code.enum).toEqual(
-      expect.arrayContaining(["validation", "auth", "conflict", "not_found", "forbidden", "rate_limited", "too_large", "unavailable", "internal"]),
+      expect.arrayContaining([
+        "validation",
+        "auth",
+        "conflict",
+        "not_found",
+        "forbidden",
+        "rate_limited",
+        "too_large",
+        "unavailable",
+        "internal",
+      ]),
     );
-    const items = doc.paths["/api/v1/me/images"].get.responses["200"].content["application/json"].schema.properties.items.items;
+    const items =
+      doc.paths["/api/v1/me/images"].get.responses["200"].content["application/json"].schema.properties.items.items;
     expect(items.required).toEqual(["id", "url", "filename", "mime", "created_at", "size", "width", "height"]);
     expect(items.properties.created_at.type).toBe("integer");
   });

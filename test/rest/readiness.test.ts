@@ -11,7 +11,9 @@ import { rest, s3Env, waitUntil, type RestResponse } from "./rest-client.js";
 function expectUnavailable(response: RestResponse, down: string[]): void {
   expect({ status: response.status, body: response.body }).toEqual({
     status: 503,
-    body: { error: { code: "unavailable", message: expect.any(String), request_id: expect.any(String), unavailable: down } },
+    body: {
+      error: { code: "unavailable", message: expect.any(String), request_id: expect.any(String), unavailable: down },
+    },
   });
   for (const dependency of down) expect(response.body.error.message).toContain(dependency);
 }
@@ -61,7 +63,9 @@ describe("when Redis goes down and comes back (S14)", () => {
   });
 
   it("answers 503 unavailable within 3 s, then 200 again by itself once Redis is back", async () => {
-    const register = await rest(server.baseUrl, "POST", "/api/v1/register", { json: { username: "outage_user", password: "sturdy-maple-orbit-5" } });
+    const register = await rest(server.baseUrl, "POST", "/api/v1/register", {
+      json: { username: "outage_user", password: "sturdy-maple-orbit-5" },
+    });
     const key = register.body.api_key as string;
     expect((await timed(server.baseUrl, "/redis-check")).status).toBe(200);
 
@@ -74,7 +78,11 @@ describe("when Redis goes down and comes back (S14)", () => {
     expect((await timed(server.baseUrl, "/health")).status).toBe(200);
 
     await redis.start();
-    await waitUntil(async () => (await rest(server.baseUrl, "GET", "/redis-check")).status === 200, 10_000, "/redis-check to answer 200");
+    await waitUntil(
+      async () => (await rest(server.baseUrl, "GET", "/redis-check")).status === 200,
+      10_000,
+      "/redis-check to answer 200",
+    );
     expect((await rest(server.baseUrl, "GET", "/redis-check")).body).toEqual({ redis: true });
     expect((await rest(server.baseUrl, "GET", "/ready")).status).toBe(200);
     expect((await rest(server.baseUrl, "GET", "/api/v1/me/images", { key })).body).toEqual({ items: [] });

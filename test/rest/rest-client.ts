@@ -24,7 +24,12 @@ export interface RestOptions {
 
 /** One request over real HTTP, as the Python CLI (requests) or the vanilla-JS page (fetch) would make it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests index into arbitrary JSON answers
-export async function rest<T = any>(baseUrl: string, method: string, path: string, options: RestOptions = {}): Promise<RestResponse<T>> {
+export async function rest<T = any>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: RestOptions = {},
+): Promise<RestResponse<T>> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.key !== undefined) headers["X-API-Key"] = options.key;
   let body: string | undefined;
@@ -61,7 +66,6 @@ export function expectError(response: RestResponse, status: number, code: string
   expect(errorBody.safeParse(response.body).success).toBe(true);
   expect(response.headers.get("content-type")).toMatch(/^application\/json/);
 }
-
 
 /** Polls `probe` until it returns true, or fails after `timeoutMs`. */
 export async function waitUntil(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

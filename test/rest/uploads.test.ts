@@ -26,10 +26,13 @@ describe.each(["local", "s3"] as const)("REST uploads with the %s driver", (driv
   });
 
   const newUser = async () => (await registerUser(server.baseUrl, driver)).key;
-  const requestUpload = (key: string, json: unknown) => rest(server.baseUrl, "POST", "/api/v1/upload/request", { key, json });
-  const completeUpload = (key: string, json: unknown) => rest(server.baseUrl, "POST", "/api/v1/upload/complete", { key, json });
+  const requestUpload = (key: string, json: unknown) =>
+    rest(server.baseUrl, "POST", "/api/v1/upload/request", { key, json });
+  const completeUpload = (key: string, json: unknown) =>
+    rest(server.baseUrl, "POST", "/api/v1/upload/complete", { key, json });
   const myImages = (key: string, query = "") => rest(server.baseUrl, "GET", `/api/v1/me/images${query}`, { key });
-  const deleteImage = (key: string | undefined, id: string) => rest(server.baseUrl, "DELETE", `/api/v1/image/${id}`, { key });
+  const deleteImage = (key: string | undefined, id: string) =>
+    rest(server.baseUrl, "DELETE", `/api/v1/image/${id}`, { key });
 
   /** What an old client does with presigned_url: a plain PUT, only Content-Type set, the file as the body. */
   const putBytes = (url: string, bytes: Buffer, contentType: string) =>
@@ -43,10 +46,20 @@ describe.each(["local", "s3"] as const)("REST uploads with the %s driver", (driv
   }
 
   /** request → PUT → complete, as an old client; returns the completed image. */
-  async function upload(key: string, bytes: Buffer, filename = "cat.png", mime = "image/png"): Promise<{ id: string; url: string }> {
+  async function upload(
+    key: string,
+    bytes: Buffer,
+    filename = "cat.png",
+    mime = "image/png",
+  ): Promise<{ id: string; url: string }> {
     const ticket = await ticketFor(key, filename, mime);
     expect((await putBytes(ticket.presigned_url, bytes, mime)).ok).toBe(true);
-    const done = await completeUpload(key, { iid: ticket.iid, key: ticket.key, filename: ticket.filename, mime_type: mime });
+    const done = await completeUpload(key, {
+      iid: ticket.iid,
+      key: ticket.key,
+      filename: ticket.filename,
+      mime_type: mime,
+    });
     expect(done.status, JSON.stringify(done.body)).toBe(201);
     return done.body;
   }
@@ -58,22 +71,46 @@ describe.each(["local", "s3"] as const)("REST uploads with the %s driver", (driv
     const requested = await requestUpload(key, { filename: "cat.png", mime_type: "image/png" });
     expect(requested.status).toBe(200);
     const ticket = requested.body as Ticket;
-    expect(ticket).toEqual({ iid: expect.stringMatching(/^[A-Za-z0-9_-]{16}$/), key: `up/${ticket.iid}`, filename: "cat.png", presigned_url: expect.stringMatching(/^http:\/\//) });
+    expect(ticket).toEqual({
+      iid: expect.stringMatching(/^[A-Za-z0-9_-]{16}$/),
+      key: `up/${ticket.iid}`,
+      filename: "cat.png",
+      presigned_url: expect.stringMatching(/^http:\/\//),
+    });
     expect(restRoutes.requestUpload.success.body.safeParse(ticket).success).toBe(true);
-    if (s3) expect(ticket.presigned_url).toMatch(new RegExp(`^${s3.endpoint}/${s3.bucket}/up/${ticket.iid}\\?.*X-Amz-Signature=`));
+    if (s3)
+      expect(ticket.presigned_url).toMatch(
+        new RegExp(`^${s3.endpoint}/${s3.bucket}/up/${ticket.iid}\\?.*X-Amz-Signature=`),
+      );
     else expect(ticket.presigned_url.startsWith(`${server.baseUrl}/uploads/`)).toBe(true);
 
     const put = await putBytes(ticket.presigned_url, bytes, "image/png");
     expect(put.ok, `PUT answered ${put.status}: ${await put.clone().text()}`).toBe(true);
 
-    const completed = await completeUpload(key, { iid: ticket.iid, key: ticket.key, filename: "cat.png", mime_type: "image/png" });
+    const completed = await completeUpload(key, {
+      iid: ticket.iid,
+      key: ticket.key,
+      filename: "cat.png",
+      mime_type: "image/png",
+    });
     expect(completed.status).toBe(201);
     expect(completed.body).toEqual({ id: ticket.iid, url: `${server.baseUrl}/image/${ticket.iid}` });
 
     const listed = await myImages(key);
     expect(listed.status).toBe(200);
     expect(listed.body).toEqual({
-      items: [{ id: ticket.iid, url: completed.body.url, filename: "cat.png", mime: "image/png", created_at: expect.any(Number), size: bytes.length, width: 12, height: 8 }],
+      items: [
+        {
+          id: ticket.iid,
+          url: completed.body.url,
+          filename: "cat.png",
+          mime: "image/png",
+          created_at: expect.any(Number),
+          size: bytes.length,
+          width: 12,
+          height: 8,
+        },
+      ],
     });
     const createdAt = listed.body.items[0].created_at as number;
     expect(Number.isInteger(createdAt)).toBe(true);
@@ -103,7 +140,12 @@ describe.each(["local", "s3"] as const)("REST uploads with the %s driver", (driv
     const bytes = await makeImage("jpeg", 5, 7);
     const ticket = await ticketFor(key, "photo.jpg", "image/jpeg", bytes.length);
     expect((await putBytes(ticket.presigned_url, bytes, "image/jpeg")).ok).toBe(true);
-    const done = await completeUpload(key, { iid: ticket.iid, key: ticket.key, filename: "photo.jpg", mime_type: "image/jpeg" });
+    const done = await completeUpload(key, {
+      iid: ticket.iid,
+      key: ticket.key,
+      filename: "photo.jpg",
+      mime_type: "image/jpeg",
+    });
     expect(done.status).toBe(201);
     expect((await fetchPublic(done.body.url)).bytes.equals(bytes)).toBe(true);
   });
@@ -128,7 +170,11 @@ describe.each(["local", "s3"] as const)("REST uploads with the %s driver", (driv
     });
 
     it("413 too_large for a declared size over MAX_UPLOAD_BYTES", async () => {
-      expectError(await requestUpload(await newUser(), { filename: "x.png", mime_type: "image/png", size: MAX_UPLOAD_BYTES + 1 }), 413, "too_large");
+      expectError(
+        await requestUpload(await newUser(), { filename: "x.png", mime_type: "image/png", size: MAX_UPLOAD_BYTES + 1 }),
+        413,
+        "too_large",
+      );
     });
   });
 
@@ -138,7 +184,13 @@ describe.each(["local", "s3"] as const)("REST uploads with the %s driver", (driv
       expect((await putBytes(ticket.presigned_url, bytes, mime)).ok).toBe(true);
       return ticket;
     }
-    const bodyOf = (t: Ticket, overrides: Record<string, unknown> = {}) => ({ iid: t.iid, key: t.key, filename: t.filename, mime_type: "image/png", ...overrides });
+    const bodyOf = (t: Ticket, overrides: Record<string, unknown> = {}) => ({
+      iid: t.iid,
+      key: t.key,
+      filename: t.filename,
+      mime_type: "image/png",
+      ...overrides,
+    });
 
     it("400 for a key other than the one issued, and the ticket stays usable", async () => {
       const key = await newUser();
@@ -163,7 +215,9 @@ describe.each(["local", "s3"] as const)("REST uploads with the %s driver", (driv
       expectError(name, 400, "validation");
       expect(name.body.error.message).toMatch(/filename/);
       // The filename as first sent (path and all) and the type in other case are the same upload.
-      expect((await completeUpload(key, bodyOf(ticket, { filename: "pics/cat.png", mime_type: "IMAGE/PNG" }))).status).toBe(201);
+      expect(
+        (await completeUpload(key, bodyOf(ticket, { filename: "pics/cat.png", mime_type: "IMAGE/PNG" }))).status,
+      ).toBe(201);
     });
 
     it("400 when the bytes are not what the ticket says (JPEG sent as PNG), and when nothing was sent", async () => {
@@ -179,7 +233,11 @@ describe.each(["local", "s3"] as const)("REST uploads with the %s driver", (driv
       const thief = await newUser();
       const ticket = await sentTicket(owner, await makeImage("png"));
       expectError(await completeUpload(thief, bodyOf(ticket)), 404, "not_found");
-      expectError(await completeUpload(thief, bodyOf(ticket, { iid: "AAAAAAAAAAAAAAAA", key: "img/AAAAAAAAAAAAAAAA" })), 404, "not_found");
+      expectError(
+        await completeUpload(thief, bodyOf(ticket, { iid: "AAAAAAAAAAAAAAAA", key: "img/AAAAAAAAAAAAAAAA" })),
+        404,
+        "not_found",
+      );
       expectError(await completeUpload(thief, bodyOf(ticket, { iid: "../../etc/passwd" })), 404, "not_found");
       // Still the owner's to complete; afterwards still 404 for the thief.
       expect((await completeUpload(owner, bodyOf(ticket))).status).toBe(201);
@@ -235,7 +293,8 @@ describe.each(["local", "s3"] as const)("REST uploads with the %s driver", (driv
       expectError(await deleteImage(await newUser(), image.id), 404, "not_found");
       expectError(await deleteImage(undefined, image.id), 401, "auth");
       expect((await fetchPublic(image.url)).bytes.equals(bytes)).toBe(true);
-      for (const id of ["AAAAAAAAAAAAAAAA", "..%2F..%2Fetc%2Fpasswd", "a".repeat(3000)]) expectError(await deleteImage(owner, id), 404, "not_found");
+      for (const id of ["AAAAAAAAAAAAAAAA", "..%2F..%2Fetc%2Fpasswd", "a".repeat(3000)])
+        expectError(await deleteImage(owner, id), 404, "not_found");
       expect((await deleteImage(owner, image.id)).status).toBe(200);
       expectError(await deleteImage(owner, image.id), 404, "not_found");
     });
@@ -254,8 +313,15 @@ describe("GET /api/v1/me/images with more than one service page", () => {
     const bytes = await makeImage("png", 2, 2);
     const ids: string[] = [];
     for (let i = 0; i < 103; i++) {
-      const ticket: RestResponse = await rest(server.baseUrl, "POST", "/api/v1/upload/request", { key, json: { filename: `${i}.png`, mime_type: "image/png" } });
-      const put = await fetch(ticket.body.presigned_url as string, { method: "PUT", headers: { "Content-Type": "image/png" }, body: new Uint8Array(bytes) });
+      const ticket: RestResponse = await rest(server.baseUrl, "POST", "/api/v1/upload/request", {
+        key,
+        json: { filename: `${i}.png`, mime_type: "image/png" },
+      });
+      const put = await fetch(ticket.body.presigned_url as string, {
+        method: "PUT",
+        headers: { "Content-Type": "image/png" },
+        body: new Uint8Array(bytes),
+      });
       expect(put.ok).toBe(true);
       const done = await rest(server.baseUrl, "POST", "/api/v1/upload/complete", {
         key,

@@ -4,7 +4,9 @@ import { randomBytes } from "node:crypto";
 export interface GraphQLResult<T = Record<string, unknown>> {
   status: number;
   data: T | null | undefined;
-  errors: { message: string; extensions?: { code?: string; requestId?: string; [k: string]: unknown }; path?: string[] }[] | undefined;
+  errors:
+    | { message: string; extensions?: { code?: string; requestId?: string; [k: string]: unknown }; path?: string[] }[]
+    | undefined;
 }
 
 /** POSTs one operation over real HTTP, with the credential (if any) in X-API-Key. */
@@ -17,7 +19,11 @@ export async function gql<T = Record<string, unknown>>(
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (typeof credential === "string") headers["x-api-key"] = credential;
   else if (credential) headers[credential.header] = credential.value;
-  const response = await fetch(`${baseUrl}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+  const response = await fetch(`${baseUrl}/graphql`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ query, variables }),
+  });
   const body = (await response.json()) as { data?: T | null; errors?: GraphQLResult["errors"] };
   return { status: response.status, data: body.data, errors: body.errors };
 }

@@ -12,8 +12,13 @@ export const MIME: Record<ImageKind, string> = {
 
 /** A real, decodable image of the given size, made fresh (random colour, so every call gives new bytes). */
 export async function makeImage(kind: ImageKind, width = 7, height = 5): Promise<Buffer> {
-  const colour = { r: Math.floor(Math.random() * 256), g: Math.floor(Math.random() * 256), b: Math.floor(Math.random() * 256) };
-  return sharp({ create: { width, height, channels: 3, background: colour } })[kind]().toBuffer();
+  const colour = {
+    r: Math.floor(Math.random() * 256),
+    g: Math.floor(Math.random() * 256),
+    b: Math.floor(Math.random() * 256),
+  };
+  const blank = sharp({ create: { width, height, channels: 3, background: colour } });
+  return blank[kind]().toBuffer();
 }
 
 /** A PNG whose header claims `width`×`height` (a decompression bomb's calling card); no pixel data follows. */
@@ -27,5 +32,7 @@ export function pngHeaderClaiming(width: number, height: number): Buffer {
   return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk, Buffer.alloc(64)]);
 }
 
-export const SVG = Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>`);
+export const SVG = Buffer.from(
+  `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>`,
+);
 export const HTML = Buffer.from(`<!doctype html><html><body><script>alert(document.cookie)</script></body></html>`);

@@ -38,15 +38,42 @@ export async function startTestRedisCluster(): Promise<TestRedisCluster> {
       children.push(
         spawn(
           "redis-server",
-          ["--bind", "127.0.0.1", "--port", String(port), "--dir", dir, "--cluster-enabled", "yes",
-            "--cluster-config-file", `nodes-${port}.conf`, "--cluster-node-timeout", "2000", "--save", "", "--appendonly", "no"],
+          [
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            String(port),
+            "--dir",
+            dir,
+            "--cluster-enabled",
+            "yes",
+            "--cluster-config-file",
+            `nodes-${port}.conf`,
+            "--cluster-node-timeout",
+            "2000",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+          ],
           { stdio: "ignore" },
         ),
       );
     }
     for (const port of ports) await waitFor(async () => (await cli(port, "PING")) === "PONG", `node ${port}`);
-    await run("redis-cli", ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "0", "--cluster-yes"]);
-    for (const port of ports) await waitFor(async () => (await cli(port, "CLUSTER", "INFO")).includes("cluster_state:ok"), `cluster state on ${port}`);
+    await run("redis-cli", [
+      "--cluster",
+      "create",
+      ...ports.map((p) => `127.0.0.1:${p}`),
+      "--cluster-replicas",
+      "0",
+      "--cluster-yes",
+    ]);
+    for (const port of ports)
+      await waitFor(
+        async () => (await cli(port, "CLUSTER", "INFO")).includes("cluster_state:ok"),
+        `cluster state on ${port}`,
+      );
   } catch (error) {
     await destroy();
     throw error;

@@ -26,8 +26,22 @@ export async function startTestRedis(options: { appendOnly?: boolean } = {}): Pr
   const start = async () => {
     child = spawn(
       "redis-server",
-      ["--bind", "127.0.0.1", "--port", String(port), "--dir", dir, "--save", "",
-        "--appendonly", options.appendOnly ? "yes" : "no", "--appendfsync", "always", "--daemonize", "no"],
+      [
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--dir",
+        dir,
+        "--save",
+        "",
+        "--appendonly",
+        options.appendOnly ? "yes" : "no",
+        "--appendfsync",
+        "always",
+        "--daemonize",
+        "no",
+      ],
       { stdio: "ignore" },
     );
     await waitForPort(port, child);
@@ -74,7 +88,10 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
     if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = net.connect({ host: "127.0.0.1", port });
-      socket.once("connect", () => { socket.destroy(); resolve(true); });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once("error", () => resolve(false));
     });
     if (open) return;

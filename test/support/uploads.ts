@@ -42,7 +42,9 @@ export async function sendBytes(ticket: Ticket, bytes: Buffer, contentType?: str
     return fetch(ticket.url, { method: "POST", body: form });
   }
   // fetch sets Content-Length from the body itself (browsers forbid setting it), so a signed length is implied.
-  const headers = Object.fromEntries(ticket.headers.filter((h) => h.name.toLowerCase() !== "content-length").map((h) => [h.name, h.value]));
+  const headers = Object.fromEntries(
+    ticket.headers.filter((h) => h.name.toLowerCase() !== "content-length").map((h) => [h.name, h.value]),
+  );
   if (contentType) headers["Content-Type"] = contentType;
   return fetch(ticket.url, { method: "PUT", headers, body: new Uint8Array(bytes) });
 }
@@ -79,10 +81,18 @@ export async function uploadImage(
 }
 
 /** Follows the public link to the bytes, as a browser would. */
-export async function fetchPublic(url: string): Promise<{ status: number; bytes: Buffer; contentType: string | null; location: string | null }> {
+export async function fetchPublic(
+  url: string,
+): Promise<{ status: number; bytes: Buffer; contentType: string | null; location: string | null }> {
   const first = await fetch(url, { redirect: "manual" });
   const location = first.headers.get("location");
-  if (first.status !== 302 || !location) return { status: first.status, bytes: Buffer.from(await first.arrayBuffer()), contentType: null, location };
+  if (first.status !== 302 || !location)
+    return { status: first.status, bytes: Buffer.from(await first.arrayBuffer()), contentType: null, location };
   const second = await fetch(location);
-  return { status: second.status, bytes: Buffer.from(await second.arrayBuffer()), contentType: second.headers.get("content-type"), location };
+  return {
+    status: second.status,
+    bytes: Buffer.from(await second.arrayBuffer()),
+    contentType: second.headers.get("content-type"),
+    location,
+  };
 }

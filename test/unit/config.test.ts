@@ -4,7 +4,13 @@ import { ConfigError, loadConfig } from "../../server/config.js";
 describe("config", () => {
   it("has the documented defaults", () => {
     const config = loadConfig({}, "/srv/imagehost");
-    expect(config.http).toEqual({ host: "127.0.0.1", port: 3000, publicUrl: "http://127.0.0.1:3000", trustProxyHops: 0, corsOrigins: [] });
+    expect(config.http).toEqual({
+      host: "127.0.0.1",
+      port: 3000,
+      publicUrl: "http://127.0.0.1:3000",
+      trustProxyHops: 0,
+      corsOrigins: [],
+    });
     expect(config.redis).toEqual({ mode: "single", url: "redis://127.0.0.1:6379" });
     expect(config.storage).toEqual({ driver: "local", root: "/srv/imagehost/data/blobs" });
     expect(config.dataDir).toBe("/srv/imagehost/data");
@@ -37,31 +43,55 @@ describe("config", () => {
       credentials: { accessKeyId: "id", secretAccessKey: "secret" },
       publicUrl: "https://cdn.example.com",
     });
-    expect(loadConfig({ STORAGE_DRIVER: "s3", S3_BUCKET: "a", AWS_S3_BUCKET_NAME: "b" }).storage).toMatchObject({ bucket: "a", credentials: null, region: "us-east-1" });
+    expect(loadConfig({ STORAGE_DRIVER: "s3", S3_BUCKET: "a", AWS_S3_BUCKET_NAME: "b" }).storage).toMatchObject({
+      bucket: "a",
+      credentials: null,
+      region: "us-east-1",
+    });
   });
 
   it("switches to Redis Cluster when REDIS_CLUSTER_NODES is set", () => {
     expect(loadConfig({ REDIS_CLUSTER_NODES: "10.0.0.1:7000, 10.0.0.2:7001" }).redis).toEqual({
       mode: "cluster",
-      nodes: [{ host: "10.0.0.1", port: 7000 }, { host: "10.0.0.2", port: 7001 }],
+      nodes: [
+        { host: "10.0.0.1", port: 7000 },
+        { host: "10.0.0.2", port: 7001 },
+      ],
     });
   });
 
   it("reports every problem at once", () => {
     let caught: unknown;
     try {
-      loadConfig({ PORT: "http", REDIS_URL: "localhost:6379", STORAGE_DRIVER: "ftp", BCRYPT_COST: "8", MAX_UPLOAD_BYTES: "-1", S3_FORCE_PATH_STYLE: "maybe" });
+      loadConfig({
+        PORT: "http",
+        REDIS_URL: "localhost:6379",
+        STORAGE_DRIVER: "ftp",
+        BCRYPT_COST: "8",
+        MAX_UPLOAD_BYTES: "-1",
+        S3_FORCE_PATH_STYLE: "maybe",
+      });
     } catch (error) {
       caught = error;
     }
     expect(caught).toBeInstanceOf(ConfigError);
     const problems = (caught as ConfigError).problems.join("\n");
-    for (const name of ["PORT", "REDIS_URL", "STORAGE_DRIVER", "BCRYPT_COST", "MAX_UPLOAD_BYTES", "S3_FORCE_PATH_STYLE"]) expect(problems).toContain(name);
+    for (const name of [
+      "PORT",
+      "REDIS_URL",
+      "STORAGE_DRIVER",
+      "BCRYPT_COST",
+      "MAX_UPLOAD_BYTES",
+      "S3_FORCE_PATH_STYLE",
+    ])
+      expect(problems).toContain(name);
     expect((caught as ConfigError).message.split("\n")[0]).toBe("Invalid configuration:");
   });
 
   it("requires a bucket and paired S3 credentials for the s3 driver", () => {
-    expect(() => loadConfig({ STORAGE_DRIVER: "s3", S3_ACCESS_KEY_ID: "id" })).toThrow(/S3_BUCKET[\s\S]*S3_SECRET_ACCESS_KEY/);
+    expect(() => loadConfig({ STORAGE_DRIVER: "s3", S3_ACCESS_KEY_ID: "id" })).toThrow(
+      /S3_BUCKET[\s\S]*S3_SECRET_ACCESS_KEY/,
+    );
   });
 
   it("keeps the bcrypt cost at or above the floor of 10 (S1)", () => {

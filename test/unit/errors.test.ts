@@ -1,6 +1,13 @@
 import { GraphQLError } from "graphql";
 import { describe, expect, it } from "vitest";
-import { AppError, ErrorCode, DependencyUnavailableError, httpStatusOf, restCodeOf, toClientError } from "../../server/errors.js";
+import {
+  AppError,
+  ErrorCode,
+  DependencyUnavailableError,
+  httpStatusOf,
+  restCodeOf,
+  toClientError,
+} from "../../server/errors.js";
 import { formatGraphQLError } from "../../server/graphql/errors.js";
 
 describe("error table (S8)", () => {
@@ -19,7 +26,10 @@ describe("error table (S8)", () => {
       message: "Internal server error. Quote the request id when reporting it.",
       details: {},
     });
-    expect(toClientError(new AppError(ErrorCode.CONFLICT, "taken"))).toMatchObject({ code: "CONFLICT", message: "taken" });
+    expect(toClientError(new AppError(ErrorCode.CONFLICT, "taken"))).toMatchObject({
+      code: "CONFLICT",
+      message: "taken",
+    });
     const unavailable = toClientError(new DependencyUnavailableError("redis", { cause: leak }));
     expect(unavailable.code).toBe("SERVICE_UNAVAILABLE");
     expect(unavailable.message).not.toMatch(/ECONNREFUSED|redis|6379/i);
@@ -28,10 +38,19 @@ describe("error table (S8)", () => {
   it("formats resolver errors for GraphQL without leaking internals", () => {
     const leak = new Error("WRONGTYPE Operation against a key holding the wrong kind of value ih:acct:{x}");
     const wrapped = new GraphQLError(leak.message, { originalError: leak, path: ["me"] });
-    const formatted = formatGraphQLError({ message: leak.message, path: ["me"], extensions: { code: "INTERNAL_SERVER_ERROR", stacktrace: ["x"] } }, wrapped);
-    expect(formatted).toEqual({ message: "Internal server error. Quote the request id when reporting it.", path: ["me"], extensions: { code: "INTERNAL_SERVER_ERROR" } });
+    const formatted = formatGraphQLError(
+      { message: leak.message, path: ["me"], extensions: { code: "INTERNAL_SERVER_ERROR", stacktrace: ["x"] } },
+      wrapped,
+    );
+    expect(formatted).toEqual({
+      message: "Internal server error. Quote the request id when reporting it.",
+      path: ["me"],
+      extensions: { code: "INTERNAL_SERVER_ERROR" },
+    });
     const app = new AppError(ErrorCode.RATE_LIMITED, "slow down", { retryAfterSeconds: 30 });
-    expect(formatGraphQLError({ message: "slow down" }, new GraphQLError("slow down", { originalError: app })).extensions).toEqual({
+    expect(
+      formatGraphQLError({ message: "slow down" }, new GraphQLError("slow down", { originalError: app })).extensions,
+    ).toEqual({
       code: "RATE_LIMITED",
       retryAfterSeconds: 30,
     });

@@ -4,7 +4,8 @@ import { maxAliasesRule, maxDepthRule } from "../../server/graphql/limits.js";
 
 /** The S7 rules on a schema that can nest without end, so every depth is a valid query. */
 const schema = buildSchema(`type Node { id: ID, child: Node } type Query { node: Node }`);
-const check = (query: string) => validate(schema, parse(query), [maxDepthRule(8), maxAliasesRule(15)]).map((e) => e.message);
+const check = (query: string) =>
+  validate(schema, parse(query), [maxDepthRule(8), maxAliasesRule(15)]).map((e) => e.message);
 const nest = (depth: number): string => (depth === 1 ? "id" : `child { ${nest(depth - 1)} }`);
 
 describe("GraphQL limit rules (S7)", () => {
@@ -24,7 +25,11 @@ describe("GraphQL limit rules (S7)", () => {
   });
 
   it("does not count introspection", () => {
-    expect(check(`{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } }`)).toEqual([]);
+    expect(
+      check(
+        `{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } }`,
+      ),
+    ).toEqual([]);
   });
 
   it("allows 15 aliases and refuses 16, counted across the document", () => {

@@ -129,7 +129,15 @@ describe("upload tokens", () => {
     const other = new LocalBlobStore({ root, publicUrl: baseUrl, signingSecret: randomBytes(32) });
     const foreign = (await other.createUploadTarget(request())).url.slice(`${baseUrl}/uploads/`.length);
 
-    const forged = [`${forgedPayload}.${mac}`, `${payload}.${flip(mac)}`, foreign, "x", "", `${payload}.`, `${token}.x`];
+    const forged = [
+      `${forgedPayload}.${mac}`,
+      `${payload}.${flip(mac)}`,
+      foreign,
+      "x",
+      "",
+      `${payload}.`,
+      `${token}.x`,
+    ];
     for (const bad of forged) {
       expect(() => store.verifyUploadToken(bad)).toThrow(/not valid/);
       const response = await putBytes(`${baseUrl}/uploads/${bad}`, Buffer.from("12345"));
@@ -402,7 +410,11 @@ describe("serving /files", () => {
 
 describe("readiness", () => {
   it("creates the root when missing", async () => {
-    const fresh = new LocalBlobStore({ root: path.join(tmp, "fresh", "blobs"), publicUrl: baseUrl, signingSecret: secret });
+    const fresh = new LocalBlobStore({
+      root: path.join(tmp, "fresh", "blobs"),
+      publicUrl: baseUrl,
+      signingSecret: secret,
+    });
     await fresh.checkReady();
     expect((await fs.stat(path.join(tmp, "fresh", "blobs"))).isDirectory()).toBe(true);
     expect(await fs.readdir(path.join(tmp, "fresh", "blobs"))).toEqual([]);

@@ -50,7 +50,8 @@ function signingKey(secret: string, date: string, region: string): Buffer {
   return hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), "s3"), "aws4_request");
 }
 
-const rfc3986 = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const rfc3986 = (s: string) =>
+  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 /**
  * Recomputes a presigned URL's signature for a request with `headers`, the way S3 does, so a test can show which
@@ -83,7 +84,9 @@ function presignedUrlAccepts(url: string, method: string, headers: Record<string
     `${date}/${region}/s3/aws4_request`,
     createHash("sha256").update(canonicalRequest).digest("hex"),
   ].join("\n");
-  const expected = createHmac("sha256", signingKey(secret, date, region)).update(stringToSign).digest("hex");
+  const expected = createHmac("sha256", signingKey(secret, date, region))
+    .update(stringToSign)
+    .digest("hex");
   return expected === parsed.searchParams.get("X-Amz-Signature");
 }
 
@@ -286,18 +289,31 @@ describe("promoting a checked upload", () => {
   it("copies only if the source still has the checked ETag, and maps a mismatch to BAD_USER_INPUT", async () => {
     const seen: { method: string; url: string; ifMatch: unknown; source: unknown }[] = [];
     const server = http.createServer((req, res) => {
-      seen.push({ method: req.method!, url: req.url!, ifMatch: req.headers["x-amz-copy-source-if-match"], source: req.headers["x-amz-copy-source"] });
+      seen.push({
+        method: req.method!,
+        url: req.url!,
+        ifMatch: req.headers["x-amz-copy-source-if-match"],
+        source: req.headers["x-amz-copy-source"],
+      });
       res.statusCode = 412;
       res.setHeader("content-type", "application/xml");
-      res.end('<?xml version="1.0"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>');
+      res.end(
+        '<?xml version="1.0"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>',
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
     try {
       const { port } = server.address() as AddressInfo;
       const store = makeStore({ ...offline, endpoint: `http://127.0.0.1:${port}` });
-      await expect(store.promote("up/AbC_d-123", "img/AbC_d-123", '"etag-1"')).rejects.toMatchObject({ code: "BAD_USER_INPUT" });
+      await expect(store.promote("up/AbC_d-123", "img/AbC_d-123", '"etag-1"')).rejects.toMatchObject({
+        code: "BAD_USER_INPUT",
+      });
       expect(seen).toHaveLength(1);
-      expect(seen[0]).toMatchObject({ method: "PUT", ifMatch: '"etag-1"', source: expect.stringMatching(/up\/AbC_d-123$/) });
+      expect(seen[0]).toMatchObject({
+        method: "PUT",
+        ifMatch: '"etag-1"',
+        source: expect.stringMatching(/up\/AbC_d-123$/),
+      });
       expect(seen[0]!.url).toContain("img/AbC_d-123");
     } finally {
       server.closeAllConnections();

@@ -8,10 +8,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const check = (schemaFile: string) =>
-  promisify(execFile)(process.execPath, [path.join(root, "node_modules/tsx/dist/cli.mjs"), "scripts/emit-schema.ts", "--check"], {
-    cwd: root,
-    env: { ...process.env, SCHEMA_FILE: schemaFile },
-  });
+  promisify(execFile)(
+    process.execPath,
+    [path.join(root, "node_modules/tsx/dist/cli.mjs"), "scripts/emit-schema.ts", "--check"],
+    {
+      cwd: root,
+      env: { ...process.env, SCHEMA_FILE: schemaFile },
+    },
+  );
 
 /** `npm run check:codegen`'s schema half: the committed schema.graphql must be what the classes emit. */
 describe("schema.graphql check", () => {
@@ -30,6 +34,9 @@ describe("schema.graphql check", () => {
     const stale = path.join(dir, "schema.graphql");
     await copyFile(path.join(root, "schema.graphql"), stale);
     await appendFile(stale, "type Stale { id: ID }\n");
-    await expect(check(stale)).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining("npm run schema:emit") });
+    await expect(check(stale)).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining("npm run schema:emit"),
+    });
   });
 });

@@ -147,7 +147,11 @@ function NotFound() {
     <section className="panel">
       <h1>Page not found</h1>
       <p>
-        There is nothing at this address. <a href="/" onClick={linkHandler("/")}>Go to your images</a>.
+        There is nothing at this address.{" "}
+        <a href="/" onClick={linkHandler("/")}>
+          Go to your images
+        </a>
+        .
       </p>
     </section>
   );

@@ -25,7 +25,9 @@ const queryClient: QueryClient = new QueryClient({
       staleTime: 30_000,
       // Retrying cannot fix a refused request; it can fix a dropped connection or a brief outage.
       retry: (failures, error) =>
-        failures < 2 && isImageHostError(error) && ["NETWORK_ERROR", "SERVICE_UNAVAILABLE", "HTTP_ERROR"].includes(error.code),
+        failures < 2 &&
+        isImageHostError(error) &&
+        ["NETWORK_ERROR", "SERVICE_UNAVAILABLE", "HTTP_ERROR"].includes(error.code),
     },
   },
 });

@@ -65,13 +65,19 @@ async function errorOf(response: Response): Promise<SessionError> {
     case 409:
       return new SessionError("That username is taken. Please choose another one.", 409, code);
     case 429:
-      return new SessionError(`Too many attempts. Please wait ${waitText(response.headers.get("retry-after"))} and try again.`, 429, code);
+      return new SessionError(
+        `Too many attempts. Please wait ${waitText(response.headers.get("retry-after"))} and try again.`,
+        429,
+        code,
+      );
     case 400:
     case 403:
       return new SessionError(message || "The server refused the request.", response.status, code);
     default:
       return new SessionError(
-        response.status >= 500 ? "The server is having trouble right now. Please try again in a moment." : message || `The server answered ${response.status}.`,
+        response.status >= 500
+          ? "The server is having trouble right now. Please try again in a moment."
+          : message || `The server answered ${response.status}.`,
         response.status,
         code,
       );

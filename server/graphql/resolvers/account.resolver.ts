@@ -19,7 +19,8 @@ export class AccountResolver {
   async register(
     @Ctx() context: GraphQLContext,
     @Arg("username", () => String) username: string,
-    @Arg("password", () => String, { description: "8 to 72 UTF-8 bytes; very common passwords are refused." }) password: string,
+    @Arg("password", () => String, { description: "8 to 72 UTF-8 bytes; very common passwords are refused." })
+    password: string,
   ): Promise<AuthPayload> {
     return toAuthPayload(await this.accounts.register(username, password, context));
   }

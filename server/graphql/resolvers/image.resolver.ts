@@ -26,12 +26,17 @@ export class ImageResolver {
   }
 
   @Mutation(() => UploadTicket, { description: "Step 1 of an upload: how to send the bytes straight to storage." })
-  async requestUpload(@Ctx() context: GraphQLContext, @Arg("input", () => RequestUploadInput) input: RequestUploadInput): Promise<UploadTicket> {
+  async requestUpload(
+    @Ctx() context: GraphQLContext,
+    @Arg("input", () => RequestUploadInput) input: RequestUploadInput,
+  ): Promise<UploadTicket> {
     const issued = await this.images.requestUpload(await requireViewer(context), input);
     return toUploadTicket(issued);
   }
 
-  @Mutation(() => Image, { description: "Step 3: verifies the bytes that arrived and records the image. Safe to retry." })
+  @Mutation(() => Image, {
+    description: "Step 3: verifies the bytes that arrived and records the image. Safe to retry.",
+  })
   async completeUpload(@Ctx() context: GraphQLContext, @Arg("uploadId", () => ID) uploadId: string): Promise<Image> {
     const image = await this.images.completeUpload(await requireViewer(context), uploadId);
     return toImage(image, this.images.linkFor(image.id));

@@ -11,7 +11,10 @@ export class ApiKey {
   @Field(() => Date)
   createdAt!: Date;
 
-  @Field(() => Date, { nullable: true, description: "Last time a request used this key (updated at most once a minute)." })
+  @Field(() => Date, {
+    nullable: true,
+    description: "Last time a request used this key (updated at most once a minute).",
+  })
   lastUsedAt!: Date | null;
 
   @Field(() => Date, { nullable: true, description: "null: the key does not expire." })

@@ -6,7 +6,8 @@ export enum UploadMethod {
 }
 registerEnumType(UploadMethod, {
   name: "UploadMethod",
-  description: "PUT: send the file as the body with `headers`. POST: a multipart form with `fields` first, then the file as `file`.",
+  description:
+    "PUT: send the file as the body with `headers`. POST: a multipart form with `fields` first, then the file as `file`.",
 });
 
 @InputType()

@@ -11,7 +11,11 @@ export function CopyButton(props: { text: string; label?: string; className?: st
   }, [result]);
   return (
     <span className="copy">
-      <button type="button" className={props.className ?? "secondary"} onClick={async () => setResult((await copyText(props.text)) ? "copied" : "failed")}>
+      <button
+        type="button"
+        className={props.className ?? "secondary"}
+        onClick={async () => setResult((await copyText(props.text)) ? "copied" : "failed")}
+      >
         {props.label ?? "Copy link"}
       </button>
       <span className={`copy-status${result === "failed" ? " error-text" : ""}`} role="status">
@@ -25,7 +29,13 @@ export function CopyButton(props: { text: string; label?: string; className?: st
 export function LinkField(props: { url: string; label: string; copyLabel?: string }) {
   return (
     <div className="link-field">
-      <input type="text" readOnly value={props.url} aria-label={props.label} onFocus={(event) => event.currentTarget.select()} />
+      <input
+        type="text"
+        readOnly
+        value={props.url}
+        aria-label={props.label}
+        onFocus={(event) => event.currentTarget.select()}
+      />
       <CopyButton text={props.url} label={props.copyLabel} />
     </div>
   );

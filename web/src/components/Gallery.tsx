@@ -25,7 +25,13 @@ export function Gallery() {
   const report = useCallback((index: number, info: PageInfo) => {
     setInfos((previous) => {
       const old = previous[index];
-      if (old && old.hasNextPage === info.hasNextPage && old.endCursor === info.endCursor && old.totalCount === info.totalCount) return previous;
+      if (
+        old &&
+        old.hasNextPage === info.hasNextPage &&
+        old.endCursor === info.endCursor &&
+        old.totalCount === info.totalCount
+      )
+        return previous;
       const next = [...previous];
       next[index] = info;
       return next;
@@ -70,7 +76,12 @@ function GalleryPage(props: { index: number; after: string | null; onInfo(index:
   const page = useMyImagesQuery({ first: PAGE_SIZE, after }, { placeholderData: keepPreviousData });
   const data = page.data?.myImages;
   useEffect(() => {
-    if (data) onInfo(index, { hasNextPage: data.pageInfo.hasNextPage, endCursor: data.pageInfo.endCursor, totalCount: data.totalCount });
+    if (data)
+      onInfo(index, {
+        hasNextPage: data.pageInfo.hasNextPage,
+        endCursor: data.pageInfo.endCursor,
+        totalCount: data.totalCount,
+      });
   }, [data, index, onInfo]);
 
   if (page.isPending) {
@@ -104,7 +115,14 @@ function Thumbnail({ image }: { image: ImageFieldsFragment }) {
   return (
     <li className="thumb">
       <a href={href} onClick={linkHandler(href)}>
-        <img src={image.url} alt={image.filename} loading="lazy" decoding="async" width={image.width} height={image.height} />
+        <img
+          src={image.url}
+          alt={image.filename}
+          loading="lazy"
+          decoding="async"
+          width={image.width}
+          height={image.height}
+        />
         <span className="thumb-caption">
           <span className="thumb-name">{image.filename}</span>
           <span className="thumb-meta">

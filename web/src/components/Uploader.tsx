@@ -90,7 +90,12 @@ export function Uploader() {
   const enqueue = useCallback(
     (files: File[]) => {
       if (files.length === 0) return;
-      const added = files.map((file): UploadItem => ({ key: nextKey.current++, file, name: file.name || "upload", state: { status: "queued" } }));
+      const added = files.map((file): UploadItem => ({
+        key: nextKey.current++,
+        file,
+        name: file.name || "upload",
+        state: { status: "queued" },
+      }));
       setItems((list) => [...list, ...added]);
       queue.current.push(...added);
       pump();
@@ -174,7 +179,11 @@ export function Uploader() {
               <button
                 type="button"
                 className="link-button"
-                onClick={() => setItems((list) => list.filter((item) => item.state.status !== "done" && item.state.status !== "failed"))}
+                onClick={() =>
+                  setItems((list) =>
+                    list.filter((item) => item.state.status !== "done" && item.state.status !== "failed"),
+                  )
+                }
               >
                 Clear finished
               </button>

@@ -1,7 +1,11 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { type FormEvent, useState } from "react";
 import type { ApiKeyFieldsFragment, CreateApiKeyMutation } from "../../../client/generated/graphql.js";
-import { useApiKeysQuery, useCreateApiKeyMutation, useRevokeApiKeyMutation } from "../../../client/generated/react-query.js";
+import {
+  useApiKeysQuery,
+  useCreateApiKeyMutation,
+  useRevokeApiKeyMutation,
+} from "../../../client/generated/react-query.js";
 import { CopyButton } from "../components/CopyButton.js";
 import { ConfirmDialog } from "../components/ConfirmDialog.js";
 import { describeError } from "../errors.js";
@@ -42,8 +46,8 @@ export function KeysPage() {
     <>
       <h1>API keys</h1>
       <p className="lead">
-        Keys let scripts and the <code>imagehost</code> command use your account: send one as <code>X-API-Key</code>, or set{" "}
-        <code>IMAGEHOST_API_KEY</code>. A key works until you revoke it.
+        Keys let scripts and the <code>imagehost</code> command use your account: send one as <code>X-API-Key</code>, or
+        set <code>IMAGEHOST_API_KEY</code>. A key works until you revoke it.
       </p>
 
       <section className="panel" aria-labelledby="new-key-heading">
@@ -51,7 +55,15 @@ export function KeysPage() {
         <form className="inline-form" onSubmit={submit}>
           <div className="field">
             <label htmlFor="key-name">Key name</label>
-            <input id="key-name" name="name" required maxLength={64} placeholder="e.g. laptop" value={name} onChange={(event) => setName(event.target.value)} />
+            <input
+              id="key-name"
+              name="name"
+              required
+              maxLength={64}
+              placeholder="e.g. laptop"
+              value={name}
+              onChange={(event) => setName(event.target.value)}
+            />
           </div>
           <button type="submit" className="primary" disabled={create.isPending}>
             Create key
@@ -68,7 +80,13 @@ export function KeysPage() {
               <strong>Your new key “{created.apiKey.name}”.</strong> Copy it now: it will not be shown again.
             </p>
             <div className="link-field">
-              <input type="text" readOnly value={created.key} aria-label="New API key" onFocus={(event) => event.currentTarget.select()} />
+              <input
+                type="text"
+                readOnly
+                value={created.key}
+                aria-label="New API key"
+                onFocus={(event) => event.currentTarget.select()}
+              />
               <CopyButton text={created.key} label="Copy key" />
             </div>
             <button type="button" className="link-button" onClick={() => setCreated(null)}>
