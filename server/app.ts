@@ -40,16 +40,16 @@ import { S3BlobStore } from "./storage/s3-blob-store.js";
 import { browserStorageOrigins } from "./storage/storage-origins.js";
 import { loadOrCreateSigningSecret } from "./storage/signing-secret.js";
 
-/** S7: request bodies on /graphql and JSON routes. */
+/** SEC-7: request bodies on /graphql and JSON routes. */
 const JSON_BODY_LIMIT_BYTES = 100 * 1024;
-/** S18: how long shutdown waits for in-flight requests before closing their connections. */
+/** SEC-18: how long shutdown waits for in-flight requests before closing their connections. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
 export interface App {
   readonly http: FastifyInstance;
   /** Starts listening on the configured host and port; resolves to the bound address. */
   listen(): Promise<string>;
-  /** Graceful stop (S18): stop accepting, finish in-flight requests (bounded), close Redis. Idempotent. */
+  /** Graceful stop (SEC-18): stop accepting, finish in-flight requests (bounded), close Redis. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -121,11 +121,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const http = Fastify({
       logger: { level: config.logLevel },
       genReqId: () => randomUUID(),
-      // S3: X-Forwarded-For counts only for the configured number of proxy hops; otherwise the socket decides.
+      // SEC-3: X-Forwarded-For counts only for the configured number of proxy hops; otherwise the socket decides.
       trustProxy:
         config.http.trustProxyHops > 0 ? (_address: string, hop: number) => hop < config.http.trustProxyHops : false,
       bodyLimit: JSON_BODY_LIMIT_BYTES,
-      // S12: an absurdly long id must still reach the route and get a plain 404, not a 414.
+      // SEC-12: an absurdly long id must still reach the route and get a plain 404, not a 414.
       routerOptions: { maxParamLength: 16 * 1024 },
       return503OnClosing: true,
       forceCloseConnections: "idle",
@@ -137,7 +137,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
     const ownOrigin = new URL(config.http.publicUrl).origin;
     registerSecurityHeaders(http, { storageOrigins: await browserStorageOrigins(blobs, ownOrigin) });
-    // Before the other routes: it adds the root-level origin guard for cookie-authenticated writes (S5).
+    // Before the other routes: it adds the root-level origin guard for cookie-authenticated writes (SEC-5).
     registerWebSessionRoutes(http, accounts, { publicUrl: config.http.publicUrl });
     registerMetricsRoutes(http, services.metrics, config.metricsToken);
     // CORS is off unless origins are listed: browsers on other origins then cannot read any response.
@@ -159,7 +159,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       new ApiKeyResolver(accounts),
       new ImageResolver(images),
     ]);
-    // S6: every option that matters is set here explicitly, none left to NODE_ENV.
+    // SEC-6: every option that matters is set here explicitly, none left to NODE_ENV.
     const apollo = new ApolloServer<GraphQLContext>({
       schema,
       introspection: config.graphql.explorer,
@@ -168,7 +168,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       csrfPrevention: true,
       persistedQueries: false,
       formatError: formatGraphQLError,
-      // S7: limits enforced before execution.
+      // SEC-7: limits enforced before execution.
       parseOptions: { maxTokens: GRAPHQL_LIMITS.maxTokens },
       validationRules: [maxDepthRule(GRAPHQL_LIMITS.maxDepth), maxAliasesRule(GRAPHQL_LIMITS.maxAliases)],
       plugins: [
@@ -194,7 +194,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     http.route<{ Reply: string }>({
       method: ["GET", "POST"],
       url: "/graphql",
-      // A browser opening /graphql gets the playground (S6: only while the explorer switch is on); every other GET
+      // A browser opening /graphql gets the playground (SEC-6: only while the explorer switch is on); every other GET
       // and every POST is a GraphQL request for Apollo.
       onRequest: async (request, reply) => {
         if (request.method === "POST" || !acceptsHtml(request)) return;

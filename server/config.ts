@@ -27,18 +27,18 @@ export interface Config {
     readonly maxUploadBytes: number;
     /** Secret for signing local upload URLs; null = generate one under dataDir. */
     readonly signingSecret: string | null;
-    /** S13: upload tickets a user may hold open at once. */
+    /** SEC-13: upload tickets a user may hold open at once. */
     readonly maxOpenTickets: number;
-    /** S13: images per user. */
+    /** SEC-13: images per user. */
     readonly quotaImages: number;
-    /** S13: stored bytes per user. */
+    /** SEC-13: stored bytes per user. */
     readonly quotaBytes: number;
   };
   readonly auth: {
     readonly bcryptCost: number;
     /** A login session expires after this many seconds without use. */
     readonly sessionIdleSeconds: number;
-    /** S3: failed logins per username and per IP per 15 minutes, registrations per IP per hour. */
+    /** SEC-3: failed logins per username and per IP per 15 minutes, registrations per IP per hour. */
     readonly abuseLimits: {
       readonly loginFailuresPerUsername: number;
       readonly loginFailuresPerIp: number;
@@ -48,7 +48,7 @@ export interface Config {
   /** Bearer token guarding `/metrics`; null = no metrics endpoint. */
   readonly metricsToken: string | null;
   readonly graphql: {
-    /** One switch for introspection and the playground (S6). */
+    /** One switch for introspection and the playground (SEC-6). */
     readonly explorer: boolean;
   };
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";

@@ -1,7 +1,7 @@
 /**
  * The one table of error codes. GraphQL errors carry `extensions.code` from `ErrorCode`; REST responses use the
  * HTTP status and REST code mapped here. Anything thrown that is not an `AppError` is unexpected and is masked as
- * INTERNAL_SERVER_ERROR before it reaches a client (S8).
+ * INTERNAL_SERVER_ERROR before it reaches a client (SEC-8).
  */
 export const ErrorCode = {
   UNAUTHENTICATED: "UNAUTHENTICATED",
@@ -114,7 +114,7 @@ export class DependencyUnavailableError extends AppError {
   }
 }
 
-/** What a client may see of any thrown value: its code and a safe message. Unknown errors are masked (S8). */
+/** What a client may see of any thrown value: its code and a safe message. Unknown errors are masked (SEC-8). */
 export function toClientError(error: unknown): { code: ErrorCode; message: string; details: Record<string, unknown> } {
   if (error instanceof AppError) return { code: error.code, message: error.message, details: { ...error.details } };
   return {

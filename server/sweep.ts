@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from "./config.js";
 
 /**
  * `npm run sweep [-- --dry-run]`: removes objects that abandoned or rejected uploads left behind, finishes deletes
- * a crash interrupted and relists images a crash left unlisted (S16). Prints the report as JSON on stdout.
+ * a crash interrupted and relists images a crash left unlisted (SEC-16). Prints the report as JSON on stdout.
  */
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { "dry-run": { type: "boolean", default: false } } });

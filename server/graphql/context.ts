@@ -4,7 +4,7 @@ import type { Viewer } from "../services/account.service.js";
 /** Per-request GraphQL context. The viewer is resolved lazily so anonymous operations cost no Redis read. */
 export interface GraphQLContext {
   requestId: string;
-  /** For abuse limits (S3): from the socket, or from trusted proxies only. */
+  /** For abuse limits (SEC-3): from the socket, or from trusted proxies only. */
   clientIp: string;
   viewer(): Promise<Viewer | null>;
 }

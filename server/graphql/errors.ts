@@ -16,7 +16,7 @@ const REQUEST_ERROR_CODES = new Set([
 
 /**
  * Apollo's formatError: every error leaves with a code from our one table. AppErrors keep their message;
- * request errors from graphql-js keep theirs (they only describe the query); everything else is masked (S8).
+ * request errors from graphql-js keep theirs (they only describe the query); everything else is masked (SEC-8).
  */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = originalOf(error);
@@ -56,8 +56,8 @@ interface Logger {
 }
 
 /**
- * Logs unexpected errors with the request id and puts that id on every error the client receives (S8); answers
- * 503 when a dependency is down (S14) and 429 with Retry-After when an attempt was rate limited (S3).
+ * Logs unexpected errors with the request id and puts that id on every error the client receives (SEC-8); answers
+ * 503 when a dependency is down (SEC-14) and 429 with Retry-After when an attempt was rate limited (SEC-3).
  */
 export function responseErrorsPlugin(log: Logger): ApolloServerPlugin<GraphQLContext> {
   return {
@@ -76,7 +76,7 @@ export function responseErrorsPlugin(log: Logger): ApolloServerPlugin<GraphQLCon
             ...e,
             extensions: { ...e.extensions, requestId: contextValue.requestId },
           }));
-          // As on REST: a dependency outage answers 503 (S14), a rate-limited attempt 429 with Retry-After (S3).
+          // As on REST: a dependency outage answers 503 (SEC-14), a rate-limited attempt 429 with Retry-After (SEC-3).
           const codes = new Set(errors.map((e) => e.extensions?.code));
           if (codes.has(ErrorCode.SERVICE_UNAVAILABLE)) {
             response.http.status = httpStatusOf(ErrorCode.SERVICE_UNAVAILABLE);

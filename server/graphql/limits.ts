@@ -8,7 +8,7 @@ import {
   type ValidationRule,
 } from "graphql";
 
-/** S7: limits checked before execution. Tokens are counted by the parser (`parseOptions.maxTokens`). */
+/** SEC-7: limits checked before execution. Tokens are counted by the parser (`parseOptions.maxTokens`). */
 export const GRAPHQL_LIMITS = { maxDepth: 8, maxAliases: 15, maxTokens: 2000 } as const;
 
 /**

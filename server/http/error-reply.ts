@@ -3,7 +3,7 @@ import { AppError, ErrorCode, httpStatusOf, restCodeOf, toClientError } from "..
 
 /**
  * The one error body for non-GraphQL routes: `{"error": {"code", "message"}}` with the REST code and HTTP status
- * from the error table. Unexpected errors are logged with the request id and masked (S8).
+ * from the error table. Unexpected errors are logged with the request id and masked (SEC-8).
  */
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
   const client = toClientError(error);
@@ -22,7 +22,7 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: u
 }
 
 /**
- * 403 in the same body shape, REST code `forbidden`: a request refused for where it comes from (S5: a
+ * 403 in the same body shape, REST code `forbidden`: a request refused for where it comes from (SEC-5: a
  * state-changing request from another origin), not for who sends it. Not part of the GraphQL code table.
  */
 export function sendForbidden(request: FastifyRequest, reply: FastifyReply, message: string): FastifyReply {

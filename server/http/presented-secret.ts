@@ -1,10 +1,10 @@
 import type { IncomingHttpHeaders } from "node:http";
 
-/** The web app's session cookie (S5): httpOnly, `SameSite=Strict`; set and cleared by web-session.routes.ts. */
+/** The web app's session cookie (SEC-5): httpOnly, `SameSite=Strict`; set and cleared by web-session.routes.ts. */
 export const SESSION_COOKIE = "ih_session";
 
 /**
- * The credential a request presents, from `X-API-Key` or `Authorization: Bearer` (S4: headers only, never the
+ * The credential a request presents, from `X-API-Key` or `Authorization: Bearer` (SEC-4: headers only, never the
  * URL), else from the web app's `ih_session` cookie. Returns null when none is sent; an empty or malformed header
  * is returned as-is so authentication rejects it instead of treating the caller as anonymous.
  *

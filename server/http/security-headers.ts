@@ -10,7 +10,7 @@ export interface ContentSecurityPolicyOptions {
 }
 
 /**
- * The app's CSP (S9), strict but enough for the web app and the GraphiQL playground: scripts only from our own
+ * The app's CSP (SEC-9), strict but enough for the web app and the GraphiQL playground: scripts only from our own
  * bundles (no inline script, no eval; `'wasm-unsafe-eval'` lets them compile WebAssembly, which the client's
  * HEIC-to-JPEG conversion runs, and nothing else), styles from our bundles plus inline styles (React `style`
  * attributes and the editor GraphiQL embeds set them), web workers from our bundles or blob: (GraphiQL's editor
@@ -38,7 +38,7 @@ export function contentSecurityPolicy(options: ContentSecurityPolicyOptions): st
 }
 
 /**
- * Headers for every response of the app's own origin (S9). Routes that serve user bytes set a stricter
+ * Headers for every response of the app's own origin (SEC-9). Routes that serve user bytes set a stricter
  * `Content-Security-Policy: sandbox` themselves, which this hook leaves alone.
  */
 export function registerSecurityHeaders(

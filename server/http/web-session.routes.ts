@@ -13,7 +13,7 @@ export interface WebSessionOptions {
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /**
- * The web app's session (S5). The browser never sees the credential: `POST /web/session` (log in) and
+ * The web app's session (SEC-5). The browser never sees the credential: `POST /web/session` (log in) and
  * `POST /web/register` set it as an httpOnly, `SameSite=Strict` cookie and answer only `{user: {id, username}}`;
  * `DELETE /web/session` revokes it and clears the cookie. `presentedSecret` then reads the cookie on every request
  * that sends no X-API-Key/Authorization header.

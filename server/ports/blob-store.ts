@@ -1,5 +1,5 @@
 /**
- * The blob-store port: where image bytes live. Keys are built only by the server from server-made ids (S12);
+ * The blob-store port: where image bytes live. Keys are built only by the server from server-made ids (SEC-12);
  * adapters may still reject a key they cannot store safely. Adapters throw `DependencyUnavailableError("storage")`
  * when the store cannot be reached and never log-and-swallow.
  */

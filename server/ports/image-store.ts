@@ -5,7 +5,7 @@
  */
 export interface ImageStore {
   /**
-   * Stores the ticket unless the user already has `maxOpen` live tickets (S13). Returns false at the limit.
+   * Stores the ticket unless the user already has `maxOpen` live tickets (SEC-13). Returns false at the limit.
    * The ticket disappears by itself at `expiresAt`.
    */
   openTicket(ticket: UploadTicketRecord, maxOpen: number): Promise<boolean>;

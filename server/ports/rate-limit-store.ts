@@ -1,5 +1,5 @@
 /**
- * Counters for abuse limits (S3), shared by every node. Implemented by `server/redis/redis-rate-limit-store.ts`.
+ * Counters for abuse limits (SEC-3), shared by every node. Implemented by `server/redis/redis-rate-limit-store.ts`.
  */
 export interface RateLimitStore {
   /**

@@ -11,12 +11,12 @@
  * | ih:cred:{<sha256 of secret>}      | hash   | a credential (API key or session): id, kind, userId, username, name, createdAt, lastUsedAt, expiresAt; TTL = expiry |
  * | ih:user:{<userId>}:keys           | hash   | the user's API keys: key id → sha256 of secret                 |
  * | ih:user:{<userId>}:ticket:<id>    | hash   | an open upload ticket (see UploadTicketRecord); TTL = its expiry |
- * | ih:user:{<userId>}:tickets        | zset   | the user's open tickets: upload id, scored by expiry (S13 limit) |
+ * | ih:user:{<userId>}:tickets        | zset   | the user's open tickets: upload id, scored by expiry (SEC-13 limit) |
  * | ih:user:{<userId>}:completing:<id> | string | a claim on completing that upload, so concurrent completes work once; short TTL |
  * | ih:user:{<userId>}:images         | zset   | the user's images: image id, scored by createdAt (newest-first pages) |
  * | ih:user:{<userId>}:usage          | hash   | quota counters: images, bytes                                  |
  * | ih:img:{<imageId>}                | hash   | the image (see ImageRecord); read once per public redirect     |
- * | ih:rl:{<bucket>}                  | string | an abuse-limit counter (S3), e.g. bucket `login-ip:<ip>`; TTL = its window |
+ * | ih:rl:{<bucket>}                  | string | an abuse-limit counter (SEC-3), e.g. bucket `login-ip:<ip>`; TTL = its window |
  *
  * An upload id is also the id of the image it becomes, and the storage key is `img/<imageId>`, built only from
  * that server-made id.

@@ -5,7 +5,7 @@ import path from "node:path";
 
 /**
  * The embedded default of `npm start` (DESIGN.md run contract): when nothing answers at a loopback REDIS_URL,
- * run a private `redis-server` child with its data under DATA_DIR and AOF on (S17: `appendfsync everysec`, so at
+ * run a private `redis-server` child with its data under DATA_DIR and AOF on (SEC-17: `appendfsync everysec`, so at
  * most about two seconds of acknowledged writes are at risk), and stop it with the app.
  */
 export interface ManagedRedis {

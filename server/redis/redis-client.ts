@@ -4,7 +4,7 @@ import type { Config } from "../config.js";
 export type RedisConnection = Redis | Cluster;
 
 /**
- * Connects with request-path settings (S14): a command fails after 2 s instead of hanging, nothing queues while
+ * Connects with request-path settings (SEC-14): a command fails after 2 s instead of hanging, nothing queues while
  * the connection is down (requests answer 503 at once), and reconnects keep trying every second at most so the
  * service recovers by itself soon after Redis returns.
  */

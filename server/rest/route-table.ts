@@ -316,7 +316,7 @@ export interface RestCall<R extends RouteSpec> {
   readonly query: Parsed<R["query"]>;
   readonly params: Parsed<R["params"]>;
   readonly viewer: R["auth"] extends true ? Viewer : null;
-  /** For abuse limits (S3): the socket's address, or the one the trusted proxies report. */
+  /** For abuse limits (SEC-3): the socket's address, or the one the trusted proxies report. */
   readonly clientIp: string;
 }
 

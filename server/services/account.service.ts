@@ -32,7 +32,7 @@ export interface AccountServiceOptions {
   now?: () => number;
 }
 
-/** Where a request comes from, for abuse limits (S3). */
+/** Where a request comes from, for abuse limits (SEC-3). */
 export interface RequestOrigin {
   /** The client's IP: the socket's, or the one the trusted proxies report. */
   clientIp: string;
@@ -43,7 +43,7 @@ interface RateRule {
   windowMs: number;
 }
 
-/** S3 abuse limits: attempts per window. Attempts are counted before the work, so concurrent ones cannot overshoot. */
+/** SEC-3 abuse limits: attempts per window. Attempts are counted before the work, so concurrent ones cannot overshoot. */
 export interface AbuseLimits {
   /** Failed logins per username per 15 minutes. */
   loginFailuresPerUsername: number;
@@ -72,7 +72,7 @@ export class AccountService {
     private readonly store: AccountStore,
     private readonly limits: RateLimitStore,
     private readonly options: AccountServiceOptions,
-    /** A real hash of a random password: unknown users are checked against it so they cost the same time (S2). */
+    /** A real hash of a random password: unknown users are checked against it so they cost the same time (SEC-2). */
     private readonly dummyHash: string,
   ) {
     this.now = options.now ?? Date.now;
@@ -111,7 +111,7 @@ export class AccountService {
 
   /**
    * Checks the password and mints a new session credential. Unknown users, malformed names and wrong passwords
-   * all take one bcrypt comparison and give the same error (S2).
+   * all take one bcrypt comparison and give the same error (SEC-2).
    */
   async login(rawUsername: string, rawPassword: string, origin: RequestOrigin): Promise<IssuedCredential> {
     if (rawUsername === "" || rawPassword === "") throw badInput("Username and password are required.");

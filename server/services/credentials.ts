@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 
-/** Every secret we hand out starts with this, so leaked keys are easy to recognise and scan for (S4). */
+/** Every secret we hand out starts with this, so leaked keys are easy to recognise and scan for (SEC-4). */
 export const SECRET_PREFIX = "ih_";
 const SECRET_PATTERN = /^ih_[A-Za-z0-9_-]{43}$/;
 
@@ -30,7 +30,7 @@ export function newId(): string {
   }
 }
 
-/** True for ids `newId` could have made; anything else (paths, very long, non-ASCII) is rejected unread (S12). */
+/** True for ids `newId` could have made; anything else (paths, very long, non-ASCII) is rejected unread (SEC-12). */
 export function isWellFormedId(value: string): boolean {
   return /^[A-Za-z0-9_-]{16}$/.test(value);
 }

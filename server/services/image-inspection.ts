@@ -1,6 +1,6 @@
 import { imageSize } from "image-size";
 
-/** S10: the only types we accept, whatever a client says. Never SVG, HTML or anything else. */
+/** SEC-10: the only types we accept, whatever a client says. Never SVG, HTML or anything else. */
 export const ALLOWED_IMAGE_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp", "image/avif"] as const;
 export type AllowedImageType = (typeof ALLOWED_IMAGE_TYPES)[number];
 
@@ -8,7 +8,7 @@ export function isAllowedImageType(value: string): value is AllowedImageType {
   return (ALLOWED_IMAGE_TYPES as readonly string[]).includes(value);
 }
 
-/** S11: each side at most 16,384 px, and at most 40 megapixels. */
+/** SEC-11: each side at most 16,384 px, and at most 40 megapixels. */
 export const MAX_SIDE_PX = 16_384;
 export const MAX_PIXELS = 40_000_000;
 

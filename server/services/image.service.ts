@@ -19,11 +19,11 @@ export interface ImageServiceOptions {
   maxUploadBytes: number;
   /** Base of public links, no trailing slash. */
   publicUrl: string;
-  /** S13: open upload tickets per user. */
+  /** SEC-13: open upload tickets per user. */
   maxOpenTickets: number;
-  /** S13: images per user. */
+  /** SEC-13: images per user. */
   quotaImages: number;
-  /** S13: stored bytes per user. */
+  /** SEC-13: stored bytes per user. */
   quotaBytes: number;
   /** Told how each verification of an upload ended, for metrics. */
   onUploadOutcome?: (outcome: "completed" | "rejected" | "failed") => void;
@@ -56,7 +56,7 @@ export interface ImagePage {
 /** How long one complete may hold its claim: longer than checking and moving the largest upload takes. */
 const COMPLETION_CLAIM_MS = 30_000;
 
-/** S7: the largest page a client may ask for. */
+/** SEC-7: the largest page a client may ask for. */
 export const MAX_PAGE_SIZE = 100;
 const MAX_FILENAME_LENGTH = 255;
 
@@ -131,7 +131,7 @@ export class ImageService {
   }
 
   /**
-   * Step 3: verifies what arrived for the caller's own ticket (S11) and records it once. Retrying after success
+   * Step 3: verifies what arrived for the caller's own ticket (SEC-11) and records it once. Retrying after success
    * returns the same image; concurrent completes make one image; a rejected object is deleted and the ticket
    * stays open for another try.
    */
@@ -221,7 +221,7 @@ export class ImageService {
   }
 
   /**
-   * Deletes the caller's image; anyone else's (or an unknown id) is NOT_FOUND. S16 order: mark, delete the
+   * Deletes the caller's image; anyone else's (or an unknown id) is NOT_FOUND. SEC-16 order: mark, delete the
    * bytes, then drop the record, so a crash can leave an orphan object but never a record without bytes.
    */
   async deleteImage(viewer: Viewer, imageId: string): Promise<void> {
@@ -237,7 +237,7 @@ export class ImageService {
     return image && (await this.blobs.downloadUrl(image.key, image.contentType)).url;
   }
 
-  /** The record (live or being deleted) for an id `newId` could have made; anything else is absent unread (S12). */
+  /** The record (live or being deleted) for an id `newId` could have made; anything else is absent unread (SEC-12). */
   private imageById(imageId: string): Promise<ImageRecord | null> {
     return isWellFormedId(imageId) ? this.images.findImage(imageId) : Promise.resolve(null);
   }
@@ -311,7 +311,7 @@ export class ImageService {
   }
 }
 
-/** S12: storage keys are built only from server-made ids. Where a verified image lives. */
+/** SEC-12: storage keys are built only from server-made ids. Where a verified image lives. */
 export function storageKeyFor(imageId: string): string {
   return `img/${imageId}`;
 }

@@ -1,7 +1,7 @@
 import { dictionary } from "@zxcvbn-ts/language-common";
 import { badInput } from "../errors.js";
 
-/** The list is ordered by frequency; its head is "the 1,000 most common passwords" of S1. */
+/** The list is ordered by frequency; its head is "the 1,000 most common passwords" of SEC-1. */
 const COMMON_PASSWORDS = new Set(dictionary["passwords-common"].slice(0, 1000).map((p) => p.toLowerCase()));
 
 export const PASSWORD_MIN_BYTES = 8;
@@ -16,7 +16,7 @@ export interface NormalizedUsername {
   key: string;
 }
 
-/** S1: NFKC, then 3–32 of `[A-Za-z0-9_.-]`; compared case-insensitively. Throws BAD_USER_INPUT. */
+/** SEC-1: NFKC, then 3–32 of `[A-Za-z0-9_.-]`; compared case-insensitively. Throws BAD_USER_INPUT. */
 export function normalizeUsername(raw: string): NormalizedUsername {
   const display = raw.normalize("NFKC");
   if (!USERNAME_PATTERN.test(display)) {
@@ -30,7 +30,7 @@ export function normalizePassword(raw: string): string {
   return raw.normalize("NFKC");
 }
 
-/** S1 rules for a new password. Throws BAD_USER_INPUT with a message that says which rule failed. */
+/** SEC-1 rules for a new password. Throws BAD_USER_INPUT with a message that says which rule failed. */
 export function assertAcceptablePassword(password: string): void {
   const bytes = Buffer.byteLength(password, "utf8");
   if (bytes < PASSWORD_MIN_BYTES)

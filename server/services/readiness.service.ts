@@ -11,7 +11,7 @@ export const DEPENDENCIES: readonly Dependency[] = ["redis", "storage"];
 export type ReadinessProbes = Readonly<Record<Dependency, () => Promise<void>>>;
 
 /**
- * S14 wants a 503 within 3 s when Redis is down; a probe that has not answered after 2 s counts as down, so a
+ * SEC-14 wants a 503 within 3 s when Redis is down; a probe that has not answered after 2 s counts as down, so a
  * store that hangs instead of refusing still gets reported in time.
  */
 export const PROBE_TIMEOUT_MS = 2_000;

@@ -19,7 +19,7 @@ export interface SweepReport {
 const ORPHAN_AGE_MS = TICKET_TTL_MS + 5 * 60_000;
 
 /**
- * Repairs what crashes and abandoned uploads leave behind (S16): walks every stored object and compares it with
+ * Repairs what crashes and abandoned uploads leave behind (SEC-16): walks every stored object and compares it with
  * the metadata. Safe to run at any time and on any node, also concurrently with traffic.
  */
 export class Sweeper {

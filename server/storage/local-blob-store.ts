@@ -40,7 +40,7 @@ export interface OpenedBlob {
   close(): Promise<void>;
 }
 
-// Server-made keys only (S12): a lowercase prefix and a base64url id. Anything else names nothing.
+// Server-made keys only (SEC-12): a lowercase prefix and a base64url id. Anything else names nothing.
 const KEY_PATTERN = /^([a-z]{1,32})\/([A-Za-z0-9_-]{1,128})$/;
 const PREFIX_DIR_PATTERN = /^[a-z]{1,32}$/;
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
@@ -354,7 +354,7 @@ export class LocalBlobStore implements BlobStore {
     return createHmac("sha256", this.secret).update(TOKEN_CONTEXT).update(payload).digest();
   }
 
-  /** Paths for `key`, or null when the key is not one the server could have made (S12). */
+  /** Paths for `key`, or null when the key is not one the server could have made (SEC-12). */
   private locate(key: string): { dir: string; blobPath: string; metaPath: string; id: string } | null {
     const match = typeof key === "string" ? KEY_PATTERN.exec(key) : null;
     if (match === null) return null;

@@ -27,7 +27,7 @@ import type {
 export const DOWNLOAD_URL_TTL_SECONDS = 3600;
 // SigV4 presigned URLs cannot live longer than a week.
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
-// Server-made keys only (S12). S3 could store anything, but a key like `../x` joined to a public base URL would
+// Server-made keys only (SEC-12). S3 could store anything, but a key like `../x` joined to a public base URL would
 // point outside it.
 const KEY_PATTERN = /^[a-z]{1,32}\/[A-Za-z0-9_-]{1,128}$/;
 // Signed into URLs and policies and echoed in a header: a bare media type.

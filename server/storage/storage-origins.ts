@@ -8,7 +8,7 @@ const PROBE_TYPE = "image/png";
  * The origins, other than `ownOrigin`, that browsers reach for image bytes: where the public links redirect to and
  * where direct uploads (PUT and POST) go. Found by asking the blob store to sign one URL of each kind (local
  * signing, no request is sent), so the answer matches the URLs clients are really given: path-style or
- * virtual-hosted, custom endpoint, AWS region or S3_PUBLIC_URL. For the CSP's img-src and connect-src (S9).
+ * virtual-hosted, custom endpoint, AWS region or S3_PUBLIC_URL. For the CSP's img-src and connect-src (SEC-9).
  */
 export async function browserStorageOrigins(blobs: BlobStore, ownOrigin: string): Promise<string[]> {
   const expiresAt = Date.now() + 60_000;

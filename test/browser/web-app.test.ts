@@ -24,7 +24,7 @@ const PHONE = { width: 375, height: 812 };
  * Issue 6: the web app and the playground in a real Chromium against a real server (local driver), built by the
  * same script `npm start` runs. One user goes through the whole app in order; the steps share one page.
  */
-describe("web app in Chromium (issue 6, S5)", () => {
+describe("web app in Chromium (issue 6, SEC-5)", () => {
   let server: TestApp;
   let base: string;
   let browser: Browser;
@@ -534,7 +534,7 @@ describe("web app in Chromium (issue 6, S5)", () => {
     await other.getByRole("button", { name: "Log in" }).click();
     await expect.poll(() => other.getByRole("alert").textContent()).toBe("Wrong username or password.");
 
-    // Nine more failures use up the username's ten per 15 minutes (S3); the next one is refused.
+    // Nine more failures use up the username's ten per 15 minutes (SEC-3); the next one is refused.
     for (let i = 0; i < 9; i++) expect((await post("/web/session", "not-my-password-1")).status).toBe(401);
     await other.getByRole("button", { name: "Log in" }).click();
     await expect

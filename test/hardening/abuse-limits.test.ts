@@ -8,10 +8,10 @@ const LOGIN = `mutation($u: String!, $p: String!) { login(username: $u, password
 const PASSWORD = "patient-walrus-tide-8";
 
 /**
- * S3 with the real limits, on a Redis of this file's own (every test client is 127.0.0.1, so counters on the
+ * SEC-3 with the real limits, on a Redis of this file's own (every test client is 127.0.0.1, so counters on the
  * shared Redis would mix with other files'). Two app nodes on that Redis show the counters are shared.
  */
-describe("abuse limits (S3)", () => {
+describe("abuse limits (SEC-3)", () => {
   let redis: TestRedis;
   let proxied: TestApp; // TRUST_PROXY=1: X-Forwarded-For names the client
   let direct: TestApp; // TRUST_PROXY=0: the socket names the client

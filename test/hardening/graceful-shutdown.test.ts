@@ -5,8 +5,8 @@ import { makeImage } from "../support/images.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { COMPLETE_UPLOAD, requestUpload } from "../support/uploads.js";
 
-/** S18: on shutdown the server stops accepting, lets in-flight requests finish, then closes Redis. */
-describe("graceful shutdown (S18)", () => {
+/** SEC-18: on shutdown the server stops accepting, lets in-flight requests finish, then closes Redis. */
+describe("graceful shutdown (SEC-18)", () => {
   let server: TestApp;
   beforeAll(async () => {
     server = await startTestApp();

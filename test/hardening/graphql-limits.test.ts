@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorCode, gql, uniqueUsername } from "../support/graphql.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 
-/** S7: depth, aliases, tokens and page size are refused before anything executes. */
-describe("GraphQL limits (S7)", () => {
+/** SEC-7: depth, aliases, tokens and page size are refused before anything executes. */
+describe("GraphQL limits (SEC-7)", () => {
   let server: TestApp;
   let key: string;
   beforeAll(async () => {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 
-/** S9 security headers on the app's own responses; CORS off unless origins are listed. */
-describe("HTTP headers (S9) and CORS", () => {
+/** SEC-9 security headers on the app's own responses; CORS off unless origins are listed. */
+describe("HTTP headers (SEC-9) and CORS", () => {
   let closed: TestApp;
   let open: TestApp;
   beforeAll(async () => {

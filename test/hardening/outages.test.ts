@@ -32,10 +32,10 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Prom
 }
 
 /**
- * S14: the test's own redis-server (AOF, fsync always) is killed while requests are in flight and restarted on
+ * SEC-14: the test's own redis-server (AOF, fsync always) is killed while requests are in flight and restarted on
  * the same port; the app must answer 503 quickly, stay up, recover by itself, and lose no acknowledged image.
  */
-describe("Redis outage (S14, S17)", () => {
+describe("Redis outage (SEC-14, SEC-17)", () => {
   let redis: TestRedis;
   let server: TestApp;
 
@@ -153,7 +153,7 @@ describe("S3 outage", () => {
     expect(removal.errors![0]!.extensions!.code).toBe("SERVICE_UNAVAILABLE");
 
     // Other links still redirect (signing needs no network), and nothing half-made is listed: the failed upload
-    // has no record, and the failed delete stays marked (S16: never a record without bytes) for a retry or the
+    // has no record, and the failed delete stays marked (SEC-16: never a record without bytes) for a retry or the
     // sweeper to finish once storage is back.
     const link = await fetch(image.url, { redirect: "manual" });
     expect(link.status).toBe(302);

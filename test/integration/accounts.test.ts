@@ -38,7 +38,7 @@ async function accountStored(username: string): Promise<boolean> {
   return (await redis.exists(`ih:acct:{${username.normalize("NFKC").toLowerCase()}}`)) === 1;
 }
 
-describe("register (S1)", () => {
+describe("register (SEC-1)", () => {
   it("creates the account, logs it in and returns a prefixed credential", async () => {
     const username = uniqueUsername("Alice");
     const result = await gql<Auth>(server.baseUrl, REGISTER, { u: username, p: PASSWORD });
@@ -124,7 +124,7 @@ describe("register (S1)", () => {
   });
 });
 
-describe("login (S1, S2, S4)", () => {
+describe("login (SEC-1, SEC-2, SEC-4)", () => {
   it("logs in case-insensitively and mints a separate session each time", async () => {
     const { username, key, userId } = await register(uniqueUsername("Bob"));
     const a = await gql<Login>(server.baseUrl, LOGIN, { u: username.toLowerCase(), p: PASSWORD });
@@ -135,7 +135,7 @@ describe("login (S1, S2, S4)", () => {
     for (const k of keys) expect((await gql(server.baseUrl, ME, {}, k)).data).toEqual({ me: { id: userId, username } });
   });
 
-  it("answers unknown users, malformed names and wrong passwords identically (S2)", async () => {
+  it("answers unknown users, malformed names and wrong passwords identically (SEC-2)", async () => {
     const { username } = await register();
     const attempts = [
       { u: username, p: "wrong-password-123" },
@@ -171,7 +171,7 @@ describe("login (S1, S2, S4)", () => {
       });
   });
 
-  it("spends a password check on unknown users too (S2 timing)", async () => {
+  it("spends a password check on unknown users too (SEC-2 timing)", async () => {
     const { username } = await register();
     const median = async (u: string) => {
       const times: number[] = [];
@@ -194,7 +194,7 @@ describe("login (S1, S2, S4)", () => {
   });
 });
 
-describe("credentials (S4)", () => {
+describe("credentials (SEC-4)", () => {
   it("accepts X-API-Key and Authorization: Bearer; rejects malformed, unknown and non-Bearer credentials", async () => {
     const { key, username } = await register();
     const bearer = await gql(server.baseUrl, ME, {}, { header: "authorization", value: `Bearer ${key}` });
@@ -266,7 +266,7 @@ describe("credentials (S4)", () => {
   });
 });
 
-describe("API keys (S4)", () => {
+describe("API keys (SEC-4)", () => {
   it("creates several named keys, lists them without secrets, tracks last use, and revokes from the next request", async () => {
     const { key: session } = await register();
     const made = [];
@@ -335,7 +335,7 @@ describe("API keys (S4)", () => {
   });
 });
 
-describe("logout (S4)", () => {
+describe("logout (SEC-4)", () => {
   it("revokes only the credential used, from the next request", async () => {
     const { username, key: first } = await register();
     const second = (await gql<Login>(server.baseUrl, LOGIN, { u: username, p: PASSWORD })).data!.login.apiKey;

@@ -26,11 +26,11 @@ const TEST_ORIGIN = { clientIp: "192.0.2.1" };
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
 /**
- * S15/S16: interrupt the flows between their steps (a wrapper around the real adapter that fails one chosen call,
+ * SEC-15/SEC-16: interrupt the flows between their steps (a wrapper around the real adapter that fails one chosen call,
  * as a crash would), then check what users see and that retrying or the sweeper repairs it. Runs on the real
  * Redis and the real local blob store behind a real server (for the upload URLs).
  */
-describe("crash ordering and the sweeper (S15, S16)", () => {
+describe("crash ordering and the sweeper (SEC-15, SEC-16)", () => {
   let server: TestApp;
   let redis: Redis;
   let blobs: LocalBlobStore;
@@ -152,7 +152,7 @@ describe("crash ordering and the sweeper (S15, S16)", () => {
     const page = await images.listImages(user, 10, null);
     expect(page.images.map((i) => i.id)).toEqual([uploadId]);
     expect(page.totalCount).toBe(1);
-    // Retrying complete now returns the same image and counts nothing twice (S15).
+    // Retrying complete now returns the same image and counts nothing twice (SEC-15).
     expect((await images.completeUpload(user, uploadId)).id).toBe(uploadId);
     expect((await images.listImages(user, 10, null)).totalCount).toBe(1);
   });

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorCode, gql } from "../support/graphql.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 
-/** S6: Apollo options are explicit; S8: errors leave with a code from our table and a request id. */
-describe("GraphQL endpoint options (S6, S8)", () => {
+/** SEC-6: Apollo options are explicit; SEC-8: errors leave with a code from our table and a request id. */
+describe("GraphQL endpoint options (SEC-6, SEC-8)", () => {
   let open: TestApp;
   let closed: TestApp;
   beforeAll(async () => {
@@ -60,7 +60,7 @@ describe("GraphQL endpoint options (S6, S8)", () => {
     expect(body.errors[0]!.extensions.code).toBe("BAD_USER_INPUT");
   });
 
-  it("answers GraphQL bodies over 100 KB with 413 (S7)", async () => {
+  it("answers GraphQL bodies over 100 KB with 413 (SEC-7)", async () => {
     const r = await fetch(`${open.baseUrl}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json" },

@@ -48,7 +48,7 @@ const portOpen = (port: number) =>
     s.once("error", () => resolve(false));
   });
 
-describe("npm start (run contract, S17, S18)", () => {
+describe("npm start (run contract, SEC-17, SEC-18)", () => {
   let dataDir: string;
   const running: Started[] = [];
 

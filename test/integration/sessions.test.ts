@@ -8,8 +8,8 @@ import { uniqueUsername } from "../support/graphql.js";
 
 const TEST_ORIGIN = { clientIp: "192.0.2.1" };
 
-/** Session idle expiry (S4), driven by the service's clock against the run's real Redis. */
-describe("session expiry (S4)", () => {
+/** Session idle expiry (SEC-4), driven by the service's clock against the run's real Redis. */
+describe("session expiry (SEC-4)", () => {
   let redis: Redis;
   let clock = Date.now();
   let accounts: AccountService;

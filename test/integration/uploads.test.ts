@@ -28,7 +28,7 @@ type Connection = {
   };
 };
 
-/** The whole upload flow (DESIGN.md "Upload flow"; S10–S13, S15, S16), on both storage drivers. */
+/** The whole upload flow (DESIGN.md "Upload flow"; SEC-10–SEC-13, SEC-15, SEC-16), on both storage drivers. */
 const SETUPS = [
   { name: "local driver", driver: "local", cluster: false },
   { name: "s3 driver", driver: "s3", cluster: false },
@@ -156,7 +156,7 @@ describe.each(SETUPS)("uploads with the $name", ({ driver, cluster }) => {
     });
   }
 
-  describe("rejections (S10, S11)", () => {
+  describe("rejections (SEC-10, SEC-11)", () => {
     it.each([
       ["SVG", "image/svg+xml"],
       ["HTML", "text/html"],
@@ -267,7 +267,7 @@ describe.each(SETUPS)("uploads with the $name", ({ driver, cluster }) => {
     });
   });
 
-  describe("ownership, retries and concurrency (S15)", () => {
+  describe("ownership, retries and concurrency (SEC-15)", () => {
     it("returns the same image when completing twice", async () => {
       const key = await newUser();
       const bytes = await makeImage("webp");
@@ -279,7 +279,7 @@ describe.each(SETUPS)("uploads with the $name", ({ driver, cluster }) => {
       expect((await gql<Connection>(server.baseUrl, MY_IMAGES, {}, key)).data!.myImages.totalCount).toBe(1);
     });
 
-    it("keeps serving the verified bytes when the upload URL is used again after completion (S11)", async () => {
+    it("keeps serving the verified bytes when the upload URL is used again after completion (SEC-11)", async () => {
       const key = await newUser();
       const bytes = await makeImage("png");
       const ticket = await requestFor(key, bytes, "image/png");
@@ -335,7 +335,7 @@ describe.each(SETUPS)("uploads with the $name", ({ driver, cluster }) => {
     });
   });
 
-  describe("paths and ids (S12)", () => {
+  describe("paths and ids (SEC-12)", () => {
     const hostile = [
       "../../etc/passwd",
       "..%2F..%2Fetc%2Fpasswd",
@@ -408,7 +408,7 @@ describe.each(SETUPS)("uploads with the $name", ({ driver, cluster }) => {
     });
   });
 
-  it("limits open tickets per user to 10 (S13); completing one frees its slot", async () => {
+  it("limits open tickets per user to 10 (SEC-13); completing one frees its slot", async () => {
     const key = await newUser();
     const bytes = await makeImage("png");
     const real = await requestFor(key, bytes, "image/png");
@@ -425,7 +425,7 @@ describe.each(SETUPS)("uploads with the $name", ({ driver, cluster }) => {
   });
 });
 
-describe("quotas (S13)", () => {
+describe("quotas (SEC-13)", () => {
   let server: TestApp;
   beforeAll(async () => {
     server = await startTestApp({ QUOTA_IMAGES: "2", QUOTA_BYTES: "100000" });

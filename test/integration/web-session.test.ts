@@ -20,8 +20,8 @@ function sessionCookie(response: Response): { value: string; attributes: string[
   return { value: pair!.slice("ih_session=".length), attributes };
 }
 
-/** S5: the web app's session lives in an httpOnly SameSite=Strict cookie; writes that rely on it must be same-origin. */
-describe("web session cookie (S5)", () => {
+/** SEC-5: the web app's session lives in an httpOnly SameSite=Strict cookie; writes that rely on it must be same-origin. */
+describe("web session cookie (SEC-5)", () => {
   let server: TestApp;
   let base: string;
   beforeAll(async () => {

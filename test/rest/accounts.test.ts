@@ -90,7 +90,7 @@ describe("POST /api/v1/login", () => {
     expectError(await post("/api/v1/login", body), 400, "validation");
   });
 
-  it("429 rate_limited with Retry-After after 10 failed logins for one username (S3)", async () => {
+  it("429 rate_limited with Retry-After after 10 failed logins for one username (SEC-3)", async () => {
     const { username } = await registerUser(server.baseUrl, "brute");
     for (let i = 0; i < 10; i++)
       expectError(await post("/api/v1/login", { username, password: `wrong-guess-${i}-x` }), 401, "auth");

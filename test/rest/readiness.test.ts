@@ -5,7 +5,7 @@ import { startS3rver, type RunningS3rver } from "../support/s3rver.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { rest, s3Env, waitUntil, type RestResponse } from "./rest-client.js";
 
-/** REST-CONTRACT.md rows `GET /health` and `GET /redis-check`, readiness (`GET /ready`), and S14's outage story. */
+/** REST-CONTRACT.md rows `GET /health` and `GET /redis-check`, readiness (`GET /ready`), and SEC-14's outage story. */
 
 /** The 503 body of the readiness routes: the contract's error body plus which dependencies are down. */
 function expectUnavailable(response: RestResponse, down: string[]): void {
@@ -18,7 +18,7 @@ function expectUnavailable(response: RestResponse, down: string[]): void {
   for (const dependency of down) expect(response.body.error.message).toContain(dependency);
 }
 
-/** Sends one request and checks S14's bound: an answer within 3 s, whatever is down. */
+/** Sends one request and checks SEC-14's bound: an answer within 3 s, whatever is down. */
 async function timed(baseUrl: string, path: string, init: { key?: string } = {}): Promise<RestResponse> {
   const started = Date.now();
   const response = await rest(baseUrl, "GET", path, init);
@@ -49,7 +49,7 @@ describe("with everything up", () => {
   });
 });
 
-describe("when Redis goes down and comes back (S14)", () => {
+describe("when Redis goes down and comes back (SEC-14)", () => {
   let redis: TestRedis;
   let server: TestApp;
   beforeAll(async () => {

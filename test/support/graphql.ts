@@ -33,7 +33,7 @@ export function errorCode(result: GraphQLResult<unknown>): string | undefined {
   return result.errors?.[0]?.extensions?.code;
 }
 
-/** A username unique to this test run (64 random bits), valid under S1. */
+/** A username unique to this test run (64 random bits), valid under SEC-1. */
 export function uniqueUsername(prefix = "user"): string {
   return `${prefix.slice(0, 12)}_${randomBytes(8).toString("hex")}`;
 }

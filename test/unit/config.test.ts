@@ -94,7 +94,7 @@ describe("config", () => {
     );
   });
 
-  it("keeps the bcrypt cost at or above the floor of 10 (S1)", () => {
+  it("keeps the bcrypt cost at or above the floor of 10 (SEC-1)", () => {
     expect(() => loadConfig({ BCRYPT_COST: "9" })).toThrow(/BCRYPT_COST: must be at least 10/);
     expect(loadConfig({ BCRYPT_COST: "10" }).auth.bcryptCost).toBe(10);
   });

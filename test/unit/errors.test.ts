@@ -10,7 +10,7 @@ import {
 } from "../../server/errors.js";
 import { formatGraphQLError } from "../../server/graphql/errors.js";
 
-describe("error table (S8)", () => {
+describe("error table (SEC-8)", () => {
   it("maps every code to a distinct HTTP status and REST code", () => {
     const codes = Object.values(ErrorCode);
     expect(new Set(codes.map(httpStatusOf)).size).toBe(codes.length);

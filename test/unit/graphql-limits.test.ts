@@ -2,13 +2,13 @@ import { buildSchema, parse, validate } from "graphql";
 import { describe, expect, it } from "vitest";
 import { maxAliasesRule, maxDepthRule } from "../../server/graphql/limits.js";
 
-/** The S7 rules on a schema that can nest without end, so every depth is a valid query. */
+/** The SEC-7 rules on a schema that can nest without end, so every depth is a valid query. */
 const schema = buildSchema(`type Node { id: ID, child: Node } type Query { node: Node }`);
 const check = (query: string) =>
   validate(schema, parse(query), [maxDepthRule(8), maxAliasesRule(15)]).map((e) => e.message);
 const nest = (depth: number): string => (depth === 1 ? "id" : `child { ${nest(depth - 1)} }`);
 
-describe("GraphQL limit rules (S7)", () => {
+describe("GraphQL limit rules (SEC-7)", () => {
   it("allows depth 8 and refuses depth 9", () => {
     expect(check(`{ node { ${nest(7)} } }`)).toEqual([]);
     expect(check(`{ node { ${nest(8)} } }`)).toEqual(["Query is nested too deeply: at most 8 levels are allowed."]);

@@ -158,7 +158,7 @@ describe("upload tokens", () => {
   });
 });
 
-describe("crafted keys (S12)", () => {
+describe("crafted keys (SEC-12)", () => {
   const crafted = [
     "../x",
     "img/../../etc",

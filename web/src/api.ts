@@ -1,7 +1,7 @@
 /**
  * How the web app talks to the server. GraphQL goes through the typed client (the generated React Query hooks
  * and `ImageHostClient.upload`) with no credential of its own: the browser adds the httpOnly session cookie,
- * which page scripts cannot read (S5). Login, registration and logout go to /web/session, which sets and clears
+ * which page scripts cannot read (SEC-5). Login, registration and logout go to /web/session, which sets and clears
  * that cookie; they are the only hand-written requests.
  */
 import { ImageHostClient } from "../../client/image-host-client.js";
