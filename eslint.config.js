@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "data/", "client/generated/", "web/dist/", "coverage/"] },
+  { ignores: ["node_modules/", "data/", "client/generated/", "web/dist/", "coverage/", "dist/", "dist-test-*/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -87,7 +87,7 @@ install() {
   id imagehost >/dev/null 2>&1 || run useradd --system --home /var/lib/imagehost --shell /usr/sbin/nologin imagehost
   run mkdir -p /opt/imagehost /var/lib/imagehost /etc/imagehost
   run cp -a "$repo/." /opt/imagehost/
-  run bash -c "cd /opt/imagehost && npm ci --omit=dev --no-audit --no-fund || npm ci --no-audit --no-fund"
+  run bash -c "cd /opt/imagehost && (npm ci --omit=dev --no-audit --no-fund || npm ci --no-audit --no-fund) && npm run build"
   run chown -R imagehost:imagehost /var/lib/imagehost
   if [ ! -f /etc/imagehost/imagehost.env ]; then
     local env_file

@@ -15,6 +15,7 @@ import { ApiKeyResolver } from "./graphql/resolvers/api-key.resolver.js";
 import { ImageResolver } from "./graphql/resolvers/image.resolver.js";
 import { buildGraphQLSchema } from "./graphql/schema.js";
 import { sendError } from "./http/error-reply.js";
+import { AccessLogController } from "./http/access-log.js";
 import { registerHealthRoutes } from "./http/health.routes.js";
 import { registerImageLinkRoutes } from "./http/image-link.routes.js";
 import { countDependencyErrors, Metrics, registerMetricsRoutes } from "./http/metrics.js";
@@ -120,6 +121,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   try {
     const http = Fastify({
       logger: { level: config.logLevel },
+      logController: new AccessLogController(),
       genReqId: () => randomUUID(),
       // SEC-3: X-Forwarded-For counts only for the configured number of proxy hops; otherwise the socket decides.
       trustProxy:

@@ -118,17 +118,17 @@ describe("npm start (run contract, SEC-17, SEC-18)", () => {
     expect(await portOpen(redisPort)).toBe(false);
   });
 
-  it("logs each request as JSON lines carrying its request id, and never the credential", async () => {
+  it("logs one JSON line per request at the default level, carrying its request id, and never the credential", async () => {
     const [redisPort, httpPort] = [await freePort(), await freePort()];
     const child = spawn(process.execPath, [tsxCli, "server/main.ts"], {
       cwd: root,
+      // LOG_LEVEL unset: the default level is what production runs.
       env: {
         PATH: process.env.PATH ?? "",
         REDIS_URL: `redis://127.0.0.1:${redisPort}`,
         PORT: String(httpPort),
         DATA_DIR: dataDir,
         BCRYPT_COST: "10",
-        LOG_LEVEL: "info",
       },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -140,22 +140,31 @@ describe("npm start (run contract, SEC-17, SEC-18)", () => {
     running.push({ child, stderr: () => stderr, exited });
     await waitFor(() => stderr.includes("listening on"), "the server to listen");
     const secret = "ih_" + "Z".repeat(43);
-    const r = await fetch(`http://127.0.0.1:${httpPort}/graphql`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-api-key": secret },
-      body: JSON.stringify({ query: "{ me { id } }" }),
-    });
-    const requestId = r.headers.get("x-request-id")!;
+    const base = `http://127.0.0.1:${httpPort}`;
+    const answers = [
+      await fetch(`${base}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": secret },
+        body: JSON.stringify({ query: "{ me { id } }" }),
+      }),
+      await fetch(`${base}/image/AAAAAAAAAAAAAAAA`, { redirect: "manual" }),
+      await fetch(`${base}/health`),
+    ];
     child.kill("SIGTERM");
     await exited;
     const lines = stdout
       .trim()
       .split("\n")
-      .map((line) => JSON.parse(line) as { reqId?: string; req?: unknown; res?: unknown });
-    const forRequest = lines.filter((l) => l.req !== undefined || l.res !== undefined);
-    expect(forRequest.length).toBeGreaterThanOrEqual(2);
-    for (const line of forRequest) expect(line.reqId).toBeDefined();
-    expect(forRequest.some((l) => l.reqId === requestId)).toBe(true);
+      .map((line) => JSON.parse(line) as { reqId?: string; method?: string; url?: string; statusCode?: number });
+    for (const answer of answers) {
+      const requestId = answer.headers.get("x-request-id")!;
+      const own = lines.filter((l) => l.reqId === requestId);
+      expect(own).toHaveLength(1);
+      expect(own[0]).toMatchObject({
+        method: answer.url.endsWith("/graphql") ? "POST" : "GET",
+        statusCode: answer.status,
+      });
+    }
     expect(stdout).not.toContain(secret);
   });
 
