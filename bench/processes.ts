@@ -54,7 +54,7 @@ export interface ChildServer {
 
 export interface StartOptions {
   name: string;
-  /** Script path relative to the repo root, run through tsx. */
+  /** Script path relative to the repo root: a built `.js` runs under plain node, a `.ts` through tsx. */
   script: string;
   port: number;
   env: Record<string, string>;
@@ -74,7 +74,11 @@ export async function startChild(options: StartOptions, cleanup: Cleanup): Promi
       process.env[name] === undefined ? [] : [[name, process.env[name]!]],
     ),
   );
-  const child = spawn(process.execPath, [TSX_CLI, ...(options.nodeFlags ?? []), options.script], {
+  const plainNode = options.script.endsWith(".js");
+  const args = plainNode
+    ? [...(options.nodeFlags ?? []), options.script]
+    : [TSX_CLI, ...(options.nodeFlags ?? []), options.script];
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...inherited, ...options.env },
     detached: true,
@@ -94,7 +98,7 @@ export async function startChild(options: StartOptions, cleanup: Cleanup): Promi
 
   const url = `http://127.0.0.1:${options.port}`;
   await waitUntilAnswering(`${url}${options.readyPath}`, child, () => lines.join("\n"), options.name);
-  const pid = await scriptProcess(child.pid, options.script);
+  const pid = plainNode ? child.pid : await scriptProcess(child.pid, options.script);
   if (pid === null)
     throw new Error(`${options.name}: found no process running ${options.script} under pid ${child.pid}`);
   return {

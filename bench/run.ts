@@ -13,6 +13,10 @@ import type { Row } from "./measure.js";
 import { formatTable, judge, judgeRss } from "./report.js";
 import { type BenchContext, COMPARISONS, UPLOAD_BYTES, runGroup } from "./scenarios.js";
 import { pngOfExactSize, seedImages } from "./seed.js";
+import { buildServer, bundle } from "../scripts/build-server.js";
+
+/** Where the bundled baseline server goes (two levels below the checkout, like dist/server/). */
+const BASELINE_DIR = path.join(REPO_ROOT, "dist/bench");
 
 /**
  * `npm run bench`: starts its own Redis, s3rver, the ImageHost server (as child processes, NODE_ENV=production,
@@ -139,7 +143,7 @@ async function setUp(settings: Settings): Promise<BenchContext> {
     NODE_ENV: "production",
     HOST: "127.0.0.1",
     REDIS_URL: redis.url,
-    LOG_LEVEL: "warn",
+    // LOG_LEVEL unset: the default level, as `npm start` and the deploy kit run it (one access-log line per request).
     BCRYPT_COST: String(settings.bcryptCost),
     // Every request comes from 127.0.0.1: per-IP and per-user abuse limits would end the seeding and the login loop.
     REGISTRATIONS_PER_IP: "1000000",
@@ -150,13 +154,17 @@ async function setUp(settings: Settings): Promise<BenchContext> {
     QUOTA_IMAGES: "1000000000",
     QUOTA_BYTES: String(2 ** 50),
   };
+  // As deployed: the servers run the `npm run build` bundle under plain node; the baseline is bundled the same way,
+  // so neither pays tsx's loader.
+  log("bundling the server and the baseline (npm run build's server half)");
+  await Promise.all([buildServer(), bundle([path.join(REPO_ROOT, "bench/baseline-server.ts")], BASELINE_DIR)]);
   const profile = await profileFlags(settings);
   log("starting the servers (local driver, s3 driver) and the baseline server");
   const [local, s3Server, baseline] = await Promise.all([
     startChild(
       {
         name: "server (local)",
-        script: "server/main.ts",
+        script: "dist/server/main.js",
         port: localPort,
         readyPath: "/health",
         nodeFlags: profile("local"),
@@ -167,7 +175,7 @@ async function setUp(settings: Settings): Promise<BenchContext> {
     startChild(
       {
         name: "server (s3)",
-        script: "server/main.ts",
+        script: "dist/server/main.js",
         port: s3Port,
         readyPath: "/health",
         nodeFlags: profile("s3"),
@@ -189,7 +197,7 @@ async function setUp(settings: Settings): Promise<BenchContext> {
     startChild(
       {
         name: "baseline server",
-        script: "bench/baseline-server.ts",
+        script: "dist/bench/baseline-server.js",
         port: baselinePort,
         readyPath: "/health",
         env: {

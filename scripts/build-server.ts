@@ -20,10 +20,18 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 export const SERVER_COMMANDS = ["main", "sweep"] as const;
 
 export async function buildServer(outdir = path.join(root, "dist/server")): Promise<void> {
+  await bundle(
+    SERVER_COMMANDS.map((name) => path.join(root, "server", `${name}.ts`)),
+    outdir,
+  );
+}
+
+/** Bundles TypeScript entry points (repo-relative imports inlined, packages left to node_modules) into outdir. */
+export async function bundle(entryPoints: string[], outdir: string): Promise<void> {
   await rm(outdir, { recursive: true, force: true });
   await build({
     absWorkingDir: root,
-    entryPoints: SERVER_COMMANDS.map((name) => path.join(root, "server", `${name}.ts`)),
+    entryPoints,
     outdir,
     bundle: true,
     packages: "external",
