@@ -123,7 +123,7 @@ function describeNetworkFailure(error: unknown): string {
 }
 
 /**
- * A one-line reason from an error body: our REST shape `{"error":{"message"}}`, S3's XML `<Message>`, or short
+ * A one-line reason from an error body: our REST shape `{"error":{"message"}}`, S3's XML `<Message>` (or `<Code>`), or short
  * plain text. Never HTML.
  */
 function reasonFromBody(body: string): string | undefined {
@@ -138,6 +138,9 @@ function reasonFromBody(body: string): string | undefined {
   }
   const xml = /<Message>([^<]*)<\/Message>/.exec(text);
   if (xml?.[1]) return oneLine(xml[1]);
+  // Some S3 stores (Ceph RGW) answer with a <Code> and no <Message>.
+  const code = /<Code>([^<]*)<\/Code>/.exec(text);
+  if (code?.[1]) return oneLine(code[1]);
   if (/^</.test(text)) return undefined;
   return oneLine(text);
 }

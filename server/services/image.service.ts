@@ -250,9 +250,10 @@ export class ImageService {
   }
 
   /**
-   * Checks the upload, then moves it to its final key only if it is still the object that was checked, so a
-   * client rewriting its upload URL afterwards cannot swap the bytes behind the record. If a crash (or a
-   * concurrent complete) already moved it, the object at the final key is checked instead.
+   * Moves the upload to its final key, then checks the bytes there. Only the server writes final keys, so the
+   * bytes checked are the bytes served, even if the client rewrites its upload URL at any moment (S11); the move
+   * itself also refuses an upload that changed since it was looked at. If a crash (or a concurrent complete)
+   * already moved it, the object at the final key is checked like any other.
    */
   private async verifyAndPromote(
     ticket: UploadTicketRecord,
@@ -260,10 +261,10 @@ export class ImageService {
   ): Promise<{ contentType: string; size: number; width: number; height: number }> {
     const uploaded = await this.blobs.stat(ticket.key);
     if (uploaded) {
+      // Refuse what is too big before copying it.
+      await this.checkSize(ticket, ticket.key, uploaded);
       try {
-        const verified = await this.verifyObject(ticket, ticket.key, uploaded);
         await this.blobs.promote(ticket.key, finalKey, uploaded.version);
-        return verified;
       } catch (error) {
         // Moved meanwhile by a concurrent complete: check what arrived at the final key like any other.
         if (!(error instanceof AppError && error.code === ErrorCode.NOT_FOUND)) throw error;
@@ -272,6 +273,14 @@ export class ImageService {
     const promoted = await this.blobs.stat(finalKey);
     if (!promoted) throw badInput("Nothing has been uploaded for this ticket yet: send the bytes first.");
     return this.verifyObject(ticket, finalKey, promoted);
+  }
+
+  /** Rejects (and deletes) an empty or oversized object. */
+  private async checkSize(ticket: UploadTicketRecord, key: string, info: BlobInfo): Promise<void> {
+    if (info.size > 0 && info.size <= ticket.maxBytes) return;
+    await this.blobs.delete(key);
+    if (info.size === 0) throw badInput("The uploaded file is empty.");
+    throw payloadTooLarge(`The upload is larger than the ${ticket.maxBytes} bytes this ticket allows.`);
   }
 
   private async verifyObject(
@@ -283,9 +292,7 @@ export class ImageService {
       await this.blobs.delete(key);
       throw error;
     };
-    if (info.size === 0) return reject(badInput("The uploaded file is empty."));
-    if (info.size > ticket.maxBytes)
-      return reject(payloadTooLarge(`The upload is larger than the ${ticket.maxBytes} bytes this ticket allows.`));
+    await this.checkSize(ticket, key, info);
 
     let bytes = await this.blobs.readHead(key, Math.min(info.size, INSPECTION_HEAD_BYTES));
     const actualType = sniffImageType(bytes);

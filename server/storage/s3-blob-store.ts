@@ -13,7 +13,7 @@ import {
 import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { S3StorageConfig } from "../config.js";
-import { DependencyUnavailableError, badInput, notFound } from "../errors.js";
+import { type AppError, DependencyUnavailableError, badInput, notFound } from "../errors.js";
 import type {
   BlobInfo,
   BlobListing,
@@ -168,9 +168,11 @@ export class S3BlobStore implements BlobStore {
   async promote(from: string, to: string, version: string): Promise<void> {
     this.assertKey(from);
     this.assertKey(to);
+    let copiedVersion: string | undefined;
     try {
-      // Server-side copy, only if the object is still the one that was checked (x-amz-copy-source-if-match).
-      await this.guard(() =>
+      // Server-side copy with x-amz-copy-source-if-match. Some stores ignore that precondition (Ceph RGW 16 reads
+      // only its own x-amz-copy-if-match), so it is not relied on: the copy's ETag is checked below.
+      const copied = await this.guard(() =>
         this.client.send(
           new CopyObjectCommand({
             Bucket: this.bucket,
@@ -181,12 +183,19 @@ export class S3BlobStore implements BlobStore {
           }),
         ),
       );
+      copiedVersion = copied.CopyObjectResult?.ETag;
     } catch (error) {
       if (isNotFound(error)) throw notFound("Stored object not found.");
-      if (statusOf(error) === 412 || nameOf(error) === "PreconditionFailed") {
-        throw badInput("The upload changed while it was being checked; upload it again.");
-      }
+      if (statusOf(error) === 412 || nameOf(error) === "PreconditionFailed") throw changedSinceCheck();
       throw error;
+    }
+    // Single-part objects (all our uploads) keep their content MD5 as ETag through a copy, so the same ETag means
+    // the same bytes. Only the server writes `to`, so what HEAD reports there is what the copy wrote.
+    const landed = await this.stat(to);
+    const same = (etag: string | undefined) => etag === undefined || unquoted(etag) === unquoted(version);
+    if (landed === null || !same(landed.version) || !same(copiedVersion)) {
+      await this.delete(to);
+      throw changedSinceCheck();
     }
     await this.delete(from);
   }
@@ -293,6 +302,15 @@ export function decodePostPolicy(fields: readonly HttpField[]): { expiration: st
     expiration: string;
     conditions: unknown[];
   };
+}
+
+/** RGW answers a copy's ETag without the quotes HEAD puts around it. */
+function unquoted(etag: string): string {
+  return etag.replace(/^W\//, "").replace(/^"(.*)"$/, "$1");
+}
+
+function changedSinceCheck(): AppError {
+  return badInput("The upload changed while it was being checked; upload it again.");
 }
 
 function isValidKey(key: string): boolean {

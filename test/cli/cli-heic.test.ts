@@ -13,7 +13,8 @@ import { ImageHostClient } from "../../client/image-host-client.js";
 import type { UploadStage } from "../../client/upload.js";
 import { gql, uniqueUsername } from "../support/graphql.js";
 import { makeImage } from "../support/images.js";
-import { s3Env, startS3rver, type RunningS3rver } from "../support/s3rver.js";
+import type { S3StorageConfig } from "../../server/config.js";
+import { rgwBucket, rgwEnv } from "../support/rgw-bucket.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { IMAGE, type ImageData, fetchPublic } from "../support/uploads.js";
 import { corruptHeic, halvesPng, heifEnc, makeHeic, withRotation } from "./heif-fixtures.js";
@@ -24,7 +25,7 @@ const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex
 
 describe.each(["local", "s3"] as const)("imagehost upload with HEIC photos, %s driver", (driver) => {
   let server: TestApp;
-  let s3: RunningS3rver | undefined;
+  let s3: S3StorageConfig | undefined;
   let home: string;
   let work: string;
   let apiKey: string;
@@ -47,9 +48,9 @@ describe.each(["local", "s3"] as const)("imagehost upload with HEIC photos, %s d
   beforeAll(async () => {
     let serverEnv: Record<string, string> = {};
     if (driver === "s3") {
-      s3 = await startS3rver();
+      s3 = await rgwBucket();
       serverEnv = {
-        ...s3Env(s3),
+        ...rgwEnv(s3),
       };
     }
     server = await startTestApp(serverEnv);
@@ -67,7 +68,6 @@ describe.each(["local", "s3"] as const)("imagehost upload with HEIC photos, %s d
   }, 120_000);
   afterAll(async () => {
     await server?.close();
-    await s3?.stop();
     if (home) await rm(home, { recursive: true, force: true });
   });
 

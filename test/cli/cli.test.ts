@@ -20,7 +20,8 @@ import { ImageHostClient } from "../../client/image-host-client.js";
 import { uniqueUsername } from "../support/graphql.js";
 import { SVG, makeImage } from "../support/images.js";
 import { freePort } from "../support/redis-server.js";
-import { s3Env, startS3rver, type RunningS3rver } from "../support/s3rver.js";
+import type { S3StorageConfig } from "../../server/config.js";
+import { rgwBucket, rgwEnv } from "../support/rgw-bucket.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { fetchPublic } from "../support/uploads.js";
 import { type CliResult, runCli, runCliOnTerminal } from "./run-cli.js";
@@ -46,7 +47,7 @@ function expectOneLineError(result: CliResult, pattern: RegExp) {
 
 describe.each(["local", "s3"] as const)("imagehost CLI with the %s driver", (driver) => {
   let server: TestApp;
-  let s3: RunningS3rver | undefined;
+  let s3: S3StorageConfig | undefined;
   let home: string;
   let work: string;
   const username = uniqueUsername(`cli${driver}`);
@@ -68,9 +69,9 @@ describe.each(["local", "s3"] as const)("imagehost CLI with the %s driver", (dri
   beforeAll(async () => {
     let serverEnv: Record<string, string> = {};
     if (driver === "s3") {
-      s3 = await startS3rver();
+      s3 = await rgwBucket();
       serverEnv = {
-        ...s3Env(s3),
+        ...rgwEnv(s3),
       };
     }
     server = await startTestApp(serverEnv);
@@ -88,7 +89,6 @@ describe.each(["local", "s3"] as const)("imagehost CLI with the %s driver", (dri
   });
   afterAll(async () => {
     await server?.close();
-    await s3?.stop();
     if (home) await rm(home, { recursive: true, force: true });
   });
 

@@ -15,7 +15,8 @@ import { type UploadProgress, canStream, sendBytes } from "../../client/upload.j
 import { uniqueUsername } from "../support/graphql.js";
 import { HTML, SVG, makeImage } from "../support/images.js";
 import { freePort } from "../support/redis-server.js";
-import { s3Env, startS3rver, type RunningS3rver } from "../support/s3rver.js";
+import type { S3StorageConfig } from "../../server/config.js";
+import { rgwBucket, rgwEnv } from "../support/rgw-bucket.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { fetchPublic } from "../support/uploads.js";
 
@@ -51,15 +52,15 @@ async function rejection(promise: Promise<unknown>): Promise<ImageHostError> {
 
 describe.each(["local", "s3"] as const)("ImageHostClient with the %s driver", (driver) => {
   let server: TestApp;
-  let s3: RunningS3rver | undefined;
+  let s3: S3StorageConfig | undefined;
   let client: ImageHostClient;
 
   beforeAll(async () => {
     let env: Record<string, string> = {};
     if (driver === "s3") {
-      s3 = await startS3rver();
+      s3 = await rgwBucket();
       env = {
-        ...s3Env(s3),
+        ...rgwEnv(s3),
       };
     }
     server = await startTestApp(env);
@@ -70,7 +71,6 @@ describe.each(["local", "s3"] as const)("ImageHostClient with the %s driver", (d
   });
   afterAll(async () => {
     await server?.close();
-    await s3?.stop();
   });
 
   it("uploads with progress, lists, looks up and deletes", async () => {
@@ -156,13 +156,19 @@ describe.each(["local", "s3"] as const)("ImageHostClient with the %s driver", (d
   it("maps a storage refusal to HTTP_ERROR with the storage's reason", async () => {
     const bytes = await makeImage("png");
     const ticket = await client.requestUpload({ filename: "a.png", contentType: "image/png", size: bytes.length });
-    // Local: a forged upload token (our REST error body). S3: a bucket that does not exist (S3's XML error).
-    const url = driver === "local" ? `${server.baseUrl}/uploads/forged-token` : `${s3!.endpoint}/no-such-bucket/x`;
+    // Local: a forged upload token (our REST error body). S3: a tampered signature (S3's XML error).
+    const tampered = ticket.url.replace(
+      /X-Amz-Signature=[0-9a-f]/,
+      (m) => m.slice(0, -1) + (m.endsWith("0") ? "1" : "0"),
+    );
+    const url = driver === "local" ? `${server.baseUrl}/uploads/forged-token` : tampered;
     const error = await rejection(sendBytes({ ...ticket, url }, bytes));
     expect(error.code).toBe("HTTP_ERROR");
     expect(error.status).toBeGreaterThanOrEqual(400);
     expect(error.message).toMatch(
-      driver === "local" ? /answered HTTP 4\d\d: \S/ : /answered HTTP 404: The specified bucket does not exist/,
+      driver === "local"
+        ? /answered HTTP 4\d\d: \S/
+        : /answered HTTP 403: (SignatureDoesNotMatch|The request signature)/,
     );
   });
 });

@@ -50,5 +50,10 @@ defineBlobStoreContract(
       throw error;
     }
   },
-  { enforcesUploadLimits: true, checksCopyPreconditions: true },
+  {
+    enforcesUploadLimits: true,
+    limitsUndeclaredSizePut: true,
+    honoursCopySourceIfMatch: true,
+    verifiesChecksumHeaders: false,
+  },
 );

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { restRoutes } from "../../server/rest/route-table.js";
 import { makeImage } from "../support/images.js";
-import { startS3rver, type RunningS3rver } from "../support/s3rver.js";
+import type { S3StorageConfig } from "../../server/config.js";
+import { rgwBucket, rgwEnv } from "../support/rgw-bucket.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { fetchPublic } from "../support/uploads.js";
-import { expectError, registerUser, rest, s3Env, type RestResponse } from "./rest-client.js";
+import { expectError, registerUser, rest, type RestResponse } from "./rest-client.js";
 
 const MAX_UPLOAD_BYTES = 64 * 1024;
 
@@ -14,15 +15,14 @@ const MAX_UPLOAD_BYTES = 64 * 1024;
  */
 describe.each(["local", "s3"] as const)("REST uploads with the %s driver", (driver) => {
   let server: TestApp;
-  let s3: RunningS3rver | undefined;
+  let s3: S3StorageConfig | undefined;
 
   beforeAll(async () => {
-    if (driver === "s3") s3 = await startS3rver();
-    server = await startTestApp({ MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES), ...(s3 ? s3Env(s3) : {}) });
+    if (driver === "s3") s3 = await rgwBucket();
+    server = await startTestApp({ MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES), ...(s3 ? rgwEnv(s3) : {}) });
   });
   afterAll(async () => {
     await server?.close();
-    await s3?.stop();
   });
 
   const newUser = async () => (await registerUser(server.baseUrl, driver)).key;
