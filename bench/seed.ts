@@ -41,6 +41,7 @@ export async function seedImages(redis: Redis, ownerId: string, count: number, n
         width: 296,
         height: 296,
         createdAt: newestAt - i,
+        visibility: "public",
         status: "live",
       };
       pipeline.hset(redisKeys.image(id), imageFields(image));

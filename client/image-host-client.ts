@@ -10,6 +10,7 @@ import type {
   RequestUploadInput,
   UploadMethod,
   UserFieldsFragment,
+  Visibility,
 } from "./generated/graphql.js";
 import { type Sdk, type SdkFunctionWrapper, getSdk } from "./generated/sdk.js";
 import {
@@ -48,6 +49,8 @@ export interface UploadOptions {
   filename?: string;
   /** Preferred way to send the bytes; storage may not offer it, and the ticket decides. Default PUT. */
   method?: UploadMethod;
+  /** PRIVATE: the public link answers 404 to everyone (albums and share links still show it). Default PUBLIC. */
+  visibility?: Visibility;
   /** Bytes sent so far / total, of what is sent (the JPEG for a HEIC file). See `sendBytes` for when it is incremental. */
   onProgress?: ProgressListener;
   /** "converting" (HEIC/HEIF files only), then "uploading", then "completing"; see `UploadStage`. */
@@ -157,9 +160,14 @@ export class ImageHostClient {
     }
   }
 
-  /** Public metadata of any image; null when there is none. */
+  /** Metadata of any public image, or of your own; null otherwise. */
   async image(id: string): Promise<Image | null> {
     return (await this.sdk.Image({ id })).image;
+  }
+
+  /** Makes one of the caller's images PUBLIC or PRIVATE; someone else's (or none) is NOT_FOUND. */
+  async setImageVisibility(id: string, visibility: Visibility): Promise<Image> {
+    return (await this.sdk.SetImageVisibility({ id, visibility })).setImageVisibility;
   }
 
   /** Deletes one of the caller's images; someone else's (or none) is NOT_FOUND. */
@@ -188,7 +196,13 @@ export class ImageHostClient {
       signal: options.signal,
     });
     options.onStage?.("uploading");
-    const ticket = await this.requestUpload({ filename, contentType, size: blob.size, method: options.method });
+    const ticket = await this.requestUpload({
+      filename,
+      contentType,
+      size: blob.size,
+      method: options.method,
+      visibility: options.visibility,
+    });
     await sendBytes(ticket, blob, {
       fetch: this.fetchImpl,
       signal: options.signal,

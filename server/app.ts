@@ -30,6 +30,7 @@ import { RedisAccountStore } from "./redis/redis-account-store.js";
 import { RedisImageStore } from "./redis/redis-image-store.js";
 import { RedisRateLimitStore } from "./redis/redis-rate-limit-store.js";
 import { registerRestRoutes } from "./rest/rest-routes.js";
+import { AccessGrants } from "./services/access-grants.js";
 import { AccountService } from "./services/account.service.js";
 import { ImageService, storageKeyFor } from "./services/image.service.js";
 import { ReadinessService } from "./services/readiness.service.js";
@@ -83,7 +84,8 @@ export async function createServices(config: Config): Promise<Services> {
     // Fail at start, with the adapter's clear message, when the bucket or directory is unusable.
     await blobs.checkReady();
     const imageStore = redisPort(new RedisImageStore(redis));
-    const images = new ImageService(imageStore, countDependencyErrors(withCachedDownloadUrls(blobs), metrics), {
+    const grants = new AccessGrants(signingSecret);
+    const images = new ImageService(imageStore, countDependencyErrors(withCachedDownloadUrls(blobs), metrics), grants, {
       ...config.uploads,
       publicUrl: config.http.publicUrl,
       onUploadOutcome: (outcome) => metrics.uploads.inc({ outcome }),

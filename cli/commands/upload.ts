@@ -1,6 +1,7 @@
 import { openAsBlob } from "node:fs";
 import path from "node:path";
 import { isImageHostError } from "../../client/errors.js";
+import type { Visibility } from "../../client/generated/graphql.js";
 import type { Image } from "../../client/image-host-client.js";
 import { defineCommand, intFlag } from "../command.js";
 import type { Context } from "../context.js";
@@ -14,7 +15,7 @@ type Outcome = { display: string; image: Image } | { display: string; error: Cli
 export const upload = defineCommand({
   name: "upload",
   summary: "Upload images and print their public links",
-  usage: ["upload <file|glob>... [--concurrency N]"],
+  usage: ["upload <file|glob>... [--concurrency N] [--private]"],
   description:
     "Only JPEG, PNG, GIF, WebP and AVIF files are sent: every file's type is checked by its first bytes before\n" +
     "anything is sent, and the others are reported and skipped. HEIC/HEIF photos (iPhone .heic) are converted to\n" +
@@ -22,18 +23,23 @@ export const upload = defineCommand({
     "printed on stdout, one per line, in the order of the arguments; progress bars go to stderr when it is a\n" +
     "terminal. Quote globs to let imagehost expand them ('shots/*.png'). Exits non-zero when any file failed (with\n" +
     "the exit code of the first failure).",
-  options: { concurrency: { type: "string", short: "c" } },
-  optionHelp: [["-c, --concurrency N", "files sent at the same time (1-16, default 4)"]],
+  options: { concurrency: { type: "string", short: "c" }, private: { type: "boolean" } },
+  optionHelp: [
+    ["-c, --concurrency N", "files sent at the same time (1-16, default 4)"],
+    ["--private", "the links answer 404 to everyone but you (change with `imagehost visibility`)"],
+  ],
   examples: [
     "imagehost upload cat.png",
     "imagehost upload 'holiday/*.jpg' logo.webp",
     "imagehost upload IMG_0042.heic      # sent as IMG_0042.jpg",
     "imagehost upload shot.png --json",
+    "imagehost upload --private scan.png",
   ],
   async run(context, { values, positionals }) {
     if (positionals.length === 0) throw usageError("Name at least one file to upload. Run `imagehost upload --help`.");
     const concurrency = intFlag("concurrency", values.concurrency, 4, 1, 16);
     const client = context.authenticatedClient();
+    const visibility = values.private === true ? "PRIVATE" : "PUBLIC";
 
     // Every input is checked before anything is sent.
     const inputs = await expandInputs(positionals, context.io.cwd);
@@ -62,7 +68,7 @@ export const upload = defineCommand({
     const queue = checked.flatMap((entry, index) => (isRejected(entry) ? [] : [{ file: entry, index }]));
     const worker = async () => {
       for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-        outcomes[next.index] = await uploadOne(context, client, next.file, next.index, board);
+        outcomes[next.index] = await uploadOne(context, client, next.file, next.index, board, visibility);
         flush();
       }
     };
@@ -99,6 +105,7 @@ async function uploadOne(
   file: CheckedFile,
   index: number,
   board: ProgressBoard | null,
+  visibility: Visibility,
 ): Promise<Outcome> {
   board?.start(index, file.display, file.size);
   try {
@@ -106,6 +113,7 @@ async function uploadOne(
     const blob = await openAsBlob(file.path, { type: file.contentType });
     const image = await client.upload(blob, {
       filename: path.basename(file.path),
+      visibility,
       onProgress: ({ sent, total }) => board?.update(index, sent, total),
       onStage: (stage) => board?.setStatus(index, stage === "converting" ? "converting to JPEG" : null),
     });

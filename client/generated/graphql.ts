@@ -12,12 +12,19 @@ export type RequestUploadInput = {
   method?: UploadMethod;
   /** Exact size of the file, bytes. */
   size: number;
+  /** Of the image once completed. */
+  visibility?: Visibility;
 };
 
 /** PUT: send the file as the body with `headers`. POST: a multipart form with `fields` first, then the file as `file`. */
 export type UploadMethod =
   | 'POST'
   | 'PUT';
+
+/** Who may see it: PUBLIC, anyone with the link or id; PRIVATE, only you (albums and share links aside). */
+export type Visibility =
+  | 'PRIVATE'
+  | 'PUBLIC';
 
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -68,7 +75,7 @@ export type UserFieldsFragment = { id: string, username: string };
 
 export type ApiKeyFieldsFragment = { id: string, name: string, createdAt: string, lastUsedAt: string | null, expiresAt: string | null };
 
-export type ImageFieldsFragment = { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string };
+export type ImageFieldsFragment = { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string };
 
 export type MyImagesQueryVariables = Exact<{
   first?: number;
@@ -76,14 +83,14 @@ export type MyImagesQueryVariables = Exact<{
 }>;
 
 
-export type MyImagesQuery = { myImages: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string } }> } };
+export type MyImagesQuery = { myImages: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } }> } };
 
 export type ImageQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type ImageQuery = { image: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string } | null };
+export type ImageQuery = { image: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } | null };
 
 export type DeleteImageMutationVariables = Exact<{
   id: string;
@@ -91,6 +98,14 @@ export type DeleteImageMutationVariables = Exact<{
 
 
 export type DeleteImageMutation = { deleteImage: boolean };
+
+export type SetImageVisibilityMutationVariables = Exact<{
+  id: string;
+  visibility: Visibility;
+}>;
+
+
+export type SetImageVisibilityMutation = { setImageVisibility: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } };
 
 export type RequestUploadMutationVariables = Exact<{
   input: RequestUploadInput;
@@ -104,4 +119,4 @@ export type CompleteUploadMutationVariables = Exact<{
 }>;
 
 
-export type CompleteUploadMutation = { completeUpload: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string } };
+export type CompleteUploadMutation = { completeUpload: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } };

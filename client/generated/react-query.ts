@@ -48,6 +48,8 @@ export const ImageFieldsFragmentDoc = new TypedDocumentString(`
   width
   height
   createdAt
+  visibility
+  viewUrl
 }
     `, {"fragmentName":"ImageFields"});
 export const MeDocument = new TypedDocumentString(`
@@ -276,6 +278,8 @@ export const MyImagesDocument = new TypedDocumentString(`
   width
   height
   createdAt
+  visibility
+  viewUrl
 }`);
 
 export const useMyImagesQuery = <
@@ -315,6 +319,8 @@ export const ImageDocument = new TypedDocumentString(`
   width
   height
   createdAt
+  visibility
+  viewUrl
 }`);
 
 export const useImageQuery = <
@@ -359,6 +365,40 @@ export const useDeleteImageMutation = <
     )};
 
 useDeleteImageMutation.getKey = () => ['DeleteImage'];
+
+export const SetImageVisibilityDocument = new TypedDocumentString(`
+    mutation SetImageVisibility($id: ID!, $visibility: Visibility!) {
+  setImageVisibility(id: $id, visibility: $visibility) {
+    ...ImageFields
+  }
+}
+    fragment ImageFields on Image {
+  id
+  url
+  filename
+  contentType
+  size
+  width
+  height
+  createdAt
+  visibility
+  viewUrl
+}`);
+
+export const useSetImageVisibilityMutation = <
+      TError = ImageHostError,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.SetImageVisibilityMutation, TError, Types.SetImageVisibilityMutationVariables, TContext>) => {
+    
+    return useMutation<Types.SetImageVisibilityMutation, TError, Types.SetImageVisibilityMutationVariables, TContext>(
+      {
+    mutationKey: ['SetImageVisibility'],
+    mutationFn: useImageHostFetcher<Types.SetImageVisibilityMutation, Types.SetImageVisibilityMutationVariables>(SetImageVisibilityDocument),
+    ...options
+  }
+    )};
+
+useSetImageVisibilityMutation.getKey = () => ['SetImageVisibility'];
 
 export const RequestUploadDocument = new TypedDocumentString(`
     mutation RequestUpload($input: RequestUploadInput!) {
@@ -410,6 +450,8 @@ export const CompleteUploadDocument = new TypedDocumentString(`
   width
   height
   createdAt
+  visibility
+  viewUrl
 }`);
 
 export const useCompleteUploadMutation = <

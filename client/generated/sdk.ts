@@ -28,6 +28,8 @@ export const ImageFieldsFragmentDoc = gql`
   width
   height
   createdAt
+  visibility
+  viewUrl
 }
     `;
 export const MeDocument = gql`
@@ -113,6 +115,13 @@ export const DeleteImageDocument = gql`
   deleteImage(id: $id)
 }
     `;
+export const SetImageVisibilityDocument = gql`
+    mutation SetImageVisibility($id: ID!, $visibility: Visibility!) {
+  setImageVisibility(id: $id, visibility: $visibility) {
+    ...ImageFields
+  }
+}
+    ${ImageFieldsFragmentDoc}`;
 export const RequestUploadDocument = gql`
     mutation RequestUpload($input: RequestUploadInput!) {
   requestUpload(input: $input) {
@@ -176,6 +185,9 @@ export function getSdk(client: GraphQLClient, withWrapper: SdkFunctionWrapper = 
     },
     DeleteImage(variables: Types.DeleteImageMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.DeleteImageMutation> {
       return withWrapper((wrappedRequestHeaders) => client.request<Types.DeleteImageMutation>({ document: DeleteImageDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'DeleteImage', 'mutation', variables);
+    },
+    SetImageVisibility(variables: Types.SetImageVisibilityMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.SetImageVisibilityMutation> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.SetImageVisibilityMutation>({ document: SetImageVisibilityDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'SetImageVisibility', 'mutation', variables);
     },
     RequestUpload(variables: Types.RequestUploadMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.RequestUploadMutation> {
       return withWrapper((wrappedRequestHeaders) => client.request<Types.RequestUploadMutation>({ document: RequestUploadDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'RequestUpload', 'mutation', variables);

@@ -7,6 +7,7 @@ import { AuthPayload } from "./types/auth-payload.type.js";
 import { Image, ImageConnection, ImageEdge, PageInfo } from "./types/image.type.js";
 import { HttpField, UploadMethod, UploadTicket } from "./types/upload.type.js";
 import { User } from "./types/user.type.js";
+import { toVisibility } from "./types/visibility.type.js";
 
 const toDate = (ms: number | null) => (ms === null ? null : new Date(ms));
 
@@ -31,22 +32,30 @@ export function toApiKey(record: CredentialRecord): ApiKey {
   });
 }
 
-export function toImage(record: ImageRecord, url: string): Image {
+/** The two links of an image (ImageService.linkFor, viewUrlFor). */
+export interface ImageLinks {
+  linkFor(imageId: string): string;
+  viewUrlFor(image: ImageRecord): string;
+}
+
+export function toImage(record: ImageRecord, links: ImageLinks): Image {
   return Object.assign(new Image(), {
     id: record.id,
-    url,
+    url: links.linkFor(record.id),
+    viewUrl: links.viewUrlFor(record),
     filename: record.filename,
     contentType: record.contentType,
     size: record.size,
     width: record.width,
     height: record.height,
     createdAt: new Date(record.createdAt),
+    visibility: toVisibility(record.visibility),
   });
 }
 
-export function toImageConnection(page: ImagePage, linkFor: (id: string) => string): ImageConnection {
+export function toImageConnection(page: ImagePage, links: ImageLinks): ImageConnection {
   const edges = page.images.map((record) =>
-    Object.assign(new ImageEdge(), { cursor: encodeCursor(record), node: toImage(record, linkFor(record.id)) }),
+    Object.assign(new ImageEdge(), { cursor: encodeCursor(record), node: toImage(record, links) }),
   );
   return Object.assign(new ImageConnection(), {
     edges,

@@ -12,12 +12,16 @@ const NO_SUCH_IMAGE = {
 
 /**
  * The public link, `GET|HEAD /image/<id>` (and the REST alias `/api/v1/image/<id>`): 302 to the bytes, 404 for
- * unknown, malformed or deleted ids — a small HTML page for browsers, the JSON error body for API clients. The hot
- * path: one Redis read, signing cached.
+ * unknown, malformed, deleted or private ids (a private one redirects with a live `?grant=` from `Image.viewUrl`) —
+ * a small HTML page for browsers, the JSON error body for API clients. The hot path: one Redis read, signing cached.
  */
 export function registerImageLinkRoutes(app: FastifyInstance, images: ImageService): void {
-  const redirect = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
-    const url = await images.downloadUrl(request.params.id);
+  const redirect = async (
+    request: FastifyRequest<{ Params: { id: string }; Querystring: { grant?: unknown } }>,
+    reply: FastifyReply,
+  ) => {
+    const grant = typeof request.query.grant === "string" ? request.query.grant : null;
+    const url = await images.downloadUrl(request.params.id, grant);
     if (url === null) return sendErrorOrStatusPage(request, reply, notFound("No such image."), NO_SUCH_IMAGE);
     // Not cacheable: a deleted image must stop redirecting at once.
     return reply.code(302).header("Location", url).header("Cache-Control", "no-store").send();

@@ -39,8 +39,10 @@ export interface ImageStore {
 
   /** The image record (live or being deleted), or null. */
   findImage(imageId: string): Promise<ImageRecord | null>;
-  /** Just what the public redirect needs, for a live image only: the hot path reads three fields, not the record. */
-  findServable(imageId: string): Promise<Pick<ImageRecord, "key" | "contentType"> | null>;
+  /** Just what a redirect needs, for a live image only: the hot path reads four fields, not the record. */
+  findServable(imageId: string): Promise<Pick<ImageRecord, "key" | "contentType" | "visibility"> | null>;
+  /** Sets a live image's visibility; false when there is no live image with that id. */
+  setVisibility(imageId: string, visibility: Visibility): Promise<boolean>;
   /** Newest first, strictly after `after` when given. */
   listImages(
     userId: string,
@@ -59,6 +61,9 @@ export interface ImageStore {
   removeImage(image: ImageRecord): Promise<void>;
 }
 
+/** Records written before visibility existed have none: they read as "public", today's behaviour. */
+export type Visibility = "public" | "private";
+
 export interface UploadTicketRecord {
   /** Also the id of the image it becomes. */
   uploadId: string;
@@ -71,6 +76,8 @@ export interface UploadTicketRecord {
   maxBytes: number;
   /** Size the client declared, bytes; null when it declared none. */
   declaredBytes: number | null;
+  /** What the image will be once completed. */
+  visibility: Visibility;
   createdAt: number;
   expiresAt: number;
 }
@@ -85,6 +92,8 @@ export interface ImageRecord {
   width: number;
   height: number;
   createdAt: number;
+  /** Who may follow its public link: everyone, or nobody (the owner, albums and share links still reach it). */
+  visibility: Visibility;
   /** "deleting" from the first step of a delete on: not served, not listed. */
   status: "live" | "deleting";
 }

@@ -16,6 +16,10 @@
  * | ih:user:{<userId>}:images         | zset   | the user's images: image id, scored by createdAt (newest-first pages) |
  * | ih:user:{<userId>}:usage          | hash   | quota counters: images, bytes                                  |
  * | ih:img:{<imageId>}                | hash   | the image (see ImageRecord); read once per public redirect     |
+ * | ih:img:{<imageId>}:albums         | set    | the albums holding the image (so deleting it removes it from all) |
+ * | ih:album:{<albumId>}              | hash   | the album (see AlbumRecord)                                   |
+ * | ih:album:{<albumId>}:images       | zset   | the album's images: image id, scored by position (its order)  |
+ * | ih:user:{<userId>}:albums         | zset   | the user's albums: album id, scored by createdAt (newest-first pages) |
  * | ih:rl:{<bucket>}                  | string | an abuse-limit counter (SEC-3), e.g. bucket `login-ip:<ip>`; TTL = its window |
  *
  * An upload id is also the id of the image it becomes, and the storage key is `img/<imageId>`, built only from
@@ -31,6 +35,10 @@ export const redisKeys = {
   userImages: (userId: string) => `ih:user:{${userId}}:images`,
   userUsage: (userId: string) => `ih:user:{${userId}}:usage`,
   image: (imageId: string) => `ih:img:{${imageId}}`,
+  imageAlbums: (imageId: string) => `ih:img:{${imageId}}:albums`,
+  album: (albumId: string) => `ih:album:{${albumId}}`,
+  albumImages: (albumId: string) => `ih:album:{${albumId}}:images`,
+  userAlbums: (userId: string) => `ih:user:{${userId}}:albums`,
   rateLimit: (bucket: string) => `ih:rl:{${bucket}}`,
 } as const;
 

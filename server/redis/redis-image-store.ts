@@ -1,4 +1,4 @@
-import type { ImageCursor, ImageRecord, ImageStore, UploadTicketRecord } from "../ports/image-store.js";
+import type { ImageCursor, ImageRecord, ImageStore, UploadTicketRecord, Visibility } from "../ports/image-store.js";
 import { flatten, redisKeys } from "./keys.js";
 import type { RedisConnection } from "./redis-client.js";
 import { CREATE_HASH_IF_ABSENT } from "./scripts.js";
@@ -42,6 +42,7 @@ export class RedisImageStore implements ImageStore {
       contentType: t.contentType,
       maxBytes: String(t.maxBytes),
       declaredBytes: t.declaredBytes === null ? "" : String(t.declaredBytes),
+      visibility: t.visibility,
       createdAt: String(t.createdAt),
       expiresAt: String(t.expiresAt),
     });
@@ -70,6 +71,7 @@ export class RedisImageStore implements ImageStore {
       contentType: h.contentType ?? "",
       maxBytes: Number(h.maxBytes),
       declaredBytes: h.declaredBytes ? Number(h.declaredBytes) : null,
+      visibility: toVisibility(h.visibility),
       createdAt: Number(h.createdAt),
       expiresAt: Number(h.expiresAt),
     };
@@ -112,9 +114,25 @@ export class RedisImageStore implements ImageStore {
     return toImage(await this.redis.hgetall(redisKeys.image(imageId)));
   }
 
-  async findServable(imageId: string): Promise<Pick<ImageRecord, "key" | "contentType"> | null> {
-    const [key, contentType, status] = await this.redis.hmget(redisKeys.image(imageId), "key", "contentType", "status");
-    return key && contentType && status === "live" ? { key, contentType } : null;
+  async findServable(imageId: string): Promise<Pick<ImageRecord, "key" | "contentType" | "visibility"> | null> {
+    const [key, contentType, status, visibility] = await this.redis.hmget(
+      redisKeys.image(imageId),
+      "key",
+      "contentType",
+      "status",
+      "visibility",
+    );
+    return key && contentType && status === "live" ? { key, contentType, visibility: toVisibility(visibility) } : null;
+  }
+
+  async setVisibility(imageId: string, visibility: Visibility): Promise<boolean> {
+    const set = await this.redis.eval(
+      "if redis.call('HGET', KEYS[1], 'status') ~= 'live' then return 0 end redis.call('HSET', KEYS[1], 'visibility', ARGV[1]) return 1",
+      1,
+      redisKeys.image(imageId),
+      visibility,
+    );
+    return set === 1;
   }
 
   async listImages(
@@ -189,6 +207,7 @@ export function imageFields(image: ImageRecord): Record<string, string> {
     width: String(image.width),
     height: String(image.height),
     createdAt: String(image.createdAt),
+    visibility: image.visibility,
     status: image.status,
   } satisfies Record<keyof ImageRecord, string>;
 }
@@ -205,6 +224,12 @@ function toImage(h: Record<string, string>): ImageRecord | null {
     width: Number(h.width),
     height: Number(h.height),
     createdAt: Number(h.createdAt),
+    visibility: toVisibility(h.visibility),
     status: h.status === "deleting" ? "deleting" : "live",
   };
+}
+
+/** Anything but an explicit "private" is public: records from before visibility existed have no field. */
+function toVisibility(value: string | null | undefined): Visibility {
+  return value === "private" ? "private" : "public";
 }

@@ -94,6 +94,13 @@ const authReply = z.object({
 
 const imageId = z.object({ id: z.string().describe("Image id, as returned by upload/complete.") });
 
+const imageGrant = z.object({
+  grant: z
+    .string()
+    .optional()
+    .describe("Lets a private image through: part of `Image.viewUrl` in GraphQL, valid for at least 15 minutes."),
+});
+
 const imageItem = z.object({
   id: z.string(),
   url: z.string().describe("Public link: <PUBLIC_URL>/image/<id>, a redirect to the bytes."),
@@ -223,7 +230,11 @@ export const restRoutes = {
     auth: false,
     params: imageId,
     success: { status: 302, description: "Redirect to the bytes.", headers: { Location: "Where the bytes are." } },
-    errors: { 404: "Unknown, malformed or deleted id.", 503: "Redis or storage is unavailable." },
+    query: imageGrant,
+    errors: {
+      404: "Unknown, malformed or deleted id, or a private image without a live grant.",
+      503: "Redis or storage is unavailable.",
+    },
     servedBy: "server/http/image-link.routes.ts",
   },
   publicImageLink: {
@@ -234,7 +245,11 @@ export const restRoutes = {
     auth: false,
     params: imageId,
     success: { status: 302, description: "Redirect to the bytes.", headers: { Location: "Where the bytes are." } },
-    errors: { 404: "Unknown, malformed or deleted id.", 503: "Redis or storage is unavailable." },
+    query: imageGrant,
+    errors: {
+      404: "Unknown, malformed or deleted id, or a private image without a live grant.",
+      503: "Redis or storage is unavailable.",
+    },
     servedBy: "server/http/image-link.routes.ts",
   },
   deleteImage: {

@@ -1,6 +1,7 @@
 import { AppError, ErrorCode, badInput, conflict, notFound, payloadTooLarge } from "../errors.js";
 import type { BlobInfo, BlobStore, UploadTarget } from "../ports/blob-store.js";
-import type { ImageCursor, ImageRecord, ImageStore, UploadTicketRecord } from "../ports/image-store.js";
+import type { ImageCursor, ImageRecord, ImageStore, UploadTicketRecord, Visibility } from "../ports/image-store.js";
+import type { AccessGrants } from "./access-grants.js";
 import type { Viewer } from "./account.service.js";
 import { isWellFormedId, newId } from "./credentials.js";
 import {
@@ -40,6 +41,8 @@ export interface UploadRequest {
   size: number | null;
   /** How the client prefers to send the bytes; the ticket says what it must do. */
   method: "PUT" | "POST";
+  /** Of the image it becomes; public unless asked otherwise (older clients never ask). */
+  visibility?: Visibility;
 }
 
 export interface IssuedUpload {
@@ -67,6 +70,7 @@ export class ImageService {
   constructor(
     private readonly images: ImageStore,
     private readonly blobs: BlobStore,
+    private readonly grants: AccessGrants,
     private readonly options: ImageServiceOptions,
   ) {
     this.now = options.now ?? Date.now;
@@ -75,6 +79,15 @@ export class ImageService {
   /** The public link of an image. */
   linkFor(imageId: string): string {
     return `${this.options.publicUrl}/image/${imageId}`;
+  }
+
+  /**
+   * Where someone already allowed to see the image (its owner, an album's or a share link's visitor) loads its
+   * bytes: the public link, which for a private image carries a short-lived grant.
+   */
+  viewUrlFor(image: Pick<ImageRecord, "id" | "visibility">): string {
+    const link = this.linkFor(image.id);
+    return image.visibility === "public" ? link : `${link}?grant=${this.grants.issue("image", image.id)}`;
   }
 
   /** Step 1: validates the request and quota, opens a ticket, and says how to send the bytes. */
@@ -109,6 +122,7 @@ export class ImageService {
       contentType,
       maxBytes: size ?? this.options.maxUploadBytes,
       declaredBytes: size,
+      visibility: request.visibility ?? "public",
       createdAt: now,
       expiresAt: now + TICKET_TTL_MS,
     };
@@ -187,6 +201,7 @@ export class ImageService {
       width: verified.width,
       height: verified.height,
       createdAt: this.now(),
+      visibility: ticket.visibility,
       status: "live",
     });
     // A concurrent delete may have marked it already; then it must not be listed again.
@@ -201,10 +216,30 @@ export class ImageService {
     return ticket && ticket.expiresAt > this.now() ? ticket : null;
   }
 
-  /** Public metadata of a live image, or null. */
-  async getImage(imageId: string): Promise<ImageRecord | null> {
+  /** Metadata of a live image the viewer may see (any public one, and their own), or null. */
+  async getImage(viewer: Viewer | null, imageId: string): Promise<ImageRecord | null> {
+    const image = await this.imageById(imageId);
+    return image && image.status === "live" && mayView(viewer, image) ? image : null;
+  }
+
+  /** A live image whatever its visibility, for features that grant access themselves (albums, share links). */
+  async getGrantedImage(imageId: string): Promise<ImageRecord | null> {
     const image = await this.imageById(imageId);
     return image && image.status === "live" ? image : null;
+  }
+
+  /** The caller's live image, or NOT_FOUND (also for anyone else's: S11 says nothing about who owns what). */
+  async getOwnImage(viewer: Viewer, imageId: string): Promise<ImageRecord> {
+    const image = await this.getGrantedImage(imageId);
+    if (!image || image.ownerId !== viewer.userId) throw notFound("No such image.");
+    return image;
+  }
+
+  /** PUBLIC: the link works for everyone. PRIVATE: it answers 404; the owner, albums and share links still see it. */
+  async setImageVisibility(viewer: Viewer, imageId: string, visibility: Visibility): Promise<ImageRecord> {
+    const image = await this.getOwnImage(viewer, imageId);
+    if (!(await this.images.setVisibility(image.id, visibility))) throw notFound("No such image.");
+    return { ...image, visibility };
   }
 
   /** The caller's images, newest first, `first` at a time after the opaque cursor `after`. */
@@ -230,11 +265,24 @@ export class ImageService {
     await this.finishDelete(image);
   }
 
-  /** Where the public link redirects, or null for unknown, malformed or deleted ids. One metadata read. */
-  async downloadUrl(imageId: string): Promise<string | null> {
+  /**
+   * Where the public link redirects, or null for unknown, malformed, deleted or private ids (a private one is
+   * served when `grant` is a live grant for it, see `viewUrlFor`). One metadata read.
+   */
+  async downloadUrl(imageId: string, grant: string | null = null): Promise<string | null> {
+    return this.servableUrl(imageId, grant !== null && this.grants.verify("image", imageId, grant));
+  }
+
+  /** Where an album or share link sends a viewer it has let in: private images too. */
+  async grantedDownloadUrl(imageId: string): Promise<string | null> {
+    return this.servableUrl(imageId, true);
+  }
+
+  private async servableUrl(imageId: string, includePrivate: boolean): Promise<string | null> {
     if (!isWellFormedId(imageId)) return null;
     const image = await this.images.findServable(imageId);
-    return image && (await this.blobs.downloadUrl(image.key, image.contentType)).url;
+    if (!image || (image.visibility === "private" && !includePrivate)) return null;
+    return (await this.blobs.downloadUrl(image.key, image.contentType)).url;
   }
 
   /** The record (live or being deleted) for an id `newId` could have made; anything else is absent unread (SEC-12). */
@@ -316,6 +364,10 @@ export class ImageService {
     }
     return { contentType: actualType, size: info.size, ...dimensions };
   }
+}
+
+function mayView(viewer: Viewer | null, image: ImageRecord): boolean {
+  return image.visibility === "public" || image.ownerId === viewer?.userId;
 }
 
 /** SEC-12: storage keys are built only from server-made ids. Where a verified image lives. */

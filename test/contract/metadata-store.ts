@@ -63,6 +63,7 @@ export function defineMetadataStoreContract(
         contentType: "image/png",
         maxBytes: 100,
         declaredBytes: 100,
+        visibility: "public",
         createdAt: Date.now(),
         expiresAt: Date.now() + 60_000,
         ...extra,
@@ -80,6 +81,7 @@ export function defineMetadataStoreContract(
         width: 2,
         height: 3,
         createdAt: Date.now(),
+        visibility: "public",
         status: "live",
         ...extra,
       };
@@ -231,9 +233,19 @@ export function defineMetadataStoreContract(
       it("gives the redirect only live images' key and type", async () => {
         const ownerId = newId();
         const live = await images.createImage(image(ownerId, { contentType: "image/gif" }));
-        expect(await images.findServable(live.id)).toEqual({ key: live.key, contentType: "image/gif" });
+        expect(await images.findServable(live.id)).toEqual({
+          key: live.key,
+          contentType: "image/gif",
+          visibility: "public",
+        });
+        expect(await images.setVisibility(live.id, "private")).toBe(true);
+        expect(await images.findServable(live.id)).toMatchObject({ visibility: "private" });
+        expect(await images.findImage(live.id)).toMatchObject({ visibility: "private" });
         await images.markDeleting(live.id);
         expect(await images.findServable(live.id)).toBeNull();
+        expect(await images.setVisibility(live.id, "public")).toBe(false);
+        expect(await images.setVisibility(newId(), "public")).toBe(false);
+        expect(await images.findImage(live.id)).toMatchObject({ visibility: "private" });
         expect(await images.findServable(newId())).toBeNull();
       });
 

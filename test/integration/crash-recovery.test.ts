@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -11,6 +12,7 @@ import type { BlobStore } from "../../server/ports/blob-store.js";
 import type { ImageStore } from "../../server/ports/image-store.js";
 import { guardRedisErrors } from "../../server/redis/guard-redis-errors.js";
 import { RedisImageStore } from "../../server/redis/redis-image-store.js";
+import { AccessGrants } from "../../server/services/access-grants.js";
 import { AccountService } from "../../server/services/account.service.js";
 import { ImageService, type ImageServiceOptions } from "../../server/services/image.service.js";
 import { Sweeper } from "../../server/services/sweeper.service.js";
@@ -75,7 +77,7 @@ describe("crash ordering and the sweeper (SEC-15, SEC-16)", () => {
       quotaBytes: 10 * 1024 * 1024,
       now: () => clock,
     };
-    return new ImageService(store, blobStore, options);
+    return new ImageService(store, blobStore, new AccessGrants(randomBytes(32)), options);
   }
 
   async function viewer(): Promise<Viewer> {
@@ -145,7 +147,7 @@ describe("crash ordering and the sweeper (SEC-15, SEC-16)", () => {
     await expect(crashing.completeUpload(user, uploadId)).rejects.toThrow(/simulated crash/);
 
     const images = service();
-    expect(await images.getImage(uploadId)).not.toBeNull(); // bytes before record: the record points at real bytes
+    expect(await images.getImage(null, uploadId)).not.toBeNull(); // bytes before record: the record points at real bytes
     expect((await images.listImages(user, 10, null)).images).toEqual([]);
     const report = await new Sweeper(imageStore(), blobs, images).sweep({ dryRun: false });
     expect(report.relisted).toContain(uploadId);
@@ -167,7 +169,7 @@ describe("crash ordering and the sweeper (SEC-15, SEC-16)", () => {
     await expect(crashing.deleteImage(user, uploadId)).rejects.toThrow(/simulated crash/);
 
     expect(await images.downloadUrl(uploadId)).toBeNull();
-    expect(await images.getImage(uploadId)).toBeNull();
+    expect(await images.getImage(null, uploadId)).toBeNull();
     expect(await blobs.stat(`img/${uploadId}`)).not.toBeNull(); // an orphan object, never a record without bytes
     const report = await new Sweeper(imageStore(), blobs, images).sweep({ dryRun: false });
     expect(report.deletesFinished).toContain(uploadId);

@@ -79,7 +79,11 @@ describe("GET /api/v1/openapi.json", () => {
       const get = doc.paths[path].get;
       expect(Object.keys(get.responses)).toEqual(expect.arrayContaining(["302", "404"]));
       expect(get.responses["302"].headers.Location).toBeDefined();
-      expect(get.parameters).toEqual([expect.objectContaining({ name: "id", in: "path", required: true })]);
+      expect(get.parameters).toEqual([
+        expect.objectContaining({ name: "id", in: "path", required: true }),
+        // Issue 17: a private image's viewUrl carries a grant.
+        expect.objectContaining({ name: "grant", in: "query", required: false }),
+      ]);
     }
     expect(Object.keys(doc.paths["/ready"].get.responses)).toEqual(expect.arrayContaining(["200", "503"]));
     expect(doc.paths["/redis-check"].get.responses["200"].content["application/json"].schema).toMatchObject({

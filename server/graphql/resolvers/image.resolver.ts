@@ -4,6 +4,7 @@ import { type GraphQLContext, requireViewer } from "../context.js";
 import { toImage, toImageConnection, toUploadTicket } from "../mappers.js";
 import { Image, ImageConnection } from "../types/image.type.js";
 import { RequestUploadInput, UploadTicket } from "../types/upload.type.js";
+import { Visibility, fromVisibility } from "../types/visibility.type.js";
 
 @Resolver()
 export class ImageResolver {
@@ -16,13 +17,26 @@ export class ImageResolver {
     @Arg("after", () => String, { nullable: true }) after: string | null,
   ): Promise<ImageConnection> {
     const page = await this.images.listImages(await requireViewer(context), first, after ?? null);
-    return toImageConnection(page, (id) => this.images.linkFor(id));
+    return toImageConnection(page, this.images);
   }
 
-  @Query(() => Image, { nullable: true, description: "Public metadata of an image; null when there is none." })
-  async image(@Arg("id", () => ID) id: string): Promise<Image | null> {
-    const image = await this.images.getImage(id);
-    return image && toImage(image, this.images.linkFor(image.id));
+  @Query(() => Image, {
+    nullable: true,
+    description: "An image's metadata: any PUBLIC image, and your own; null otherwise (absent, or someone's PRIVATE).",
+  })
+  async image(@Ctx() context: GraphQLContext, @Arg("id", () => ID) id: string): Promise<Image | null> {
+    const image = await this.images.getImage(await context.viewer(), id);
+    return image && toImage(image, this.images);
+  }
+
+  @Mutation(() => Image, { description: "Makes one of your images PUBLIC or PRIVATE; its link follows at once." })
+  async setImageVisibility(
+    @Ctx() context: GraphQLContext,
+    @Arg("id", () => ID) id: string,
+    @Arg("visibility", () => Visibility) visibility: Visibility,
+  ): Promise<Image> {
+    const image = await this.images.setImageVisibility(await requireViewer(context), id, fromVisibility(visibility));
+    return toImage(image, this.images);
   }
 
   @Mutation(() => UploadTicket, { description: "Step 1 of an upload: how to send the bytes straight to storage." })
@@ -30,7 +44,10 @@ export class ImageResolver {
     @Ctx() context: GraphQLContext,
     @Arg("input", () => RequestUploadInput) input: RequestUploadInput,
   ): Promise<UploadTicket> {
-    const issued = await this.images.requestUpload(await requireViewer(context), input);
+    const issued = await this.images.requestUpload(await requireViewer(context), {
+      ...input,
+      visibility: fromVisibility(input.visibility ?? Visibility.PUBLIC),
+    });
     return toUploadTicket(issued);
   }
 
@@ -39,7 +56,7 @@ export class ImageResolver {
   })
   async completeUpload(@Ctx() context: GraphQLContext, @Arg("uploadId", () => ID) uploadId: string): Promise<Image> {
     const image = await this.images.completeUpload(await requireViewer(context), uploadId);
-    return toImage(image, this.images.linkFor(image.id));
+    return toImage(image, this.images);
   }
 
   @Mutation(() => Boolean, { description: "Deletes one of your images: its link stops working at once." })

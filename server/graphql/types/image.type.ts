@@ -1,12 +1,22 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
+import { Visibility } from "./visibility.type.js";
 
-@ObjectType({ description: "A stored image. Its metadata is public to anyone who knows the id." })
+@ObjectType({
+  description:
+    "A stored image. A PUBLIC image's metadata is visible to anyone who knows the id; a PRIVATE one's to its owner only.",
+})
 export class Image {
   @Field(() => ID)
   id!: string;
 
-  @Field(() => String, { description: "The public link: redirects to the bytes." })
+  @Field(() => String, { description: "The public link: redirects to the bytes (404 while the image is PRIVATE)." })
   url!: string;
+
+  @Field(() => String, {
+    description:
+      "Where you can load the bytes now: `url` for a PUBLIC image; for a PRIVATE one you may see, `url` with a grant valid for at least 15 minutes.",
+  })
+  viewUrl!: string;
 
   @Field(() => String, { description: "Display name given at upload (never used as a path)." })
   filename!: string;
@@ -25,6 +35,11 @@ export class Image {
 
   @Field(() => Date)
   createdAt!: Date;
+
+  @Field(() => Visibility, {
+    description: "PRIVATE: `url` answers 404 to everyone; albums and share links still show it.",
+  })
+  visibility!: Visibility;
 }
 
 @ObjectType()

@@ -1,4 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from "type-graphql";
+import { Visibility } from "./visibility.type.js";
 
 export enum UploadMethod {
   PUT = "PUT",
@@ -26,6 +27,9 @@ export class RequestUploadInput {
     description: "Preferred way to send the bytes. Storage may not offer it: follow the ticket's `method`.",
   })
   method!: UploadMethod;
+
+  @Field(() => Visibility, { defaultValue: Visibility.PUBLIC, description: "Of the image once completed." })
+  visibility!: Visibility;
 }
 
 @ObjectType({ description: "A name/value pair: an HTTP header or a form field." })

@@ -116,7 +116,7 @@ function Thumbnail({ image }: { image: ImageFieldsFragment }) {
     <li className="thumb">
       <a href={href} onClick={linkHandler(href)}>
         <img
-          src={image.url}
+          src={image.viewUrl}
           alt={image.filename}
           loading="lazy"
           decoding="async"
@@ -125,6 +125,7 @@ function Thumbnail({ image }: { image: ImageFieldsFragment }) {
         />
         <span className="thumb-caption">
           <span className="thumb-name">{image.filename}</span>
+          {image.visibility === "PRIVATE" && <span className="badge">Private</span>}
           <span className="thumb-meta">
             {image.width} × {image.height} · {formatBytes(image.size)}
           </span>

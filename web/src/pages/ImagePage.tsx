@@ -1,6 +1,11 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
-import { useDeleteImageMutation, useImageQuery, useMyImagesQuery } from "../../../client/generated/react-query.js";
+import {
+  useDeleteImageMutation,
+  useImageQuery,
+  useMyImagesQuery,
+  useSetImageVisibilityMutation,
+} from "../../../client/generated/react-query.js";
 import { LinkField } from "../components/CopyButton.js";
 import { ConfirmDialog } from "../components/ConfirmDialog.js";
 import { describeError } from "../errors.js";
@@ -13,6 +18,15 @@ export function ImagePage(props: { id: string }) {
   const queryClient = useQueryClient();
   const image = useImageQuery({ id: props.id });
   const [confirming, setConfirming] = useState(false);
+  const setVisibility = useSetImageVisibilityMutation({
+    onSuccess: (data) => {
+      queryClient.setQueryData(useImageQuery.getKey({ id: props.id }), { image: data.setImageVisibility });
+      void queryClient.invalidateQueries({ queryKey: [useMyImagesQuery.rootKey] });
+      showNotice(
+        data.setImageVisibility.visibility === "PRIVATE" ? "The image is private now." : "The image is public now.",
+      );
+    },
+  });
   const remove = useDeleteImageMutation({
     onSuccess: () => {
       const name = image.data?.image?.filename ?? "The image";
@@ -52,15 +66,16 @@ export function ImagePage(props: { id: string }) {
     );
   }
 
-  const { url, filename, size, width, height, contentType, createdAt } = image.data.image;
+  const { url, viewUrl, visibility, filename, size, width, height, contentType, createdAt } = image.data.image;
+  const isPrivate = visibility === "PRIVATE";
   return (
     <>
       {back}
       <article className="panel image-view">
         <h1 className="image-title">{filename}</h1>
         <figure>
-          <a href={url} target="_blank" rel="noopener noreferrer">
-            <img src={url} alt={filename} width={width} height={height} />
+          <a href={viewUrl} target="_blank" rel="noopener noreferrer">
+            <img src={viewUrl} alt={filename} width={width} height={height} />
           </a>
         </figure>
         <dl className="facts">
@@ -68,6 +83,25 @@ export function ImagePage(props: { id: string }) {
             <dt>Link</dt>
             <dd>
               <LinkField url={url} label="Public link" />
+              {isPrivate && <p className="muted">Private: this link answers “not found” to everyone else.</p>}
+            </dd>
+          </div>
+          <div>
+            <dt>Visibility</dt>
+            <dd>
+              <label className="toggle">
+                <input
+                  type="checkbox"
+                  role="switch"
+                  checked={isPrivate}
+                  disabled={setVisibility.isPending}
+                  onChange={(event) =>
+                    setVisibility.mutate({ id: props.id, visibility: event.target.checked ? "PRIVATE" : "PUBLIC" })
+                  }
+                />{" "}
+                Private
+              </label>
+              {setVisibility.isError && <p role="alert">{describeError(setVisibility.error)}</p>}
             </dd>
           </div>
           <div>
@@ -98,7 +132,7 @@ export function ImagePage(props: { id: string }) {
           </div>
         </dl>
         <div className="actions">
-          <a className="button secondary" href={url} target="_blank" rel="noopener noreferrer">
+          <a className="button secondary" href={viewUrl} target="_blank" rel="noopener noreferrer">
             Open original
           </a>
           <button
