@@ -228,7 +228,7 @@ export class ImageService {
     return image && image.status === "live" ? image : null;
   }
 
-  /** The caller's live image, or NOT_FOUND (also for anyone else's: S11 says nothing about who owns what). */
+  /** The caller's live image, or NOT_FOUND (also for anyone else's, so an id tells nothing about its owner: SEC-11). */
   async getOwnImage(viewer: Viewer, imageId: string): Promise<ImageRecord> {
     const image = await this.getGrantedImage(imageId);
     if (!image || image.ownerId !== viewer.userId) throw notFound("No such image.");

@@ -40,7 +40,8 @@ describe("image visibility", () => {
   it("a private image is 404 to anonymous users and other users through /image, REST and GraphQL", async () => {
     const image = await uploadPng(server.baseUrl, owner, "PRIVATE");
     expect(image.visibility).toBe("PRIVATE");
-    for (const headers of [{}, { "x-api-key": other }, { "x-api-key": owner }]) {
+    const callers: Record<string, string>[] = [{}, { "x-api-key": other }, { "x-api-key": owner }];
+    for (const headers of callers) {
       expect(await statusOf(image.url, headers)).toBe(404);
       expect(await statusOf(`${server.baseUrl}/api/v1/image/${image.id}`, headers)).toBe(404);
     }
