@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } fro
 import type { z } from "zod";
 import { AppError, badInput, unauthenticated } from "../errors.js";
 import { sendError } from "../http/error-reply.js";
+import { ignoreRequestBodies } from "../http/ignored-body.js";
 import { presentedSecret } from "../http/presented-secret.js";
 import type { AccountService, Viewer } from "../services/account.service.js";
 import type { ImageService } from "../services/image.service.js";
@@ -57,12 +58,14 @@ export function registerRestRoutes(app: FastifyInstance, { accounts, images, rea
     return { error: { ...payload.error, ...details } };
   };
 
-  for (const name of Object.keys(restRoutes) as RouteName[]) {
-    const spec: RouteSpec = restRoutes[name];
-    if (spec.servedBy !== undefined) continue;
+  const specOf = (name: RouteName): RouteSpec => restRoutes[name];
+  const served = (Object.keys(restRoutes) as RouteName[]).filter((name) => specOf(name).servedBy === undefined);
+  const takesBody = (name: RouteName) => specOf(name).body !== undefined;
+  const register = (scope: FastifyInstance, name: RouteName) => {
+    const spec = specOf(name);
     // Each handler is typed against its own table entry; here they are all driven the same way.
     const handler = handlers[name as HandledRouteName] as unknown as RestHandler<RouteSpec>;
-    app.route({
+    scope.route({
       method: spec.method,
       url: spec.path,
       schema: fastifySchemaOf(spec),
@@ -91,7 +94,13 @@ export function registerRestRoutes(app: FastifyInstance, { accounts, images, rea
         }
       },
     });
-  }
+  };
+  for (const name of served) if (takesBody(name)) register(app, name);
+  // Routes that take no body accept and ignore whatever body and Content-Type an old client sends with them.
+  void app.register(async (scope) => {
+    ignoreRequestBodies(scope);
+    for (const name of served) if (!takesBody(name)) register(scope, name);
+  });
 }
 
 /** The JSON Schemas Fastify records for the route; validation itself runs the table's zod schemas (below). */
