@@ -83,7 +83,7 @@ describe("REST: request shapes of the original clients", () => {
   });
 
   it("accepts a bodyless DELETE with no Content-Type, chunked or not", async () => {
-    for (const headers of [{}, { "transfer-encoding": "chunked" }]) {
+    for (const headers of [{}, { "transfer-encoding": "chunked" }] as Record<string, string>[]) {
       const id = await newImage();
       const response = await rawRequest(server.baseUrl, "DELETE", `/api/v1/image/${id}`, {
         ...headers,
