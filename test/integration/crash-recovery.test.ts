@@ -17,6 +17,8 @@ import { AccountService } from "../../server/services/account.service.js";
 import { ImageService, type ImageServiceOptions } from "../../server/services/image.service.js";
 import { Sweeper } from "../../server/services/sweeper.service.js";
 import { LocalBlobStore } from "../../server/storage/local-blob-store.js";
+import { S3BlobStore } from "../../server/storage/s3-blob-store.js";
+import { rgwBucket, rgwEnv } from "../support/rgw-bucket.js";
 import { RedisAccountStore } from "../../server/redis/redis-account-store.js";
 import { RedisRateLimitStore } from "../../server/redis/redis-rate-limit-store.js";
 import { uniqueUsername } from "../support/graphql.js";
@@ -32,27 +34,35 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
  * as a crash would), then check what users see and that retrying or the sweeper repairs it. Runs on the real
  * Redis and the real local blob store behind a real server (for the upload URLs).
  */
-describe("crash ordering and the sweeper (SEC-15, SEC-16)", () => {
+describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15, SEC-16), %s driver", (driver) => {
   let server: TestApp;
   let redis: Redis;
-  let blobs: LocalBlobStore;
+  let blobs: BlobStore;
+  let s3Store: S3BlobStore | undefined;
   let accounts: AccountService;
   let clock = Date.now();
   const imageStore = () => guardRedisErrors(new RedisImageStore(redis));
 
   beforeAll(async () => {
-    server = await startTestApp();
     redis = new Redis(inject("redisUrl"));
-    // The same directory and signing secret as the server, so its upload route writes where this store reads.
-    const secret = (await import("../../server/storage/signing-secret.js")).loadOrCreateSigningSecret(
-      server.dataDir,
-      null,
-    );
-    blobs = new LocalBlobStore({
-      root: path.join(server.dataDir, "blobs"),
-      publicUrl: server.baseUrl,
-      signingSecret: await secret,
-    });
+    if (driver === "s3") {
+      // A real S3 (RGW): the same bucket as the server.
+      const bucket = await rgwBucket();
+      server = await startTestApp(rgwEnv(bucket));
+      blobs = s3Store = new S3BlobStore(bucket);
+    } else {
+      server = await startTestApp();
+      // The same directory and signing secret as the server, so its upload route writes where this store reads.
+      const secret = (await import("../../server/storage/signing-secret.js")).loadOrCreateSigningSecret(
+        server.dataDir,
+        null,
+      );
+      blobs = new LocalBlobStore({
+        root: path.join(server.dataDir, "blobs"),
+        publicUrl: server.baseUrl,
+        signingSecret: await secret,
+      });
+    }
     accounts = await AccountService.create(
       guardRedisErrors(new RedisAccountStore(redis)),
       guardRedisErrors(new RedisRateLimitStore(redis)),
@@ -65,6 +75,7 @@ describe("crash ordering and the sweeper (SEC-15, SEC-16)", () => {
   });
   afterAll(async () => {
     redis?.disconnect();
+    s3Store?.close();
     await server?.close();
   });
 
@@ -86,20 +97,22 @@ describe("crash ordering and the sweeper (SEC-15, SEC-16)", () => {
   }
 
   /** request + send bytes, not completed. */
-  async function uploaded(images: ImageService, user: Viewer): Promise<{ uploadId: string; bytes: Buffer }> {
+  async function uploaded(
+    images: ImageService,
+    user: Viewer,
+    options: { method?: "PUT" | "POST"; size?: number | null } = {},
+  ): Promise<{ uploadId: string; bytes: Buffer; ticket: Ticket }> {
     const bytes = await makeImage("png");
-    const { ticket, target } = await images.requestUpload(user, {
+    const { ticket: record, target } = await images.requestUpload(user, {
       filename: "p.png",
       contentType: "image/png",
-      size: bytes.length,
-      method: "PUT",
+      size: options.size === undefined ? bytes.length : options.size,
+      method: options.method ?? "PUT",
     });
-    const sent = await sendBytes(
-      { ...target, uploadId: ticket.uploadId, expiresAt: "", maxBytes: ticket.maxBytes } as Ticket,
-      bytes,
-    );
+    const ticket = { ...target, uploadId: record.uploadId, expiresAt: "", maxBytes: record.maxBytes } as Ticket;
+    const sent = await sendBytes(ticket, bytes);
     expect(sent.ok).toBe(true);
-    return { uploadId: ticket.uploadId, bytes };
+    return { uploadId: record.uploadId, bytes, ticket };
   }
 
   /** Wraps a real adapter; the named method fails on its `nth` call (1-based), like a crash at that step. */
@@ -116,6 +129,41 @@ describe("crash ordering and the sweeper (SEC-15, SEC-16)", () => {
       },
     });
   }
+
+  // S3 upload URLs can be reused until they expire (local ones cannot overwrite); RGW ignores copy preconditions.
+  if (driver === "s3")
+    it("a rewrite of the upload between its check and its promotion is refused, and never served (SEC-11)", async () => {
+      clock = Date.now();
+      const user = await viewer();
+      // A POST form takes any length up to the limit, so a different valid image can be swapped in.
+      const { uploadId, ticket } = await uploaded(service(), user, { method: "POST", size: null });
+      const swapped = await makeImage("png", 33, 17);
+      let swaps = 0;
+      const swapping = new Proxy(blobs, {
+        get(target, prop, receiver) {
+          const value = Reflect.get(target, prop, receiver);
+          if (typeof value !== "function") return value;
+          if (prop !== "promote") return value.bind(target);
+          // The client reuses its upload URL after completeUpload looked at the object, before it is moved.
+          return async (...args: unknown[]) => {
+            if (swaps++ === 0) expect((await sendBytes(ticket, swapped)).ok).toBe(true);
+            return value.apply(target, args);
+          };
+        },
+      });
+      const images = service(imageStore(), swapping);
+      await expect(images.completeUpload(user, uploadId)).rejects.toMatchObject({
+        code: "BAD_USER_INPUT",
+        message: expect.stringMatching(/changed/),
+      });
+      expect(await images.getImage(uploadId)).toBeNull();
+      expect(await blobs.stat(`img/${uploadId}`)).toBeNull();
+      // Completing again checks, promotes and serves exactly the bytes now uploaded.
+      const image = await images.completeUpload(user, uploadId);
+      expect([image.width, image.height]).toEqual([33, 17]);
+      const served = await fetch((await blobs.downloadUrl(image.key, image.contentType)).url);
+      expect(Buffer.from(await served.arrayBuffer()).equals(swapped)).toBe(true);
+    });
 
   it("expires tickets: completing after 15 minutes is NOT_FOUND, and the sweeper then removes the bytes", async () => {
     clock = Date.now();
@@ -192,22 +240,24 @@ describe("crash ordering and the sweeper (SEC-15, SEC-16)", () => {
     expect((await images.listImages(user, 10, null)).totalCount).toBe(0);
   });
 
-  it("npm run sweep -- --dry-run reports as JSON and changes nothing", async () => {
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), "ih-sweep-"));
-    try {
-      const { stdout } = await promisify(execFile)("npm", ["run", "--silent", "sweep", "--", "--dry-run"], {
-        cwd: root,
-        env: { ...process.env, REDIS_URL: inject("redisUrl"), DATA_DIR: dataDir, LOG_LEVEL: "silent" },
-      });
-      expect(JSON.parse(stdout)).toMatchObject({
-        dryRun: true,
-        scanned: 0,
-        orphansDeleted: [],
-        deletesFinished: [],
-        relisted: [],
-      });
-    } finally {
-      await rm(dataDir, { recursive: true, force: true });
-    }
-  });
+  // The command itself, once: it is the same on both drivers.
+  if (driver === "local")
+    it("npm run sweep -- --dry-run reports as JSON and changes nothing", async () => {
+      const dataDir = await mkdtemp(path.join(os.tmpdir(), "ih-sweep-"));
+      try {
+        const { stdout } = await promisify(execFile)("npm", ["run", "--silent", "sweep", "--", "--dry-run"], {
+          cwd: root,
+          env: { ...process.env, REDIS_URL: inject("redisUrl"), DATA_DIR: dataDir, LOG_LEVEL: "silent" },
+        });
+        expect(JSON.parse(stdout)).toMatchObject({
+          dryRun: true,
+          scanned: 0,
+          orphansDeleted: [],
+          deletesFinished: [],
+          relisted: [],
+        });
+      } finally {
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    });
 });
