@@ -156,7 +156,7 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
         code: "BAD_USER_INPUT",
         message: expect.stringMatching(/changed/),
       });
-      expect(await images.getImage(uploadId)).toBeNull();
+      expect(await images.getImage(user, uploadId)).toBeNull();
       expect(await blobs.stat(`img/${uploadId}`)).toBeNull();
       // Completing again checks, promotes and serves exactly the bytes now uploaded.
       const image = await images.completeUpload(user, uploadId);
