@@ -9,9 +9,10 @@ import type { Config } from "./config.js";
 import { AppError, badInput, notFound, payloadTooLarge } from "./errors.js";
 import type { GraphQLContext } from "./graphql/context.js";
 import { formatGraphQLError, responseErrorsPlugin } from "./graphql/errors.js";
-import { GRAPHQL_LIMITS, maxAliasesRule, maxDepthRule } from "./graphql/limits.js";
+import { GRAPHQL_LIMITS, maxAliasesRule, maxDepthRule, noSubscriptionsRule } from "./graphql/limits.js";
 import { AccountResolver } from "./graphql/resolvers/account.resolver.js";
 import { ApiKeyResolver } from "./graphql/resolvers/api-key.resolver.js";
+import { ImageEventResolver } from "./graphql/resolvers/image-event.resolver.js";
 import { ImageResolver } from "./graphql/resolvers/image.resolver.js";
 import { buildGraphQLSchema } from "./graphql/schema.js";
 import { sendError } from "./http/error-reply.js";
@@ -24,15 +25,18 @@ import { presentedSecret } from "./http/presented-secret.js";
 import { registerSecurityHeaders } from "./http/security-headers.js";
 import { DEFAULT_WEB_DIST_DIR, acceptsHtml, registerWebApp } from "./http/web-app.routes.js";
 import { registerWebSessionRoutes } from "./http/web-session.routes.js";
+import { GraphQLWebSocketServer } from "./live/graphql-ws-server.js";
 import { connectRedis } from "./redis/redis-client.js";
 import { guardRedisErrors } from "./redis/guard-redis-errors.js";
 import { RedisAccountStore } from "./redis/redis-account-store.js";
+import { RedisImageEventFeed, RedisImageEventPublisher } from "./redis/redis-image-events.js";
 import { RedisImageStore } from "./redis/redis-image-store.js";
 import { RedisRateLimitStore } from "./redis/redis-rate-limit-store.js";
 import { registerRestRoutes } from "./rest/rest-routes.js";
 import { AccessGrants } from "./services/access-grants.js";
 import { AccountService } from "./services/account.service.js";
 import { ImageService, storageKeyFor } from "./services/image.service.js";
+import { LiveEventsService } from "./services/live-events.service.js";
 import { ReadinessService } from "./services/readiness.service.js";
 import { Sweeper } from "./services/sweeper.service.js";
 import { createBlobStore } from "./storage/create-blob-store.js";
@@ -49,6 +53,8 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 export interface App {
   readonly http: FastifyInstance;
+  /** The subscription endpoint (WebSocket on /graphql). */
+  readonly live: GraphQLWebSocketServer;
   /** Starts listening on the configured host and port; resolves to the bound address. */
   listen(): Promise<string>;
   /** Graceful stop (SEC-18): stop accepting, finish in-flight requests (bounded), close Redis. Idempotent. */
@@ -62,6 +68,8 @@ export interface Services {
   readonly blobs: LocalBlobStore | S3BlobStore;
   readonly sweeper: Sweeper;
   readonly metrics: Metrics;
+  /** Image events for subscriptions, heard through this node's Redis subscriber connection. */
+  readonly live: LiveEventsService;
   /** GET /ready and /redis-check: probes of the same Redis connection and blob store the requests use. */
   readonly readiness: ReadinessService;
   /** Closes storage clients and Redis. */
@@ -71,7 +79,9 @@ export interface Services {
 /** The composition root, part one: stores, adapters and services. Used by the server and by `npm run sweep`. */
 export async function createServices(config: Config): Promise<Services> {
   const redis = await connectRedis(config.redis);
+  let feed: RedisImageEventFeed | null = null;
   try {
+    feed = await RedisImageEventFeed.connect(config.redis);
     const metrics = new Metrics();
     const redisPort = <T extends object>(store: T) => countDependencyErrors(guardRedisErrors(store), metrics);
     const accounts = await AccountService.create(
@@ -89,6 +99,7 @@ export async function createServices(config: Config): Promise<Services> {
       ...config.uploads,
       publicUrl: config.http.publicUrl,
       onUploadOutcome: (outcome) => metrics.uploads.inc({ outcome }),
+      events: redisPort(new RedisImageEventPublisher(redis)),
     });
     return {
       accounts,
@@ -96,16 +107,19 @@ export async function createServices(config: Config): Promise<Services> {
       blobs,
       metrics,
       sweeper: new Sweeper(imageStore, blobs, images),
+      live: new LiveEventsService(feed),
       readiness: new ReadinessService({
         redis: () => new RedisAccountStore(redis).checkReady(),
         storage: () => blobs.checkReady(),
       }),
       async close() {
         if (blobs instanceof S3BlobStore) blobs.close();
+        await feed?.close();
         await redis.quit().catch(() => redis.disconnect());
       },
     };
   } catch (error) {
+    await feed?.close();
     redis.disconnect();
     throw error;
   }
@@ -162,6 +176,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       new AccountResolver(accounts),
       new ApiKeyResolver(accounts),
       new ImageResolver(images),
+      new ImageEventResolver(images),
     ]);
     // SEC-6: every option that matters is set here explicitly, none left to NODE_ENV.
     const apollo = new ApolloServer<GraphQLContext>({
@@ -174,7 +189,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       formatError: formatGraphQLError,
       // SEC-7: limits enforced before execution.
       parseOptions: { maxTokens: GRAPHQL_LIMITS.maxTokens },
-      validationRules: [maxDepthRule(GRAPHQL_LIMITS.maxDepth), maxAliasesRule(GRAPHQL_LIMITS.maxAliases)],
+      validationRules: [
+        maxDepthRule(GRAPHQL_LIMITS.maxDepth),
+        maxAliasesRule(GRAPHQL_LIMITS.maxAliases),
+        noSubscriptionsRule,
+      ],
       plugins: [
         fastifyApolloDrainPlugin(http),
         responseErrorsPlugin(http.log),
@@ -182,6 +201,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       ],
     });
     await apollo.start();
+    // Subscriptions: graphql-ws on the same port and path, through the HTTP server's upgrade event.
+    const live = new GraphQLWebSocketServer({
+      schema,
+      accounts,
+      live: services.live,
+      limits: config.live,
+      ownOrigin,
+      corsOrigins: config.http.corsOrigins,
+      maxTokens: GRAPHQL_LIMITS.maxTokens,
+      validationRules: [maxDepthRule(GRAPHQL_LIMITS.maxDepth), maxAliasesRule(GRAPHQL_LIMITS.maxAliases)],
+      log: http.log,
+    });
+    http.server.on("upgrade", (request, socket, head) => live.handleUpgrade(request, socket, head));
     const graphql = fastifyApolloHandler(apollo, {
       context: async (request): Promise<GraphQLContext> => {
         let viewer: ReturnType<GraphQLContext["viewer"]> | undefined;
@@ -212,6 +244,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     let closing: Promise<void> | undefined;
     return {
       http,
+      live,
       async listen() {
         return http.listen({ host: config.http.host, port: config.http.port });
       },
@@ -221,6 +254,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           // Keep-alive connections go idle as their last request finishes; close each as soon as it does.
           const sweepIdle = setInterval(() => http.server.closeIdleConnections(), 50);
           try {
+            // WebSockets first (1001, Going Away): the HTTP server would otherwise wait for them.
+            await live.close();
             await http.close();
           } finally {
             clearTimeout(force);

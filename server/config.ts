@@ -51,7 +51,24 @@ export interface Config {
     /** One switch for introspection and the playground (SEC-6). */
     readonly explorer: boolean;
   };
+  /** GraphQL subscriptions over WebSocket (graphql-ws on /graphql). */
+  readonly live: LiveConfig;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+}
+
+export interface LiveConfig {
+  /** Subscriptions one WebSocket may run at once. */
+  readonly maxSubscriptionsPerConnection: number;
+  /** WebSockets one user may hold open on one node. */
+  readonly maxConnectionsPerUser: number;
+  /** Largest message a client may send, bytes. */
+  readonly maxMessageBytes: number;
+  /** A socket that sends no `connection_init` within this many milliseconds is closed. */
+  readonly connectionInitTimeoutMs: number;
+  /** Ping interval, milliseconds; a socket that does not answer with a pong within another interval is dropped. */
+  readonly keepAliveMs: number;
+  /** How often each socket's credential is checked again, milliseconds (a revoked key is cut off within this). */
+  readonly credentialRecheckMs: number;
 }
 
 export interface LocalStorageConfig {
@@ -154,6 +171,12 @@ const envSchema = z.object({
   LOGIN_FAILURES_PER_IP: int(1, 1e6).default(30),
   REGISTRATIONS_PER_IP: int(1, 1e6).default(5),
   GRAPHQL_EXPLORER: bool.default(true),
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(1, 100).default(5),
+  WS_MAX_CONNECTIONS_PER_USER: int(1, 1000).default(20),
+  WS_MAX_MESSAGE_BYTES: int(1024, 1024 * 1024).default(16 * 1024),
+  WS_CONNECTION_INIT_TIMEOUT_SECONDS: int(1, 60).default(5),
+  WS_KEEPALIVE_SECONDS: int(1, 300).default(15),
+  WS_CREDENTIAL_RECHECK_SECONDS: int(1, 5).default(2),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
@@ -234,6 +257,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
     },
     metricsToken: e.METRICS_TOKEN ?? null,
     graphql: { explorer: e.GRAPHQL_EXPLORER },
+    live: {
+      maxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      maxConnectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
+      maxMessageBytes: e.WS_MAX_MESSAGE_BYTES,
+      connectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_SECONDS * 1000,
+      keepAliveMs: e.WS_KEEPALIVE_SECONDS * 1000,
+      credentialRecheckMs: e.WS_CREDENTIAL_RECHECK_SECONDS * 1000,
+    },
     logLevel: e.LOG_LEVEL,
   };
   return deepFreeze(config);

@@ -3,6 +3,17 @@
 type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/** CREATED: an upload completed. READY / FAILED: processing finished. DELETED: the image is gone. */
+export type ImageEventKind =
+  /** An upload was completed. */
+  | 'CREATED'
+  /** The image was deleted; its link no longer works. */
+  | 'DELETED'
+  /** Processing failed. */
+  | 'FAILED'
+  /** Processing finished: the image is ready. */
+  | 'READY';
+
 export type RequestUploadInput = {
   /** One of image/jpeg, image/png, image/gif, image/webp, image/avif. */
   contentType: string;
@@ -70,6 +81,11 @@ export type RevokeApiKeyMutationVariables = Exact<{
 
 
 export type RevokeApiKeyMutation = { revokeApiKey: boolean };
+
+export type ImageEventsSubscriptionVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ImageEventsSubscription = { imageEvents: { kind: ImageEventKind, imageId: string, image: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string } | null } };
 
 export type UserFieldsFragment = { id: string, username: string };
 

@@ -253,6 +253,26 @@ export const useRevokeApiKeyMutation = <
 
 useRevokeApiKeyMutation.getKey = () => ['RevokeApiKey'];
 
+export const ImageEventsDocument = new TypedDocumentString(`
+    subscription ImageEvents {
+  imageEvents {
+    kind
+    imageId
+    image {
+      ...ImageFields
+    }
+  }
+}
+    fragment ImageFields on Image {
+  id
+  url
+  filename
+  contentType
+  size
+  width
+  height
+  createdAt
+}`);
 export const MyImagesDocument = new TypedDocumentString(`
     query MyImages($first: Int! = 20, $after: String) {
   myImages(first: $first, after: $after) {

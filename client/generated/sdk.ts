@@ -86,6 +86,17 @@ export const RevokeApiKeyDocument = gql`
   revokeApiKey(id: $id)
 }
     `;
+export const ImageEventsDocument = gql`
+    subscription ImageEvents {
+  imageEvents {
+    kind
+    imageId
+    image {
+      ...ImageFields
+    }
+  }
+}
+    ${ImageFieldsFragmentDoc}`;
 export const MyImagesDocument = gql`
     query MyImages($first: Int! = 20, $after: String) {
   myImages(first: $first, after: $after) {
@@ -176,6 +187,9 @@ export function getSdk(client: GraphQLClient, withWrapper: SdkFunctionWrapper = 
     },
     RevokeApiKey(variables: Types.RevokeApiKeyMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.RevokeApiKeyMutation> {
       return withWrapper((wrappedRequestHeaders) => client.request<Types.RevokeApiKeyMutation>({ document: RevokeApiKeyDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'RevokeApiKey', 'mutation', variables);
+    },
+    ImageEvents(variables?: Types.ImageEventsSubscriptionVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.ImageEventsSubscription> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.ImageEventsSubscription>({ document: ImageEventsDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'ImageEvents', 'subscription', variables);
     },
     MyImages(variables?: Types.MyImagesQueryVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.MyImagesQuery> {
       return withWrapper((wrappedRequestHeaders) => client.request<Types.MyImagesQuery>({ document: MyImagesDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'MyImages', 'query', variables);

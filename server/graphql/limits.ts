@@ -70,3 +70,16 @@ export function maxAliasesRule(maxAliases: number): ValidationRule {
     };
   };
 }
+
+/** HTTP only: subscriptions run over WebSocket (graphql-ws) at the same path, where the events can be pushed. */
+export const noSubscriptionsRule: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    if (node.operation === "subscription") {
+      context.reportError(
+        new GraphQLError("Subscriptions run over WebSocket (graphql-ws protocol) at /graphql, not over HTTP.", {
+          nodes: [node],
+        }),
+      );
+    }
+  },
+});

@@ -1,9 +1,11 @@
 import type { CredentialRecord } from "../ports/account-store.js";
+import type { ImageEvent as ImageEventRecord } from "../ports/image-events.js";
 import type { ImageRecord } from "../ports/image-store.js";
 import type { IssuedCredential } from "../services/account.service.js";
 import { encodeCursor, type ImagePage, type IssuedUpload } from "../services/image.service.js";
 import { ApiKey } from "./types/api-key.type.js";
 import { AuthPayload } from "./types/auth-payload.type.js";
+import { ImageEvent, ImageEventKind } from "./types/image-event.type.js";
 import { Image, ImageConnection, ImageEdge, PageInfo } from "./types/image.type.js";
 import { HttpField, UploadMethod, UploadTicket } from "./types/upload.type.js";
 import { User } from "./types/user.type.js";
@@ -75,5 +77,13 @@ export function toUploadTicket({ ticket, target }: IssuedUpload): UploadTicket {
     fields: fields(target.fields),
     expiresAt: new Date(ticket.expiresAt),
     maxBytes: ticket.maxBytes,
+  });
+}
+
+export function toImageEvent(event: ImageEventRecord, linkFor: (id: string) => string): ImageEvent {
+  return Object.assign(new ImageEvent(), {
+    kind: ImageEventKind[event.kind],
+    imageId: event.imageId,
+    image: event.image && toImage(event.image, linkFor(event.image.id)),
   });
 }

@@ -1,11 +1,12 @@
 import "reflect-metadata";
 import { type GraphQLSchema, lexicographicSortSchema } from "graphql";
-import { buildSchema, type ContainerType } from "type-graphql";
+import { buildSchema, type ContainerType, type PubSub } from "type-graphql";
 import { AccountResolver } from "./resolvers/account.resolver.js";
 import { ApiKeyResolver } from "./resolvers/api-key.resolver.js";
+import { ImageEventResolver } from "./resolvers/image-event.resolver.js";
 import { ImageResolver } from "./resolvers/image.resolver.js";
 
-export const resolverClasses = [AccountResolver, ApiKeyResolver, ImageResolver] as const;
+export const resolverClasses = [AccountResolver, ApiKeyResolver, ImageResolver, ImageEventResolver] as const;
 
 /** Resolver instances, built by the composition root with their services. */
 export type ResolverInstances = InstanceType<(typeof resolverClasses)[number]>[];
@@ -22,6 +23,19 @@ export async function buildGraphQLSchema(resolvers?: ResolverInstances): Promise
       return instance;
     },
   };
-  const schema = await buildSchema({ resolvers: [...resolverClasses], container, validate: false });
+  const schema = await buildSchema({ resolvers: [...resolverClasses], container, validate: false, pubSub: noTopics });
   return lexicographicSortSchema(schema);
 }
+
+/**
+ * type-graphql requires a pubSub once there is a subscription, but ours bring their own `subscribe` (it must wait
+ * for Redis to confirm SUBSCRIBE, which a topic-based pubSub does not), so no topic is ever published or used.
+ */
+const noTopics: PubSub = {
+  publish() {
+    throw new Error("subscriptions publish through the ImageEventPublisher port, not type-graphql topics");
+  },
+  subscribe() {
+    throw new Error("subscriptions subscribe through LiveEventsService, not type-graphql topics");
+  },
+};

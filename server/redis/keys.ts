@@ -21,6 +21,7 @@
  * | ih:album:{<albumId>}:images       | zset   | the album's images: image id, scored by position (its order)  |
  * | ih:user:{<userId>}:albums         | zset   | the user's albums: album id, scored by createdAt (newest-first pages) |
  * | ih:rl:{<bucket>}                  | string | an abuse-limit counter (SEC-3), e.g. bucket `login-ip:<ip>`; TTL = its window |
+ * | ih:ev:{<userId>}                  | channel | pub/sub: the user's image events (JSON ImageEvent), heard by their subscriptions only |
  *
  * An upload id is also the id of the image it becomes, and the storage key is `img/<imageId>`, built only from
  * that server-made id.
@@ -40,6 +41,7 @@ export const redisKeys = {
   albumImages: (albumId: string) => `ih:album:{${albumId}}:images`,
   userAlbums: (userId: string) => `ih:user:{${userId}}:albums`,
   rateLimit: (bucket: string) => `ih:rl:{${bucket}}`,
+  userEvents: (userId: string) => `ih:ev:{${userId}}`,
 } as const;
 
 /** Field/value pairs for HSET. */

@@ -1,5 +1,14 @@
-import { AppError, ErrorCode, badInput, conflict, notFound, payloadTooLarge } from "../errors.js";
+import {
+  AppError,
+  DependencyUnavailableError,
+  ErrorCode,
+  badInput,
+  conflict,
+  notFound,
+  payloadTooLarge,
+} from "../errors.js";
 import type { BlobInfo, BlobStore, UploadTarget } from "../ports/blob-store.js";
+import type { ImageEventKind, ImageEventPublisher } from "../ports/image-events.js";
 import type { ImageCursor, ImageRecord, ImageStore, UploadTicketRecord, Visibility } from "../ports/image-store.js";
 import type { AccessGrants } from "./access-grants.js";
 import type { Viewer } from "./account.service.js";
@@ -28,6 +37,8 @@ export interface ImageServiceOptions {
   quotaBytes: number;
   /** Told how each verification of an upload ended, for metrics. */
   onUploadOutcome?: (outcome: "completed" | "rejected" | "failed") => void;
+  /** Where the service announces what happened to an image (live updates); absent = nowhere. */
+  events?: ImageEventPublisher;
   now?: () => number;
 }
 
@@ -205,7 +216,10 @@ export class ImageService {
       status: "live",
     });
     // A concurrent delete may have marked it already; then it must not be listed again.
-    if (image.status === "live") await this.images.listImage(image);
+    if (image.status === "live") {
+      await this.images.listImage(image);
+      await this.announce("CREATED", image);
+    }
     this.options.onUploadOutcome?.("completed");
     return image;
   }
@@ -295,6 +309,28 @@ export class ImageService {
     if (image.status !== "deleting") await this.images.markDeleting(image.id);
     await this.blobs.delete(image.key);
     await this.images.removeImage(image);
+    await this.announce("DELETED", image);
+  }
+
+  /**
+   * Tells the owner's subscribers, after the change is stored. A bus outage does not fail the change: events are
+   * at most once (the adapter's metrics count the failure), and subscribers are cut off by the same outage, so
+   * they refetch when they reconnect.
+   */
+  private async announce(kind: ImageEventKind, image: ImageRecord): Promise<void> {
+    const events = this.options.events;
+    if (!events) return;
+    try {
+      await events.publish({
+        kind,
+        imageId: image.id,
+        ownerId: image.ownerId,
+        image: kind === "DELETED" ? null : image,
+        at: this.now(),
+      });
+    } catch (error) {
+      if (!(error instanceof DependencyUnavailableError)) throw error;
+    }
   }
 
   /**
