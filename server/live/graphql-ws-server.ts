@@ -32,7 +32,7 @@ export const LiveCloseCode = {
   UNAUTHORIZED: 4401,
   /** The user already has `maxConnectionsPerUser` sockets on this node. */
   TOO_MANY_CONNECTIONS: 4429,
-  /** The server is shutting down (S18): reconnect, to another node behind the proxy. */
+  /** The server is shutting down (SEC-18): reconnect, to another node behind the proxy. */
   GOING_AWAY: 1001,
   /** Redis (the event bus or the credential store) is unreachable: events may have been missed; reconnect later. */
   TRY_AGAIN_LATER: 1013,
@@ -46,7 +46,7 @@ export interface GraphQLWebSocketOptions {
   /** PUBLIC_URL's origin: the only one whose upgrade may authenticate with the session cookie. */
   ownOrigin: string;
   corsOrigins: readonly string[];
-  /** The same parser and validation limits as HTTP (S7). */
+  /** The same parser and validation limits as HTTP (SEC-7). */
   maxTokens: number;
   validationRules: readonly ValidationRule[];
   log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
@@ -116,7 +116,7 @@ export class GraphQLWebSocketServer {
     return this.wss.clients.size;
   }
 
-  /** S18: refuses new upgrades and closes every socket with 1001 (Going Away); waits up to `graceMs`. */
+  /** SEC-18: refuses new upgrades and closes every socket with 1001 (Going Away); waits up to `graceMs`. */
   async close(graceMs = 2000): Promise<void> {
     this.closing = true;
     const sockets = [...this.wss.clients];
@@ -238,7 +238,7 @@ function badRequest(message: string): GraphQLError {
   return asGraphQLError(new AppError(ErrorCode.BAD_USER_INPUT, message));
 }
 
-/** Errors leave through the same mapping as on HTTP: our codes, unexpected ones masked (S8). */
+/** Errors leave through the same mapping as on HTTP: our codes, unexpected ones masked (SEC-8). */
 function formatResult(result: ExecutionResult): FormattedExecutionResult | undefined {
   if (!result.errors) return undefined;
   return { ...result, errors: result.errors.map((e) => formatGraphQLError(e.toJSON(), e)) };

@@ -6,7 +6,7 @@ import { sessionCookieOf } from "../http/presented-secret.js";
  * `{ "authorization": "Bearer <key>" }`. Without one, the web app's session cookie counts, but only when the
  * upgrade came from PUBLIC_URL's origin: a page on any other origin can open a WebSocket to us and the browser
  * attaches the cookie, so accepting it would hand that page the user's events (cross-site WebSocket hijacking,
- * S5). Returns null when nothing usable was presented; a malformed value is returned as-is so authentication
+ * SEC-5). Returns null when nothing usable was presented; a malformed value is returned as-is so authentication
  * rejects it.
  */
 export function socketCredential(
