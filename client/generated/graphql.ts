@@ -85,7 +85,7 @@ export type RevokeApiKeyMutation = { revokeApiKey: boolean };
 export type ImageEventsSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ImageEventsSubscription = { imageEvents: { kind: ImageEventKind, imageId: string, image: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string } | null } };
+export type ImageEventsSubscription = { imageEvents: { kind: ImageEventKind, imageId: string, image: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } | null } };
 
 export type UserFieldsFragment = { id: string, username: string };
 

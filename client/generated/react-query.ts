@@ -272,6 +272,8 @@ export const ImageEventsDocument = new TypedDocumentString(`
   width
   height
   createdAt
+  visibility
+  viewUrl
 }`);
 export const MyImagesDocument = new TypedDocumentString(`
     query MyImages($first: Int! = 20, $after: String) {

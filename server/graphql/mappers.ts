@@ -80,10 +80,10 @@ export function toUploadTicket({ ticket, target }: IssuedUpload): UploadTicket {
   });
 }
 
-export function toImageEvent(event: ImageEventRecord, linkFor: (id: string) => string): ImageEvent {
+export function toImageEvent(event: ImageEventRecord, links: ImageLinks): ImageEvent {
   return Object.assign(new ImageEvent(), {
     kind: ImageEventKind[event.kind],
     imageId: event.imageId,
-    image: event.image && toImage(event.image, linkFor(event.image.id)),
+    image: event.image && toImage(event.image, links),
   });
 }

@@ -17,6 +17,6 @@ export class ImageEventResolver {
       requireLive(context).watch(await requireViewer(context)),
   })
   imageEvents(@Root() event: ImageEventRecord): ImageEvent {
-    return toImageEvent(event, (id) => this.images.linkFor(id));
+    return toImageEvent(event, this.images);
   }
 }
