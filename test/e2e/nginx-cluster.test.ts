@@ -12,6 +12,7 @@ import { startTestRedisCluster, type TestRedisCluster } from "../support/redis-c
 import { freePort } from "../support/redis-server.js";
 import { s3Env, startS3rver, type RunningS3rver } from "../support/s3rver.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
+import { openLiveSocket, waitForSubscribers } from "../support/live.js";
 import { DELETE_IMAGE, fetchPublic, uploadImage } from "../support/uploads.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
@@ -119,6 +120,36 @@ describe("two nodes behind nginx on Redis Cluster and S3", () => {
     expect((await gql(nodeA.baseUrl, DELETE_IMAGE, { id: second.id }, key)).data).toEqual({ deleteImage: true });
     expect((await fetch(`${nodeB.baseUrl}/image/${second.id}`, { redirect: "manual" })).status).toBe(404);
     expect((await fetch(`${proxyUrl}/image/${second.id}`, { redirect: "manual" })).status).toBe(404);
+
+    // Live updates through the proxy's WebSocket upgrade, whichever node the socket landed on: uploads completed on
+    // either node arrive (Redis Cluster pub/sub), and a deletion too.
+    const ownerId = (await gql<{ me: { id: string } }>(proxyUrl, `{ me { id } }`, {}, key)).data!.me.id;
+    const live = await openLiveSocket(proxyUrl, { origin: proxyUrl });
+    try {
+      await live.init({ apiKey: key });
+      live.subscribe("s");
+      await waitForSubscribers(
+        cluster.ports.map((p) => `redis://127.0.0.1:${p}`),
+        ownerId,
+      );
+      const onA = await uploadImage(nodeA.baseUrl, key, await makeImage("png"), "image/png");
+      const onB = await uploadImage(nodeB.baseUrl, key, await makeImage("gif"), "image/gif");
+      await live.waitFor(() => live.events("s").length >= 2, "events from both nodes");
+      expect(live.events("s").map((e) => [e.kind, e.imageId])).toEqual([
+        ["CREATED", onA.id],
+        ["CREATED", onB.id],
+      ]);
+      for (const done of [onA, onB]) await gql(nodeA.baseUrl, DELETE_IMAGE, { id: done.id }, key);
+      await live.waitFor(() => live.events("s").length >= 4, "the deletions");
+      expect(
+        live
+          .events("s")
+          .slice(2)
+          .map((e) => e.kind),
+      ).toEqual(["DELETED", "DELETED"]);
+    } finally {
+      await live.close();
+    }
 
     // One node goes away: the proxy keeps serving through the other.
     await nodeA.close();

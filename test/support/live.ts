@@ -96,18 +96,25 @@ export async function openLiveSocket(baseUrl: string, headers: Record<string, st
  * Waits until Redis has `count` subscribers on the user's event channel: the server subscribes asynchronously
  * after the client's `subscribe`, and only events published after that can arrive.
  */
-export async function waitForSubscribers(redisUrl: string, userId: string, count = 1): Promise<void> {
-  const redis = new Redis(redisUrl, { lazyConnect: true });
-  await redis.connect();
+export async function waitForSubscribers(redisUrls: string | string[], userId: string, count = 1): Promise<void> {
+  // On Redis Cluster each node counts only its own subscribers: ask every node and add up.
+  const nodes = (Array.isArray(redisUrls) ? redisUrls : [redisUrls]).map(
+    (url) => new Redis(url, { lazyConnect: true }),
+  );
+  await Promise.all(nodes.map((node) => node.connect()));
   try {
     const deadline = Date.now() + 5000;
     for (;;) {
-      const [, subscribers] = (await redis.pubsub("NUMSUB", `ih:ev:{${userId}}`)) as [string, number];
-      if (Number(subscribers) >= count) return;
+      let total = 0;
+      for (const node of nodes) {
+        const [, subscribers] = (await node.pubsub("NUMSUB", `ih:ev:{${userId}}`)) as [string, number];
+        total += Number(subscribers);
+      }
+      if (total >= count) return;
       if (Date.now() > deadline) throw new Error(`no ${count} subscriber(s) for ${userId}`);
       await new Promise((r) => setTimeout(r, 10));
     }
   } finally {
-    redis.disconnect();
+    for (const node of nodes) node.disconnect();
   }
 }
