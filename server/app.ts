@@ -11,6 +11,7 @@ import type { GraphQLContext } from "./graphql/context.js";
 import { formatGraphQLError, responseErrorsPlugin } from "./graphql/errors.js";
 import { GRAPHQL_LIMITS, maxAliasesRule, maxDepthRule, noSubscriptionsRule } from "./graphql/limits.js";
 import { AccountResolver } from "./graphql/resolvers/account.resolver.js";
+import { AlbumResolver } from "./graphql/resolvers/album.resolver.js";
 import { ApiKeyResolver } from "./graphql/resolvers/api-key.resolver.js";
 import { ImageEventResolver } from "./graphql/resolvers/image-event.resolver.js";
 import { ImageResolver } from "./graphql/resolvers/image.resolver.js";
@@ -30,11 +31,13 @@ import { connectRedis } from "./redis/redis-client.js";
 import { guardRedisErrors } from "./redis/guard-redis-errors.js";
 import { RedisAccountStore } from "./redis/redis-account-store.js";
 import { RedisImageEventFeed, RedisImageEventPublisher } from "./redis/redis-image-events.js";
+import { RedisAlbumStore } from "./redis/redis-album-store.js";
 import { RedisImageStore } from "./redis/redis-image-store.js";
 import { RedisRateLimitStore } from "./redis/redis-rate-limit-store.js";
 import { registerRestRoutes } from "./rest/rest-routes.js";
 import { AccessGrants } from "./services/access-grants.js";
 import { AccountService } from "./services/account.service.js";
+import { AlbumService } from "./services/album.service.js";
 import { ImageService, storageKeyFor } from "./services/image.service.js";
 import { LiveEventsService } from "./services/live-events.service.js";
 import { ReadinessService } from "./services/readiness.service.js";
@@ -65,6 +68,7 @@ export interface App {
 export interface Services {
   readonly accounts: AccountService;
   readonly images: ImageService;
+  readonly albums: AlbumService;
   readonly blobs: LocalBlobStore | S3BlobStore;
   readonly sweeper: Sweeper;
   readonly metrics: Metrics;
@@ -94,16 +98,20 @@ export async function createServices(config: Config): Promise<Services> {
     // Fail at start, with the adapter's clear message, when the bucket or directory is unusable.
     await blobs.checkReady();
     const imageStore = redisPort(new RedisImageStore(redis));
+    const albumStore = redisPort(new RedisAlbumStore(redis));
     const grants = new AccessGrants(signingSecret);
     const images = new ImageService(imageStore, countDependencyErrors(withCachedDownloadUrls(blobs), metrics), grants, {
       ...config.uploads,
       publicUrl: config.http.publicUrl,
+      forgetImage: (imageId) => albumStore.forgetImage(imageId),
       onUploadOutcome: (outcome) => metrics.uploads.inc({ outcome }),
       events: redisPort(new RedisImageEventPublisher(redis)),
     });
+    const albums = new AlbumService(albumStore, images, { publicUrl: config.http.publicUrl });
     return {
       accounts,
       images,
+      albums,
       blobs,
       metrics,
       sweeper: new Sweeper(imageStore, blobs, images),
@@ -177,6 +185,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       new ApiKeyResolver(accounts),
       new ImageResolver(images),
       new ImageEventResolver(images),
+      new AlbumResolver(services.albums, images),
     ]);
     // SEC-6: every option that matters is set here explicitly, none left to NODE_ENV.
     const apollo = new ApolloServer<GraphQLContext>({

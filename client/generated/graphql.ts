@@ -3,6 +3,15 @@
 type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+export type CreateAlbumInput = {
+  /** At most 2000 characters; newlines kept. */
+  description?: string | null | undefined;
+  /** 1 to 200 characters. */
+  title: string;
+  /** Default PRIVATE: a PUBLIC album shows its private images to anyone with its link. */
+  visibility?: Visibility | null | undefined;
+};
+
 /** CREATED: an upload completed. READY / FAILED: processing finished. DELETED: the image is gone. */
 export type ImageEventKind =
   /** An upload was completed. */
@@ -25,6 +34,13 @@ export type RequestUploadInput = {
   size: number;
   /** Of the image once completed. */
   visibility?: Visibility;
+};
+
+/** Only the fields given change; description: null removes it. */
+export type UpdateAlbumInput = {
+  description?: string | null | undefined;
+  title?: string | null | undefined;
+  visibility?: Visibility | null | undefined;
 };
 
 /** PUT: send the file as the body with `headers`. POST: a multipart form with `fields` first, then the file as `file`. */
@@ -62,6 +78,71 @@ export type LogoutMutationVariables = Exact<{ [key: string]: never; }>;
 
 
 export type LogoutMutation = { logout: boolean };
+
+export type AlbumFieldsFragment = { id: string, title: string, description: string | null, visibility: Visibility, createdAt: string, url: string, cover: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } | null };
+
+export type MyAlbumsQueryVariables = Exact<{
+  first?: number;
+  after?: string | null | undefined;
+}>;
+
+
+export type MyAlbumsQuery = { myAlbums: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, title: string, description: string | null, visibility: Visibility, createdAt: string, url: string, cover: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } | null }> } };
+
+export type AlbumQueryVariables = Exact<{
+  id: string;
+  first?: number;
+  after?: string | null | undefined;
+}>;
+
+
+export type AlbumQuery = { album: { id: string, title: string, description: string | null, visibility: Visibility, createdAt: string, url: string, images: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string }> }, cover: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } | null } | null };
+
+export type CreateAlbumMutationVariables = Exact<{
+  input: CreateAlbumInput;
+}>;
+
+
+export type CreateAlbumMutation = { createAlbum: { id: string, title: string, description: string | null, visibility: Visibility, createdAt: string, url: string, cover: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } | null } };
+
+export type UpdateAlbumMutationVariables = Exact<{
+  id: string;
+  input: UpdateAlbumInput;
+}>;
+
+
+export type UpdateAlbumMutation = { updateAlbum: { id: string, title: string, description: string | null, visibility: Visibility, createdAt: string, url: string, cover: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } | null } };
+
+export type DeleteAlbumMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type DeleteAlbumMutation = { deleteAlbum: boolean };
+
+export type AddToAlbumMutationVariables = Exact<{
+  albumId: string;
+  imageIds: Array<string> | string;
+}>;
+
+
+export type AddToAlbumMutation = { addToAlbum: { id: string } };
+
+export type RemoveFromAlbumMutationVariables = Exact<{
+  albumId: string;
+  imageIds: Array<string> | string;
+}>;
+
+
+export type RemoveFromAlbumMutation = { removeFromAlbum: { id: string } };
+
+export type ReorderAlbumMutationVariables = Exact<{
+  albumId: string;
+  imageIds: Array<string> | string;
+}>;
+
+
+export type ReorderAlbumMutation = { reorderAlbum: { id: string } };
 
 export type ApiKeysQueryVariables = Exact<{ [key: string]: never; }>;
 

@@ -23,6 +23,44 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
+export const ImageFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ImageFields on Image {
+  id
+  url
+  filename
+  contentType
+  size
+  width
+  height
+  createdAt
+  visibility
+  viewUrl
+}
+    `, {"fragmentName":"ImageFields"});
+export const AlbumFieldsFragmentDoc = new TypedDocumentString(`
+    fragment AlbumFields on Album {
+  id
+  title
+  description
+  visibility
+  createdAt
+  url
+  cover {
+    ...ImageFields
+  }
+}
+    fragment ImageFields on Image {
+  id
+  url
+  filename
+  contentType
+  size
+  width
+  height
+  createdAt
+  visibility
+  viewUrl
+}`, {"fragmentName":"AlbumFields"});
 export const UserFieldsFragmentDoc = new TypedDocumentString(`
     fragment UserFields on User {
   id
@@ -38,20 +76,6 @@ export const ApiKeyFieldsFragmentDoc = new TypedDocumentString(`
   expiresAt
 }
     `, {"fragmentName":"ApiKeyFields"});
-export const ImageFieldsFragmentDoc = new TypedDocumentString(`
-    fragment ImageFields on Image {
-  id
-  url
-  filename
-  contentType
-  size
-  width
-  height
-  createdAt
-  visibility
-  viewUrl
-}
-    `, {"fragmentName":"ImageFields"});
 export const MeDocument = new TypedDocumentString(`
     query Me {
   me {
@@ -163,6 +187,307 @@ export const useLogoutMutation = <
     )};
 
 useLogoutMutation.getKey = () => ['Logout'];
+
+export const MyAlbumsDocument = new TypedDocumentString(`
+    query MyAlbums($first: Int! = 20, $after: String) {
+  myAlbums(first: $first, after: $after) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    nodes {
+      ...AlbumFields
+    }
+  }
+}
+    fragment AlbumFields on Album {
+  id
+  title
+  description
+  visibility
+  createdAt
+  url
+  cover {
+    ...ImageFields
+  }
+}
+fragment ImageFields on Image {
+  id
+  url
+  filename
+  contentType
+  size
+  width
+  height
+  createdAt
+  visibility
+  viewUrl
+}`);
+
+export const useMyAlbumsQuery = <
+      TData = Types.MyAlbumsQuery,
+      TError = ImageHostError
+    >(
+      variables?: Types.MyAlbumsQueryVariables,
+      options?: Omit<UseQueryOptions<Types.MyAlbumsQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.MyAlbumsQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.MyAlbumsQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['MyAlbums'] : ['MyAlbums', variables],
+    queryFn: useImageHostFetcher<Types.MyAlbumsQuery, Types.MyAlbumsQueryVariables>(MyAlbumsDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useMyAlbumsQuery.document = MyAlbumsDocument;
+
+useMyAlbumsQuery.getKey = (variables?: Types.MyAlbumsQueryVariables) => variables === undefined ? ['MyAlbums'] : ['MyAlbums', variables];
+
+useMyAlbumsQuery.rootKey = 'MyAlbums';
+
+export const AlbumDocument = new TypedDocumentString(`
+    query Album($id: ID!, $first: Int! = 50, $after: String) {
+  album(id: $id) {
+    ...AlbumFields
+    images(first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        ...ImageFields
+      }
+    }
+  }
+}
+    fragment AlbumFields on Album {
+  id
+  title
+  description
+  visibility
+  createdAt
+  url
+  cover {
+    ...ImageFields
+  }
+}
+fragment ImageFields on Image {
+  id
+  url
+  filename
+  contentType
+  size
+  width
+  height
+  createdAt
+  visibility
+  viewUrl
+}`);
+
+export const useAlbumQuery = <
+      TData = Types.AlbumQuery,
+      TError = ImageHostError
+    >(
+      variables: Types.AlbumQueryVariables,
+      options?: Omit<UseQueryOptions<Types.AlbumQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.AlbumQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.AlbumQuery, TError, TData>(
+      {
+    queryKey: ['Album', variables],
+    queryFn: useImageHostFetcher<Types.AlbumQuery, Types.AlbumQueryVariables>(AlbumDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useAlbumQuery.document = AlbumDocument;
+
+useAlbumQuery.getKey = (variables: Types.AlbumQueryVariables) => ['Album', variables];
+
+useAlbumQuery.rootKey = 'Album';
+
+export const CreateAlbumDocument = new TypedDocumentString(`
+    mutation CreateAlbum($input: CreateAlbumInput!) {
+  createAlbum(input: $input) {
+    ...AlbumFields
+  }
+}
+    fragment AlbumFields on Album {
+  id
+  title
+  description
+  visibility
+  createdAt
+  url
+  cover {
+    ...ImageFields
+  }
+}
+fragment ImageFields on Image {
+  id
+  url
+  filename
+  contentType
+  size
+  width
+  height
+  createdAt
+  visibility
+  viewUrl
+}`);
+
+export const useCreateAlbumMutation = <
+      TError = ImageHostError,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.CreateAlbumMutation, TError, Types.CreateAlbumMutationVariables, TContext>) => {
+    
+    return useMutation<Types.CreateAlbumMutation, TError, Types.CreateAlbumMutationVariables, TContext>(
+      {
+    mutationKey: ['CreateAlbum'],
+    mutationFn: useImageHostFetcher<Types.CreateAlbumMutation, Types.CreateAlbumMutationVariables>(CreateAlbumDocument),
+    ...options
+  }
+    )};
+
+useCreateAlbumMutation.getKey = () => ['CreateAlbum'];
+
+export const UpdateAlbumDocument = new TypedDocumentString(`
+    mutation UpdateAlbum($id: ID!, $input: UpdateAlbumInput!) {
+  updateAlbum(id: $id, input: $input) {
+    ...AlbumFields
+  }
+}
+    fragment AlbumFields on Album {
+  id
+  title
+  description
+  visibility
+  createdAt
+  url
+  cover {
+    ...ImageFields
+  }
+}
+fragment ImageFields on Image {
+  id
+  url
+  filename
+  contentType
+  size
+  width
+  height
+  createdAt
+  visibility
+  viewUrl
+}`);
+
+export const useUpdateAlbumMutation = <
+      TError = ImageHostError,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.UpdateAlbumMutation, TError, Types.UpdateAlbumMutationVariables, TContext>) => {
+    
+    return useMutation<Types.UpdateAlbumMutation, TError, Types.UpdateAlbumMutationVariables, TContext>(
+      {
+    mutationKey: ['UpdateAlbum'],
+    mutationFn: useImageHostFetcher<Types.UpdateAlbumMutation, Types.UpdateAlbumMutationVariables>(UpdateAlbumDocument),
+    ...options
+  }
+    )};
+
+useUpdateAlbumMutation.getKey = () => ['UpdateAlbum'];
+
+export const DeleteAlbumDocument = new TypedDocumentString(`
+    mutation DeleteAlbum($id: ID!) {
+  deleteAlbum(id: $id)
+}
+    `);
+
+export const useDeleteAlbumMutation = <
+      TError = ImageHostError,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.DeleteAlbumMutation, TError, Types.DeleteAlbumMutationVariables, TContext>) => {
+    
+    return useMutation<Types.DeleteAlbumMutation, TError, Types.DeleteAlbumMutationVariables, TContext>(
+      {
+    mutationKey: ['DeleteAlbum'],
+    mutationFn: useImageHostFetcher<Types.DeleteAlbumMutation, Types.DeleteAlbumMutationVariables>(DeleteAlbumDocument),
+    ...options
+  }
+    )};
+
+useDeleteAlbumMutation.getKey = () => ['DeleteAlbum'];
+
+export const AddToAlbumDocument = new TypedDocumentString(`
+    mutation AddToAlbum($albumId: ID!, $imageIds: [ID!]!) {
+  addToAlbum(albumId: $albumId, imageIds: $imageIds) {
+    id
+  }
+}
+    `);
+
+export const useAddToAlbumMutation = <
+      TError = ImageHostError,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.AddToAlbumMutation, TError, Types.AddToAlbumMutationVariables, TContext>) => {
+    
+    return useMutation<Types.AddToAlbumMutation, TError, Types.AddToAlbumMutationVariables, TContext>(
+      {
+    mutationKey: ['AddToAlbum'],
+    mutationFn: useImageHostFetcher<Types.AddToAlbumMutation, Types.AddToAlbumMutationVariables>(AddToAlbumDocument),
+    ...options
+  }
+    )};
+
+useAddToAlbumMutation.getKey = () => ['AddToAlbum'];
+
+export const RemoveFromAlbumDocument = new TypedDocumentString(`
+    mutation RemoveFromAlbum($albumId: ID!, $imageIds: [ID!]!) {
+  removeFromAlbum(albumId: $albumId, imageIds: $imageIds) {
+    id
+  }
+}
+    `);
+
+export const useRemoveFromAlbumMutation = <
+      TError = ImageHostError,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.RemoveFromAlbumMutation, TError, Types.RemoveFromAlbumMutationVariables, TContext>) => {
+    
+    return useMutation<Types.RemoveFromAlbumMutation, TError, Types.RemoveFromAlbumMutationVariables, TContext>(
+      {
+    mutationKey: ['RemoveFromAlbum'],
+    mutationFn: useImageHostFetcher<Types.RemoveFromAlbumMutation, Types.RemoveFromAlbumMutationVariables>(RemoveFromAlbumDocument),
+    ...options
+  }
+    )};
+
+useRemoveFromAlbumMutation.getKey = () => ['RemoveFromAlbum'];
+
+export const ReorderAlbumDocument = new TypedDocumentString(`
+    mutation ReorderAlbum($albumId: ID!, $imageIds: [ID!]!) {
+  reorderAlbum(albumId: $albumId, imageIds: $imageIds) {
+    id
+  }
+}
+    `);
+
+export const useReorderAlbumMutation = <
+      TError = ImageHostError,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.ReorderAlbumMutation, TError, Types.ReorderAlbumMutationVariables, TContext>) => {
+    
+    return useMutation<Types.ReorderAlbumMutation, TError, Types.ReorderAlbumMutationVariables, TContext>(
+      {
+    mutationKey: ['ReorderAlbum'],
+    mutationFn: useImageHostFetcher<Types.ReorderAlbumMutation, Types.ReorderAlbumMutationVariables>(ReorderAlbumDocument),
+    ...options
+  }
+    )};
+
+useReorderAlbumMutation.getKey = () => ['ReorderAlbum'];
 
 export const ApiKeysDocument = new TypedDocumentString(`
     query ApiKeys {

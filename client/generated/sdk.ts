@@ -3,6 +3,33 @@ import type * as Types from "./graphql.js";
 import { type GraphQLClient, type RequestOptions } from 'graphql-request';
 import { gql } from 'graphql-request';
 type GraphQLClientRequestHeaders = RequestOptions['requestHeaders'];
+export const ImageFieldsFragmentDoc = gql`
+    fragment ImageFields on Image {
+  id
+  url
+  filename
+  contentType
+  size
+  width
+  height
+  createdAt
+  visibility
+  viewUrl
+}
+    `;
+export const AlbumFieldsFragmentDoc = gql`
+    fragment AlbumFields on Album {
+  id
+  title
+  description
+  visibility
+  createdAt
+  url
+  cover {
+    ...ImageFields
+  }
+}
+    ${ImageFieldsFragmentDoc}`;
 export const UserFieldsFragmentDoc = gql`
     fragment UserFields on User {
   id
@@ -16,20 +43,6 @@ export const ApiKeyFieldsFragmentDoc = gql`
   createdAt
   lastUsedAt
   expiresAt
-}
-    `;
-export const ImageFieldsFragmentDoc = gql`
-    fragment ImageFields on Image {
-  id
-  url
-  filename
-  contentType
-  size
-  width
-  height
-  createdAt
-  visibility
-  viewUrl
 }
     `;
 export const MeDocument = gql`
@@ -62,6 +75,78 @@ export const LoginDocument = gql`
 export const LogoutDocument = gql`
     mutation Logout {
   logout
+}
+    `;
+export const MyAlbumsDocument = gql`
+    query MyAlbums($first: Int! = 20, $after: String) {
+  myAlbums(first: $first, after: $after) {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    nodes {
+      ...AlbumFields
+    }
+  }
+}
+    ${AlbumFieldsFragmentDoc}`;
+export const AlbumDocument = gql`
+    query Album($id: ID!, $first: Int! = 50, $after: String) {
+  album(id: $id) {
+    ...AlbumFields
+    images(first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        ...ImageFields
+      }
+    }
+  }
+}
+    ${AlbumFieldsFragmentDoc}
+${ImageFieldsFragmentDoc}`;
+export const CreateAlbumDocument = gql`
+    mutation CreateAlbum($input: CreateAlbumInput!) {
+  createAlbum(input: $input) {
+    ...AlbumFields
+  }
+}
+    ${AlbumFieldsFragmentDoc}`;
+export const UpdateAlbumDocument = gql`
+    mutation UpdateAlbum($id: ID!, $input: UpdateAlbumInput!) {
+  updateAlbum(id: $id, input: $input) {
+    ...AlbumFields
+  }
+}
+    ${AlbumFieldsFragmentDoc}`;
+export const DeleteAlbumDocument = gql`
+    mutation DeleteAlbum($id: ID!) {
+  deleteAlbum(id: $id)
+}
+    `;
+export const AddToAlbumDocument = gql`
+    mutation AddToAlbum($albumId: ID!, $imageIds: [ID!]!) {
+  addToAlbum(albumId: $albumId, imageIds: $imageIds) {
+    id
+  }
+}
+    `;
+export const RemoveFromAlbumDocument = gql`
+    mutation RemoveFromAlbum($albumId: ID!, $imageIds: [ID!]!) {
+  removeFromAlbum(albumId: $albumId, imageIds: $imageIds) {
+    id
+  }
+}
+    `;
+export const ReorderAlbumDocument = gql`
+    mutation ReorderAlbum($albumId: ID!, $imageIds: [ID!]!) {
+  reorderAlbum(albumId: $albumId, imageIds: $imageIds) {
+    id
+  }
 }
     `;
 export const ApiKeysDocument = gql`
@@ -178,6 +263,30 @@ export function getSdk(client: GraphQLClient, withWrapper: SdkFunctionWrapper = 
     },
     Logout(variables?: Types.LogoutMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.LogoutMutation> {
       return withWrapper((wrappedRequestHeaders) => client.request<Types.LogoutMutation>({ document: LogoutDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'Logout', 'mutation', variables);
+    },
+    MyAlbums(variables?: Types.MyAlbumsQueryVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.MyAlbumsQuery> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.MyAlbumsQuery>({ document: MyAlbumsDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'MyAlbums', 'query', variables);
+    },
+    Album(variables: Types.AlbumQueryVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.AlbumQuery> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.AlbumQuery>({ document: AlbumDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'Album', 'query', variables);
+    },
+    CreateAlbum(variables: Types.CreateAlbumMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.CreateAlbumMutation> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.CreateAlbumMutation>({ document: CreateAlbumDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'CreateAlbum', 'mutation', variables);
+    },
+    UpdateAlbum(variables: Types.UpdateAlbumMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.UpdateAlbumMutation> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.UpdateAlbumMutation>({ document: UpdateAlbumDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'UpdateAlbum', 'mutation', variables);
+    },
+    DeleteAlbum(variables: Types.DeleteAlbumMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.DeleteAlbumMutation> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.DeleteAlbumMutation>({ document: DeleteAlbumDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'DeleteAlbum', 'mutation', variables);
+    },
+    AddToAlbum(variables: Types.AddToAlbumMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.AddToAlbumMutation> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.AddToAlbumMutation>({ document: AddToAlbumDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'AddToAlbum', 'mutation', variables);
+    },
+    RemoveFromAlbum(variables: Types.RemoveFromAlbumMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.RemoveFromAlbumMutation> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.RemoveFromAlbumMutation>({ document: RemoveFromAlbumDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'RemoveFromAlbum', 'mutation', variables);
+    },
+    ReorderAlbum(variables: Types.ReorderAlbumMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.ReorderAlbumMutation> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.ReorderAlbumMutation>({ document: ReorderAlbumDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'ReorderAlbum', 'mutation', variables);
     },
     ApiKeys(variables?: Types.ApiKeysQueryVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.ApiKeysQuery> {
       return withWrapper((wrappedRequestHeaders) => client.request<Types.ApiKeysQuery>({ document: ApiKeysDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'ApiKeys', 'query', variables);

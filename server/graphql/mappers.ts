@@ -1,8 +1,11 @@
+import type { AlbumRecord } from "../ports/album-store.js";
 import type { CredentialRecord } from "../ports/account-store.js";
 import type { ImageEvent as ImageEventRecord } from "../ports/image-events.js";
+import { encodeAlbumCursor, type AlbumImagePage, type AlbumPage } from "../services/album.service.js";
 import type { ImageRecord } from "../ports/image-store.js";
 import type { IssuedCredential } from "../services/account.service.js";
 import { encodeCursor, type ImagePage, type IssuedUpload } from "../services/image.service.js";
+import { Album, AlbumConnection, AlbumEdge } from "./types/album.type.js";
 import { ApiKey } from "./types/api-key.type.js";
 import { AuthPayload } from "./types/auth-payload.type.js";
 import { ImageEvent, ImageEventKind } from "./types/image-event.type.js";
@@ -85,5 +88,47 @@ export function toImageEvent(event: ImageEventRecord, links: ImageLinks): ImageE
     kind: ImageEventKind[event.kind],
     imageId: event.imageId,
     image: event.image && toImage(event.image, links),
+  });
+}
+
+export function toAlbum(
+  record: AlbumRecord,
+  links: { pageUrlFor(albumId: string): string },
+  grant: string | null = null,
+): Album {
+  return Object.assign(new Album(), {
+    id: record.id,
+    title: record.title,
+    description: record.description,
+    visibility: toVisibility(record.visibility),
+    createdAt: new Date(record.createdAt),
+    url: links.pageUrlFor(record.id),
+    record,
+    grant,
+  });
+}
+
+export function toAlbumConnection(page: AlbumPage, links: { pageUrlFor(albumId: string): string }): AlbumConnection {
+  const edges = page.albums.map((record) =>
+    Object.assign(new AlbumEdge(), { cursor: encodeAlbumCursor(record), node: toAlbum(record, links) }),
+  );
+  return Object.assign(new AlbumConnection(), {
+    edges,
+    nodes: edges.map((e) => e.node),
+    pageInfo: Object.assign(new PageInfo(), { hasNextPage: page.hasMore, endCursor: edges.at(-1)?.cursor ?? null }),
+    totalCount: page.totalCount,
+  });
+}
+
+/** An album's images: every one loads through `viewUrl`, which carries a grant for the private ones. */
+export function toAlbumImageConnection(page: AlbumImagePage, links: ImageLinks): ImageConnection {
+  const edges = page.images.map(({ image, cursor }) =>
+    Object.assign(new ImageEdge(), { cursor, node: toImage(image, links) }),
+  );
+  return Object.assign(new ImageConnection(), {
+    edges,
+    nodes: edges.map((e) => e.node),
+    pageInfo: Object.assign(new PageInfo(), { hasNextPage: page.hasMore, endCursor: edges.at(-1)?.cursor ?? null }),
+    totalCount: page.totalCount,
   });
 }

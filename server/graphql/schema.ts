@@ -2,11 +2,18 @@ import "reflect-metadata";
 import { type GraphQLSchema, lexicographicSortSchema } from "graphql";
 import { buildSchema, type ContainerType, type PubSub } from "type-graphql";
 import { AccountResolver } from "./resolvers/account.resolver.js";
+import { AlbumResolver } from "./resolvers/album.resolver.js";
 import { ApiKeyResolver } from "./resolvers/api-key.resolver.js";
 import { ImageEventResolver } from "./resolvers/image-event.resolver.js";
 import { ImageResolver } from "./resolvers/image.resolver.js";
 
-export const resolverClasses = [AccountResolver, ApiKeyResolver, ImageResolver, ImageEventResolver] as const;
+export const resolverClasses = [
+  AccountResolver,
+  ApiKeyResolver,
+  ImageResolver,
+  ImageEventResolver,
+  AlbumResolver,
+] as const;
 
 /** Resolver instances, built by the composition root with their services. */
 export type ResolverInstances = InstanceType<(typeof resolverClasses)[number]>[];

@@ -35,6 +35,11 @@ export interface ImageServiceOptions {
   quotaImages: number;
   /** SEC-13: stored bytes per user. */
   quotaBytes: number;
+  /**
+   * Called while an image is being deleted (after it stops being served, before its record goes), to take it out
+   * of everything that refers to it: albums, share links. Must be safe to call again.
+   */
+  forgetImage?: (imageId: string) => Promise<void>;
   /** Told how each verification of an upload ended, for metrics. */
   onUploadOutcome?: (outcome: "completed" | "rejected" | "failed") => void;
   /** Where the service announces what happened to an image (live updates); absent = nowhere. */
@@ -307,6 +312,7 @@ export class ImageService {
   /** Mark → bytes → record. Also used by the sweeper to finish deletes a crash interrupted. */
   async finishDelete(image: ImageRecord): Promise<void> {
     if (image.status !== "deleting") await this.images.markDeleting(image.id);
+    await this.options.forgetImage?.(image.id);
     await this.blobs.delete(image.key);
     await this.images.removeImage(image);
     await this.announce("DELETED", image);

@@ -1,8 +1,11 @@
 import { inject } from "vitest";
 import { connectRedis } from "../../server/redis/redis-client.js";
+import { defineAlbumStoreContract } from "./album-store.js";
 import { defineMetadataStoreContract } from "./metadata-store.js";
 
-defineMetadataStoreContract("single Redis", async () => {
+const connect = async () => {
   const redis = await connectRedis({ mode: "single", url: inject("redisUrl") });
   return { redis, close: async () => void (await redis.quit()) };
-});
+};
+defineMetadataStoreContract("single Redis", connect);
+defineAlbumStoreContract("single Redis", connect);
