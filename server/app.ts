@@ -4,9 +4,9 @@ import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
 import fastifyCors from "@fastify/cors";
-import Fastify, { type FastifyError, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import type { Config } from "./config.js";
-import { AppError, badInput, notFound, payloadTooLarge } from "./errors.js";
+import { notFound } from "./errors.js";
 import type { GraphQLContext } from "./graphql/context.js";
 import { formatGraphQLError, responseErrorsPlugin } from "./graphql/errors.js";
 import { GRAPHQL_LIMITS, maxAliasesRule, maxDepthRule, noSubscriptionsRule } from "./graphql/limits.js";
@@ -136,6 +136,8 @@ export async function createServices(config: Config): Promise<Services> {
 export interface AppOptions {
   /** The built web app served at `/` (default: web/dist of this checkout). */
   webDistDir?: string;
+  /** Where the JSON log lines go (default: stdout). */
+  logStream?: { write(line: string): void };
 }
 
 /** The composition root, part two: the HTTP server over the services. */
@@ -144,7 +146,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const { accounts, images, blobs } = services;
   try {
     const http = Fastify({
-      logger: { level: config.logLevel },
+      logger: { level: config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
       logController: new AccessLogController(),
       genReqId: () => randomUUID(),
       // SEC-3: X-Forwarded-For counts only for the configured number of proxy hops; otherwise the socket decides.
@@ -156,7 +158,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       return503OnClosing: true,
       forceCloseConnections: "idle",
     });
-    http.setErrorHandler((error: FastifyError, request, reply) => sendError(request, reply, fromFastifyError(error)));
+    http.setErrorHandler((error, request, reply) => sendError(request, reply, error));
     // Every response names its request, so a client can quote it and an operator find its log lines.
     http.addHook("onRequest", async (request, reply) => {
       reply.header("x-request-id", request.id);
@@ -279,14 +281,4 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     await services.close();
     throw error;
   }
-}
-
-/** Fastify's own request errors (body too large, bad JSON, wrong media type) mapped onto our error table. */
-function fromFastifyError(error: FastifyError): unknown {
-  if (error instanceof AppError) return error;
-  if (error.statusCode === 413) return payloadTooLarge("Request body too large.");
-  if (error.statusCode === 415) return badInput("Unsupported content type: send application/json.");
-  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)
-    return badInput(error.message);
-  return error;
 }

@@ -123,3 +123,27 @@ export function toClientError(error: unknown): { code: ErrorCode; message: strin
     details: {},
   };
 }
+
+/**
+ * How loud each class of error is in the log, the same on every edge (GraphQL, REST, links, file routes): bugs at
+ * `error`, a dependency outage at `warn` (expected while it lasts, and probes hit it every few seconds), client
+ * errors not at all (they are the client's to read, in the reply).
+ */
+export function logLevelOf(error: unknown): "error" | "warn" | null {
+  if (!(error instanceof AppError)) return "error";
+  switch (error.code) {
+    case ErrorCode.INTERNAL_SERVER_ERROR:
+      return "error";
+    case ErrorCode.SERVICE_UNAVAILABLE:
+      return "warn";
+    case ErrorCode.UNAUTHENTICATED:
+    case ErrorCode.BAD_USER_INPUT:
+    case ErrorCode.NOT_FOUND:
+    case ErrorCode.CONFLICT:
+    case ErrorCode.RATE_LIMITED:
+    case ErrorCode.PAYLOAD_TOO_LARGE:
+      return null;
+    default:
+      return assertNever(error.code);
+  }
+}

@@ -1,31 +1,15 @@
 import { createApp } from "./app.js";
-import { ConfigError, loadConfig } from "./config.js";
-import { ensureRedis, type ManagedRedis, RedisNotAvailableError } from "./redis/managed-redis.js";
+import { loadConfig } from "./config.js";
+import { ExitCode, runCommand } from "./exit-codes.js";
+import { ensureRedis, type ManagedRedis } from "./redis/managed-redis.js";
 
 /** `npm start`: validate config, make sure Redis is there, serve, and shut down gracefully on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfig(process.env);
 
   let managedRedis: ManagedRedis | null = null;
   if (config.redis.mode === "single") {
-    try {
-      managedRedis = await ensureRedis(config.redis.url, config.dataDir);
-    } catch (error) {
-      if (error instanceof RedisNotAvailableError) {
-        console.error(`imagehost: ${error.message}`);
-        process.exit(1);
-      }
-      throw error;
-    }
+    managedRedis = await ensureRedis(config.redis.url, config.dataDir);
     if (managedRedis)
       console.error(
         `imagehost: started a private redis-server (pid ${managedRedis.pid}) with data in ${config.dataDir}/redis`,
@@ -48,13 +32,10 @@ async function main(): Promise<void> {
     await app.close();
     await managedRedis?.stop();
     managedRedis = null;
-    process.exit(0);
+    process.exit(ExitCode.OK);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));
 }
 
-main().catch((error: unknown) => {
-  console.error("imagehost: failed to start:", error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+runCommand("imagehost", main);

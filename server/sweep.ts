@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { createServices } from "./app.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { loadConfig } from "./config.js";
+import { runCommand } from "./exit-codes.js";
 
 /**
  * `npm run sweep [-- --dry-run]`: removes objects that abandoned or rejected uploads left behind, finishes deletes
@@ -18,9 +19,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(
-    `imagehost sweep: ${error instanceof ConfigError ? error.message : error instanceof Error ? error.message : String(error)}`,
-  );
-  process.exit(1);
-});
+runCommand("imagehost sweep", main);

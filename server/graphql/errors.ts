@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { type GraphQLFormattedError, GraphQLError } from "graphql";
-import { AppError, ErrorCode, httpStatusOf, toClientError } from "../errors.js";
+import { AppError, ErrorCode, httpStatusOf, logLevelOf, toClientError } from "../errors.js";
 import type { GraphQLContext } from "./context.js";
 
 /** Codes Apollo and graphql-js use for requests that are malformed; they all mean "bad input" to clients. */
@@ -36,12 +36,14 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   return { message: masked.message, path: formatted.path, extensions: { code: masked.code } };
 }
 
-/** Whether a thrown error is one we did not expect, and so must be logged in full. */
-function isUnexpected(error: GraphQLError): boolean {
+/**
+ * The log level of an error, from the same table as every other edge (`logLevelOf`); errors graphql-js made
+ * itself (parse, validation) only describe the query and are not logged.
+ */
+function logLevelOfGraphQLError(error: GraphQLError): "error" | "warn" | null {
   const original = originalOf(error);
-  if (original instanceof AppError)
-    return original.code === ErrorCode.INTERNAL_SERVER_ERROR || original.code === ErrorCode.SERVICE_UNAVAILABLE;
-  return !(original instanceof GraphQLError && !original.originalError);
+  if (original instanceof GraphQLError && !original.originalError) return null;
+  return logLevelOf(original);
 }
 
 /** The error a resolver (or graphql-js on its behalf) actually threw, beneath any GraphQLError wrappers. */
@@ -53,6 +55,7 @@ function originalOf(error: unknown): unknown {
 
 interface Logger {
   error(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
 }
 
 /**
@@ -65,8 +68,9 @@ export function responseErrorsPlugin(log: Logger): ApolloServerPlugin<GraphQLCon
       return {
         async didEncounterErrors({ errors }) {
           for (const error of errors) {
-            if (isUnexpected(error))
-              log.error({ err: originalOf(error), requestId: contextValue.requestId }, "graphql error");
+            const level = logLevelOfGraphQLError(error);
+            if (level !== null)
+              log[level]({ err: originalOf(error), requestId: contextValue.requestId }, "request failed");
           }
         },
         async willSendResponse({ response }) {

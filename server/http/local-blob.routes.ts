@@ -1,17 +1,8 @@
 import type { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import {
-  AppError,
-  DependencyUnavailableError,
-  ErrorCode,
-  badInput,
-  httpStatusOf,
-  notFound,
-  payloadTooLarge,
-  restCodeOf,
-  toClientError,
-} from "../errors.js";
+import { badInput, notFound, payloadTooLarge } from "../errors.js";
 import type { LocalBlobStore, OpenedBlob } from "../storage/local-blob-store.js";
+import { sendError, writeErrorBody } from "./error-reply.js";
 
 /**
  * The two halves of the local driver that live on this server: `PUT /uploads/<token>` receives the bytes a signed
@@ -35,7 +26,10 @@ export function registerLocalBlobRoutes(
     // maxBytes does, while streaming).
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
-    scope.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+    scope.setErrorHandler((error, request, reply) => {
+      prepareErrorReply(request, reply);
+      return sendError(request, reply, error);
+    });
 
     // The token in the URL is a short-lived credential: keep it out of the info-level request log.
     scope.put("/uploads/*", { logLevel: "warn" }, (request, reply) => receiveUpload(store, request, reply));
@@ -109,13 +103,8 @@ async function serveFile(
 
     if (range === "unsatisfiable") {
       // 416 is not in the error-code table; the body keeps the REST error shape.
-      await reply
-        .code(416)
-        .header("content-range", `bytes */${blob.size}`)
-        .type("application/json; charset=utf-8")
-        .send({
-          error: { code: restCodeOf(ErrorCode.BAD_USER_INPUT), message: "The requested range is not satisfiable." },
-        });
+      reply.header("content-range", `bytes */${blob.size}`);
+      await writeErrorBody(request, reply, 416, "validation", "The requested range is not satisfiable.");
       return;
     }
 
@@ -181,32 +170,10 @@ async function closeQuietly(blob: OpenedBlob): Promise<void> {
   await blob.close().catch(() => undefined);
 }
 
-/** The REST error body, `{"error": {"code", "message"}}`; anything that is not an AppError is logged and masked. */
-function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+/** Before the shared error reply: what a half-sent file response or an unread upload body must not keep. */
+function prepareErrorReply(request: FastifyRequest, reply: FastifyReply): void {
   // The client may still be sending a body we will not read: close the connection after answering.
   if (!request.raw.complete) reply.header("connection", "close");
   for (const header of ["content-length", "content-range", "etag", "cache-control", "accept-ranges"])
     reply.removeHeader(header);
-
-  let client = toClientError(error);
-  let status = httpStatusOf(client.code);
-  if (!(error instanceof AppError)) {
-    const fastifyStatus = (error as { statusCode?: unknown }).statusCode;
-    if (typeof fastifyStatus === "number" && fastifyStatus >= 400 && fastifyStatus < 500) {
-      // Fastify's own client errors (a body it could not accept); their messages carry no internals.
-      const code = fastifyStatus === 413 ? ErrorCode.PAYLOAD_TOO_LARGE : ErrorCode.BAD_USER_INPUT;
-      client = { code, message: "Bad request.", details: {} };
-      status = fastifyStatus;
-    } else {
-      request.log.error({ err: error }, "local blob route failed");
-      reply.header("x-request-id", request.id);
-    }
-  } else if (error instanceof DependencyUnavailableError) {
-    // The client sees a generic 503; the operator needs the disk's own error.
-    request.log.warn({ err: error, cause: error.cause }, "blob storage unavailable");
-  }
-  return reply
-    .code(status)
-    .type("application/json; charset=utf-8")
-    .send({ error: { code: restCodeOf(client.code), message: client.message } });
 }

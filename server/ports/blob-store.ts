@@ -85,3 +85,22 @@ export interface BlobListing {
   /** Milliseconds since epoch. */
   lastModified: number;
 }
+
+/**
+ * No object at `key` (never stored, deleted, or already moved by `promote`). Thrown by `readHead` and `promote`;
+ * not client-facing: the service decides what it means for the caller.
+ */
+export class BlobNotFoundError extends Error {
+  constructor(readonly key: string) {
+    super(`no stored object at ${key}`);
+    this.name = "BlobNotFoundError";
+  }
+}
+
+/** `promote`'s precondition failed: the object at `key` is no longer the version that was checked. */
+export class BlobChangedError extends Error {
+  constructor(readonly key: string) {
+    super(`the object at ${key} changed since it was checked`);
+    this.name = "BlobChangedError";
+  }
+}

@@ -7,7 +7,13 @@ import {
   notFound,
   payloadTooLarge,
 } from "../errors.js";
-import type { BlobInfo, BlobStore, UploadTarget } from "../ports/blob-store.js";
+import {
+  BlobChangedError,
+  BlobNotFoundError,
+  type BlobInfo,
+  type BlobStore,
+  type UploadTarget,
+} from "../ports/blob-store.js";
 import type { ImageEventKind, ImageEventPublisher } from "../ports/image-events.js";
 import type { ImageCursor, ImageRecord, ImageStore, UploadTicketRecord, Visibility } from "../ports/image-store.js";
 import type { AccessGrants } from "./access-grants.js";
@@ -341,7 +347,7 @@ export class ImageService {
 
   /**
    * Moves the upload to its final key, then checks the bytes there. Only the server writes final keys, so the
-   * bytes checked are the bytes served, even if the client rewrites its upload URL at any moment (S11); the move
+   * bytes checked are the bytes served, even if the client rewrites its upload URL at any moment (SEC-11); the move
    * itself also refuses an upload that changed since it was looked at. If a crash (or a concurrent complete)
    * already moved it, the object at the final key is checked like any other.
    */
@@ -356,13 +362,18 @@ export class ImageService {
       try {
         await this.blobs.promote(ticket.key, finalKey, uploaded.version);
       } catch (error) {
+        if (error instanceof BlobChangedError)
+          throw badInput("The upload changed while it was being checked; upload it again.");
         // Moved meanwhile by a concurrent complete: check what arrived at the final key like any other.
-        if (!(error instanceof AppError && error.code === ErrorCode.NOT_FOUND)) throw error;
+        if (!(error instanceof BlobNotFoundError)) throw error;
       }
     }
+    const nothingYet = () => badInput("Nothing has been uploaded for this ticket yet: send the bytes first.");
     const promoted = await this.blobs.stat(finalKey);
-    if (!promoted) throw badInput("Nothing has been uploaded for this ticket yet: send the bytes first.");
-    return this.verifyObject(ticket, finalKey, promoted);
+    if (!promoted) throw nothingYet();
+    return this.verifyObject(ticket, finalKey, promoted).catch((error: unknown) => {
+      throw error instanceof BlobNotFoundError ? nothingYet() : error;
+    });
   }
 
   /** Rejects (and deletes) an empty or oversized object. */

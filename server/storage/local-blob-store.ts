@@ -3,8 +3,16 @@ import type { Stats } from "node:fs";
 import fs, { type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import { AppError, DependencyUnavailableError, badInput, conflict, notFound, payloadTooLarge } from "../errors.js";
-import type { BlobInfo, BlobListing, BlobStore, UploadTarget, UploadTargetRequest } from "../ports/blob-store.js";
+import { AppError, DependencyUnavailableError, badInput, conflict, payloadTooLarge } from "../errors.js";
+import {
+  BlobChangedError,
+  BlobNotFoundError,
+  type BlobInfo,
+  type BlobListing,
+  type BlobStore,
+  type UploadTarget,
+  type UploadTargetRequest,
+} from "../ports/blob-store.js";
 
 export interface LocalBlobStoreOptions {
   /** Absolute directory holding the blobs. */
@@ -189,13 +197,13 @@ export class LocalBlobStore implements BlobStore {
 
   async readHead(key: string, length: number): Promise<Buffer> {
     const location = this.locate(key);
-    if (location === null) throw absent();
+    if (location === null) throw new BlobNotFoundError(key);
     return this.guardDisk(async () => {
       let handle: FileHandle;
       try {
         handle = await fs.open(location.blobPath, "r");
       } catch (error) {
-        if (errnoOf(error) === "ENOENT") throw absent();
+        if (errnoOf(error) === "ENOENT") throw new BlobNotFoundError(key);
         throw error;
       }
       try {
@@ -219,10 +227,9 @@ export class LocalBlobStore implements BlobStore {
     if (source === null || target === null) throw badInput("Invalid storage key.");
     await this.guardDisk(async () => {
       const stats = await statOrNull(source.blobPath);
-      if (stats === null || !stats.isFile()) throw absent();
+      if (stats === null || !stats.isFile()) throw new BlobNotFoundError(from);
       const meta = await readSidecar(source.metaPath, stats.size);
-      if (meta === null || meta.sha256 !== version)
-        throw badInput("The upload changed while it was being checked; upload it again.");
+      if (meta === null || meta.sha256 !== version) throw new BlobChangedError(from);
       await fs.mkdir(target.dir, { recursive: true });
       // Sidecar, then blob, then the old sidecar: at every step a blob that can be seen has its type beside it,
       // and a crash leaves at most a sidecar naming no blob (which nothing reads). A concurrent promote of the
@@ -231,7 +238,7 @@ export class LocalBlobStore implements BlobStore {
         await fs.copyFile(source.metaPath, target.metaPath);
         await fs.rename(source.blobPath, target.blobPath);
       } catch (error) {
-        if (errnoOf(error) === "ENOENT") throw absent();
+        if (errnoOf(error) === "ENOENT") throw new BlobNotFoundError(from);
         throw error;
       }
       await fs.rm(source.metaPath, { force: true });
@@ -496,5 +503,4 @@ function errnoOf(error: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
-const absent = () => notFound("Stored object not found.");
 const alreadyUploaded = () => conflict("This upload has already been received; complete it or request a new upload.");

@@ -13,14 +13,16 @@ import {
 import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { S3StorageConfig } from "../config.js";
-import { type AppError, DependencyUnavailableError, badInput, notFound } from "../errors.js";
-import type {
-  BlobInfo,
-  BlobListing,
-  BlobStore,
-  HttpField,
-  UploadTarget,
-  UploadTargetRequest,
+import { DependencyUnavailableError, badInput } from "../errors.js";
+import {
+  BlobChangedError,
+  BlobNotFoundError,
+  type BlobInfo,
+  type BlobListing,
+  type BlobStore,
+  type HttpField,
+  type UploadTarget,
+  type UploadTargetRequest,
 } from "../ports/blob-store.js";
 
 /** How long a presigned GET from `downloadUrl` works, seconds. */
@@ -141,7 +143,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async readHead(key: string, length: number): Promise<Buffer> {
-    if (!isValidKey(key)) throw notFound("Stored object not found.");
+    if (!isValidKey(key)) throw new BlobNotFoundError(key);
     const wanted = Math.max(0, Math.floor(length));
     let body: Readable;
     try {
@@ -157,7 +159,7 @@ export class S3BlobStore implements BlobStore {
       );
       body = response.Body as Readable;
     } catch (error) {
-      if (isNotFound(error)) throw notFound("Stored object not found.");
+      if (isNotFound(error)) throw new BlobNotFoundError(key);
       // An empty object has no byte 0, so any range is unsatisfiable.
       if (statusOf(error) === 416 || nameOf(error) === "InvalidRange") return Buffer.alloc(0);
       throw error;
@@ -185,8 +187,8 @@ export class S3BlobStore implements BlobStore {
       );
       copiedVersion = copied.CopyObjectResult?.ETag;
     } catch (error) {
-      if (isNotFound(error)) throw notFound("Stored object not found.");
-      if (statusOf(error) === 412 || nameOf(error) === "PreconditionFailed") throw changedSinceCheck();
+      if (isNotFound(error)) throw new BlobNotFoundError(from);
+      if (statusOf(error) === 412 || nameOf(error) === "PreconditionFailed") throw new BlobChangedError(from);
       throw error;
     }
     // Single-part objects (all our uploads) keep their content MD5 as ETag through a copy, so the same ETag means
@@ -195,7 +197,7 @@ export class S3BlobStore implements BlobStore {
     const same = (etag: string | undefined) => etag === undefined || unquoted(etag) === unquoted(version);
     if (landed === null || !same(landed.version) || !same(copiedVersion)) {
       await this.delete(to);
-      throw changedSinceCheck();
+      throw new BlobChangedError(from);
     }
     await this.delete(from);
   }
@@ -307,10 +309,6 @@ export function decodePostPolicy(fields: readonly HttpField[]): { expiration: st
 /** RGW answers a copy's ETag without the quotes HEAD puts around it. */
 function unquoted(etag: string): string {
   return etag.replace(/^W\//, "").replace(/^"(.*)"$/, "$1");
-}
-
-function changedSinceCheck(): AppError {
-  return badInput("The upload changed while it was being checked; upload it again.");
 }
 
 function isValidKey(key: string): boolean {

@@ -1,7 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError, ErrorCode } from "../../server/errors.js";
-import type { BlobListing, BlobStore, UploadTarget, UploadTargetRequest } from "../../server/ports/blob-store.js";
+import {
+  BlobChangedError,
+  BlobNotFoundError,
+  type BlobListing,
+  type BlobStore,
+  type UploadTarget,
+  type UploadTargetRequest,
+} from "../../server/ports/blob-store.js";
 
 export interface BlobStoreHarness {
   store: BlobStore;
@@ -147,13 +154,13 @@ export function defineBlobStoreContract(
       const served = await fetch((await h().store.downloadUrl(to, "image/png")).url);
       expect(Buffer.from(await served.arrayBuffer())).toEqual(bytes);
 
-      await expectAppError(h().store.promote(from, newKey("img"), checked.version), ErrorCode.NOT_FOUND);
+      await expect(h().store.promote(from, newKey("img"), checked.version)).rejects.toBeInstanceOf(BlobNotFoundError);
       const other = await put(imageBytes(3000), { key: newKey("up") });
       const stale = (await h().store.stat(other))!.version === checked.version ? "something-else" : checked.version;
       // Whatever the store does with copy preconditions (capabilities.honoursCopySourceIfMatch): nothing changed
       // since its check reaches the final key.
       const target = newKey("img");
-      await expectAppError(h().store.promote(other, target, stale), ErrorCode.BAD_USER_INPUT);
+      await expect(h().store.promote(other, target, stale)).rejects.toBeInstanceOf(BlobChangedError);
       expect(await h().store.stat(other)).not.toBeNull();
       expect(await h().store.stat(target)).toBeNull();
     });
@@ -199,7 +206,8 @@ export function defineBlobStoreContract(
     it("reports an absent object as null and refuses to read it", async () => {
       const key = newKey();
       expect(await h().store.stat(key)).toBeNull();
-      await expectAppError(h().store.readHead(key, 16), ErrorCode.NOT_FOUND);
+      // A typed error, not a client-facing message: the service decides what an absent object means.
+      await expect(h().store.readHead(key, 16)).rejects.toBeInstanceOf(BlobNotFoundError);
     });
 
     it("deletes, and deleting again (or something never stored) is not an error", async () => {

@@ -38,10 +38,14 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Prom
 describe("Redis outage (SEC-14, SEC-17)", () => {
   let redis: TestRedis;
   let server: TestApp;
+  const logLines: { level: number; requestId?: string; err?: { type?: string } }[] = [];
 
   beforeAll(async () => {
     redis = await startTestRedis({ appendOnly: true });
-    server = await startTestApp({ REDIS_URL: redis.url });
+    server = await startTestApp(
+      { REDIS_URL: redis.url, LOG_LEVEL: "warn" },
+      { logStream: { write: (line) => void logLines.push(JSON.parse(line)) } },
+    );
   });
   afterAll(async () => {
     await server?.close();
@@ -75,17 +79,26 @@ describe("Redis outage (SEC-14, SEC-17)", () => {
         gql(server.baseUrl, REQUEST_UPLOAD, { input: { filename: "a.png", contentType: "image/png", size: 10 } }, key),
       () => gql(server.baseUrl, `query($id: ID!) { image(id: $id) { ${IMAGE_FIELDS} } }`, { id: acknowledged[0]!.id }),
     ];
+    const outageRequestIds: string[] = [];
     for (const probe of probes) {
       const { value, ms } = await timed(probe);
       expect(ms).toBeLessThan(3000);
       expect(value.status).toBe(503);
       expect(value.errors![0]!.extensions!.code).toBe("SERVICE_UNAVAILABLE");
       expect(JSON.stringify(value.errors)).not.toMatch(/redis|ECONNREFUSED|6379|ioredis/i);
+      outageRequestIds.push(value.errors![0]!.extensions!.requestId as string);
     }
     const link = await timed(() => fetch(acknowledged[0]!.url, { redirect: "manual" }));
     expect(link.ms).toBeLessThan(3000);
     expect(link.value.status).toBe(503);
     expect(await link.value.json()).toMatchObject({ error: { code: "unavailable" } });
+    outageRequestIds.push(link.value.headers.get("x-request-id")!);
+
+    // One log level for an outage on every edge (GraphQL and the link alike): warn (40), never error (50).
+    const outageLines = logLines.filter((line) => line.err?.type === "DependencyUnavailableError");
+    expect(new Set(outageLines.map((line) => line.level))).toEqual(new Set([40]));
+    const logged = new Set(outageLines.map((line) => line.requestId));
+    for (const id of outageRequestIds) expect(logged).toContain(id);
     expect((await fetch(`${server.baseUrl}/health`)).status).toBe(200);
 
     // Redis returns on the same port: the app recovers by itself.

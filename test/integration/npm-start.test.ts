@@ -17,9 +17,12 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-/** Runs the server entry point exactly as `npm start` does, as a child process with its own environment. */
-function startServer(env: Record<string, string>): Started {
-  const child = spawn(process.execPath, [tsxCli, "server/main.ts"], {
+/**
+ * Runs the server entry point exactly as `npm start` does (or another entry point, e.g. `npm run sweep`'s), as a
+ * child process with its own environment.
+ */
+function startServer(env: Record<string, string>, entryPoint = "server/main.ts"): Started {
+  const child = spawn(process.execPath, [tsxCli, entryPoint], {
     cwd: root,
     env: { ...env },
     stdio: ["ignore", "ignore", "pipe"],
@@ -215,10 +218,20 @@ describe("npm start (run contract, SEC-17, SEC-18)", () => {
     expect(lines[0]).toMatch(/no redis-server on PATH: install Redis .* or set REDIS_URL/);
   });
 
-  it("reports every configuration problem at once and exits non-zero", async () => {
-    const s = startServer({ PATH: process.env.PATH ?? "", PORT: "eighty", STORAGE_DRIVER: "floppy", BCRYPT_COST: "4" });
-    running.push(s);
-    expect(await s.exited).toBe(2);
-    expect(s.stderr()).toMatch(/Invalid configuration:[\s\S]*PORT[\s\S]*STORAGE_DRIVER[\s\S]*BCRYPT_COST/);
+  it("reports every configuration problem at once and exits 2, under npm start and npm run sweep alike", async () => {
+    const env = { PATH: process.env.PATH ?? "", PORT: "eighty", STORAGE_DRIVER: "floppy", BCRYPT_COST: "4" };
+    const start = startServer(env);
+    const sweep = startServer(env, "server/sweep.ts");
+    running.push(start, sweep);
+    for (const [s, name] of [
+      [start, "imagehost"],
+      [sweep, "imagehost sweep"],
+    ] as const) {
+      expect(await s.exited).toBe(2);
+      expect(s.stderr()).toMatch(
+        new RegExp(`^${name}: Invalid configuration:[\\s\\S]*PORT[\\s\\S]*STORAGE_DRIVER[\\s\\S]*BCRYPT_COST`),
+      );
+      expect(s.stderr()).not.toMatch(/\bat .*\.ts:\d+/); // no stack trace
+    }
   });
 });

@@ -21,6 +21,15 @@ describe("metrics and request ids", () => {
     await redis?.destroy();
   });
 
+  const registered = async (app: TestApp) =>
+    (
+      await gql<{ register: { apiKey: string } }>(
+        app.baseUrl,
+        `mutation($u: String!) { register(username: $u, password: "amber-kettle-grove-3") { apiKey } }`,
+        { u: uniqueUsername("ids") },
+      )
+    ).data!.register.apiKey;
+
   const scrape = async () =>
     (await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
 
@@ -82,5 +91,36 @@ describe("metrics and request ids", () => {
     });
     const body = (await g.json()) as { errors: { extensions: { requestId: string } }[] };
     expect(body.errors[0]!.extensions.requestId).toBe(g.headers.get("x-request-id"));
+  });
+
+  it("answers every non-GraphQL failure in one shape with its request id: REST, links, local files and uploads, Fastify's own", async () => {
+    const image = await uploadImage(plain.baseUrl, await registered(plain), await makeImage("png"), "image/png");
+    const file = (await fetch(image.url, { redirect: "manual" })).headers.get("location")!;
+    const failures: [string, RequestInit, number, string][] = [
+      ["/api/v1/me/images", {}, 401, "auth"],
+      [
+        "/api/v1/login",
+        { method: "POST", headers: { "content-type": "application/json" }, body: "{" },
+        400,
+        "validation",
+      ],
+      ["/image/AAAAAAAAAAAAAAAAAAAAAA", {}, 404, "not_found"],
+      [
+        "/uploads/not-a-token",
+        { method: "PUT", headers: { "content-type": "image/png" }, body: "x" },
+        400,
+        "validation",
+      ],
+      ["/files/img/AAAAAAAAAAAAAAAAAAAAAA", {}, 404, "not_found"],
+      [new URL(file).pathname, { headers: { range: "bytes=999999-" } }, 416, "validation"],
+    ];
+    for (const [path, init, status, code] of failures) {
+      const r = await fetch(`${plain.baseUrl}${path}`, init);
+      expect([path, r.status]).toEqual([path, status]);
+      expect(r.headers.get("content-type")).toMatch(/^application\/json/);
+      expect(await r.json()).toEqual({
+        error: { code, message: expect.any(String), request_id: r.headers.get("x-request-id") },
+      });
+    }
   });
 });

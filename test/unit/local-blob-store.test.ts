@@ -9,7 +9,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppError, DependencyUnavailableError, ErrorCode } from "../../server/errors.js";
 import { registerLocalBlobRoutes } from "../../server/http/local-blob.routes.js";
-import type { UploadTargetRequest } from "../../server/ports/blob-store.js";
+import { BlobNotFoundError, type UploadTargetRequest } from "../../server/ports/blob-store.js";
 import { createBlobStore } from "../../server/storage/create-blob-store.js";
 import { LocalBlobStore } from "../../server/storage/local-blob-store.js";
 import { S3BlobStore } from "../../server/storage/s3-blob-store.js";
@@ -153,7 +153,9 @@ describe("upload tokens", () => {
     await new Promise((resolve) => setTimeout(resolve, 400));
     const response = await putBytes(url, Buffer.from("12345"));
     expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({ error: { code: "validation", message: expect.stringMatching(/expired/) } });
+    expect(await response.json()).toEqual({
+      error: { code: "validation", message: expect.stringMatching(/expired/), request_id: expect.any(String) },
+    });
     expect(await store.stat(req.key)).toBeNull();
   });
 });
@@ -181,7 +183,7 @@ describe("crafted keys (SEC-12)", () => {
       );
       expect(await store.stat(key)).toBeNull();
       expect(await store.openRead(key)).toBeNull();
-      expect((await errorOf(store.readHead(key, 4))).code).toBe(ErrorCode.NOT_FOUND);
+      await expect(store.readHead(key, 4)).rejects.toBeInstanceOf(BlobNotFoundError);
     }
   });
 
@@ -250,7 +252,7 @@ describe("writing", () => {
     const declared = await uploadUrl({ maxBytes: 1000 });
     const early = await putBytes(declared.url, randomBytes(1001));
     expect(early.status).toBe(413);
-    expect(await early.json()).toEqual({ error: { code: "too_large", message: expect.any(String) } });
+    expect(await early.json()).toMatchObject({ error: { code: "too_large", request_id: expect.any(String) } });
 
     const chunked = await uploadUrl({ maxBytes: 1000 });
     const body = Readable.toWeb(Readable.from(Array.from({ length: 10 }, () => randomBytes(300))));
@@ -285,7 +287,7 @@ describe("writing", () => {
     expect((await putBytes(url, first)).status).toBe(204);
     const second = await putBytes(url, randomBytes(64));
     expect(second.status).toBe(409);
-    expect(await second.json()).toEqual({ error: { code: "conflict", message: expect.any(String) } });
+    expect(await second.json()).toMatchObject({ error: { code: "conflict", request_id: expect.any(String) } });
     expect(await store.readHead(key, 1000)).toEqual(first);
   });
 
@@ -404,7 +406,9 @@ describe("serving /files", () => {
     const response = await fetch(`${baseUrl}/files/${newKey()}`);
     expect(response.status).toBe(404);
     expect(response.headers.get("content-type")).toMatch(/^application\/json/);
-    expect(await response.json()).toEqual({ error: { code: "not_found", message: expect.any(String) } });
+    expect(await response.json()).toEqual({
+      error: { code: "not_found", message: expect.any(String), request_id: expect.any(String) },
+    });
   });
 });
 

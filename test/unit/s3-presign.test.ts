@@ -4,7 +4,7 @@ import net, { type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { S3StorageConfig } from "../../server/config.js";
 import { AppError, DependencyUnavailableError, ErrorCode } from "../../server/errors.js";
-import type { UploadTargetRequest } from "../../server/ports/blob-store.js";
+import { BlobChangedError, type UploadTargetRequest } from "../../server/ports/blob-store.js";
 import {
   DOWNLOAD_URL_TTL_SECONDS,
   S3BlobStore,
@@ -286,7 +286,7 @@ describe("an empty object", () => {
 // s3rver ignores copy preconditions, so this stands in for S3: it records the copy and answers 412 as S3 does
 // when the source's ETag no longer matches.
 describe("promoting a checked upload", () => {
-  it("copies only if the source still has the checked ETag, and maps a mismatch to BAD_USER_INPUT", async () => {
+  it("copies only if the source still has the checked ETag, and maps a mismatch to BlobChangedError", async () => {
     const seen: { method: string; url: string; ifMatch: unknown; source: unknown }[] = [];
     const server = http.createServer((req, res) => {
       seen.push({
@@ -305,9 +305,7 @@ describe("promoting a checked upload", () => {
     try {
       const { port } = server.address() as AddressInfo;
       const store = makeStore({ ...offline, endpoint: `http://127.0.0.1:${port}` });
-      await expect(store.promote("up/AbC_d-123", "img/AbC_d-123", '"etag-1"')).rejects.toMatchObject({
-        code: "BAD_USER_INPUT",
-      });
+      await expect(store.promote("up/AbC_d-123", "img/AbC_d-123", '"etag-1"')).rejects.toBeInstanceOf(BlobChangedError);
       expect(seen).toHaveLength(1);
       expect(seen[0]).toMatchObject({
         method: "PUT",
