@@ -46,6 +46,8 @@ import { createBlobStore } from "./storage/create-blob-store.js";
 import { withCachedDownloadUrls } from "./storage/download-url-cache.js";
 import { LocalBlobStore } from "./storage/local-blob-store.js";
 import { S3BlobStore } from "./storage/s3-blob-store.js";
+import { LinkCache } from "./services/link-cache.js";
+import type { ServableImage } from "./ports/image-store.js";
 import { browserStorageOrigins } from "./storage/storage-origins.js";
 import { loadOrCreateSigningSecret } from "./storage/signing-secret.js";
 
@@ -100,8 +102,11 @@ export async function createServices(config: Config): Promise<Services> {
     const imageStore = redisPort(new RedisImageStore(redis));
     const albumStore = redisPort(new RedisAlbumStore(redis));
     const grants = new AccessGrants(signingSecret);
+    const linkCache = config.linkCache && new LinkCache<ServableImage>(config.linkCache);
+    const stopWatching = linkCache ? await imageStore.watchChanges(linkCache) : async () => {};
     const images = new ImageService(imageStore, countDependencyErrors(withCachedDownloadUrls(blobs), metrics), grants, {
       ...config.uploads,
+      linkCache,
       publicUrl: config.http.publicUrl,
       forgetImage: (imageId) => albumStore.forgetImage(imageId),
       onUploadOutcome: (outcome) => metrics.uploads.inc({ outcome }),
@@ -121,6 +126,7 @@ export async function createServices(config: Config): Promise<Services> {
         storage: () => blobs.checkReady(),
       }),
       async close() {
+        await stopWatching();
         if (blobs instanceof S3BlobStore) blobs.close();
         await feed?.close();
         await redis.quit().catch(() => redis.disconnect());

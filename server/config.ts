@@ -54,6 +54,8 @@ export interface Config {
   /** GraphQL subscriptions over WebSocket (graphql-ws on /graphql). */
   readonly live: LiveConfig;
   readonly logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** The public link's in-process cache of what each image serves (issue 16); null = off. */
+  readonly linkCache: { readonly maxEntries: number; readonly ttlMs: number } | null;
 }
 
 export interface LiveConfig {
@@ -179,6 +181,7 @@ const envSchema = z.object({
   WS_CREDENTIAL_RECHECK_SECONDS: int(1, 5).default(2),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  LINK_CACHE_ENTRIES: int(0, 10_000_000).default(50_000),
 });
 
 /** Parses `env` into a frozen Config, or throws a ConfigError listing every problem at once. */
@@ -266,6 +269,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
       credentialRecheckMs: e.WS_CREDENTIAL_RECHECK_SECONDS * 1000,
     },
     logLevel: e.LOG_LEVEL,
+    // Entries are a storage key and a content type (~200 bytes each): the default holds about 10 MB. The TTL is
+    // only a backstop; the image-changes feed is what keeps entries fresh.
+    linkCache: e.LINK_CACHE_ENTRIES > 0 ? { maxEntries: e.LINK_CACHE_ENTRIES, ttlMs: 10 * 60_000 } : null,
   };
   return deepFreeze(config);
 }

@@ -40,7 +40,7 @@ export interface ImageStore {
   /** The image record (live or being deleted), or null. */
   findImage(imageId: string): Promise<ImageRecord | null>;
   /** Just what a redirect needs, for a live image only: the hot path reads four fields, not the record. */
-  findServable(imageId: string): Promise<Pick<ImageRecord, "key" | "contentType" | "visibility"> | null>;
+  findServable(imageId: string): Promise<ServableImage | null>;
   /** Sets a live image's visibility; false when there is no live image with that id. */
   setVisibility(imageId: string, visibility: Visibility): Promise<boolean>;
   /** Newest first, strictly after `after` when given. */
@@ -59,6 +59,25 @@ export interface ImageStore {
    * between the two leaves a record marked deleting that nothing serves; deleting again finishes it.
    */
   removeImage(image: ImageRecord): Promise<void>;
+
+  /**
+   * Reports every change any node makes to an image record (each method above that writes one announces it), for
+   * caches of what records say. Resolves once watching has started; the returned function stops it.
+   */
+  watchChanges(listener: ImageChangeListener): Promise<() => Promise<void>>;
+}
+
+/** What the public link needs of a servable image. */
+export type ServableImage = Pick<ImageRecord, "key" | "contentType" | "visibility">;
+
+/** How the image-changes feed reports to its listener. */
+export interface ImageChangeListener {
+  /** Some node changed what this image's record says (deleted, hidden, processed…). */
+  changed(imageId: string): void;
+  /** The feed is down: changes may be missed from now on. */
+  lost(): void;
+  /** The feed is (back) up: changes are reported again, but any made while it was down went unannounced. */
+  restored(): void;
 }
 
 /** Records written before visibility existed have none: they read as "public", today's behaviour. */

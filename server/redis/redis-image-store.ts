@@ -1,7 +1,18 @@
-import type { ImageCursor, ImageRecord, ImageStore, UploadTicketRecord, Visibility } from "../ports/image-store.js";
+import { Cluster } from "ioredis";
+import type {
+  ImageChangeListener,
+  ImageCursor,
+  ImageRecord,
+  ImageStore,
+  UploadTicketRecord,
+  Visibility,
+} from "../ports/image-store.js";
 import { flatten, redisKeys } from "./keys.js";
 import type { RedisConnection } from "./redis-client.js";
 import { CREATE_HASH_IF_ABSENT } from "./scripts.js";
+
+/** Where changes to image records are announced (plain pub/sub: on Redis Cluster it reaches every node). */
+const IMAGE_CHANGES_CHANNEL = "ih:changes:images";
 
 /** KEYS: tickets zset, ticket hash. ARGV: now, maxOpen, uploadId, expiresAt, field/value pairs… */
 const OPEN_TICKET = `
@@ -32,6 +43,44 @@ return 1`;
 
 export class RedisImageStore implements ImageStore {
   constructor(private readonly redis: RedisConnection) {}
+
+  async watchChanges(listener: ImageChangeListener): Promise<() => Promise<void>> {
+    // Its own connection: a subscribed connection can run nothing else. Subscribing again on every (re)connect
+    // ourselves, so "restored" is said only once the SUBSCRIBE has been answered.
+    const own = { autoResubscribe: false, enableOfflineQueue: true } as const;
+    const subscriber: RedisConnection =
+      this.redis instanceof Cluster
+        ? this.redis.duplicate(undefined, { redisOptions: { ...this.redis.options.redisOptions, ...own } })
+        : this.redis.duplicate(own);
+    subscriber.on("error", () => {});
+    subscriber.on("message", (channel: string, imageId: string) => {
+      if (channel === IMAGE_CHANGES_CHANNEL) listener.changed(imageId);
+    });
+    subscriber.on("close", () => listener.lost());
+    const subscribed = new Promise<void>((resolve) => {
+      subscriber.on("ready", () => {
+        subscriber.subscribe(IMAGE_CHANGES_CHANNEL).then(
+          () => {
+            listener.restored();
+            resolve();
+          },
+          () => subscriber.disconnect(true),
+        );
+      });
+    });
+    if (subscriber.status === "wait") await subscriber.connect();
+    await subscribed;
+    return async () => {
+      subscriber.removeAllListeners("close");
+      listener.lost();
+      await subscriber.quit().catch(() => subscriber.disconnect());
+    };
+  }
+
+  /** Tells every node's watchers (see watchChanges) that this image's record changed. */
+  private async announce(imageId: string): Promise<void> {
+    await this.redis.publish(IMAGE_CHANGES_CHANNEL, imageId);
+  }
 
   async openTicket(t: UploadTicketRecord, maxOpen: number): Promise<boolean> {
     const fields = flatten({
@@ -87,6 +136,7 @@ export class RedisImageStore implements ImageStore {
 
   async createImage(image: ImageRecord): Promise<ImageRecord> {
     await this.redis.eval(CREATE_HASH_IF_ABSENT, 1, redisKeys.image(image.id), ...flatten(imageFields(image)));
+    await this.announce(image.id);
     const stored = await this.findImage(image.id);
     if (!stored) throw new Error(`image ${image.id} vanished while being recorded`);
     return stored;
@@ -132,6 +182,7 @@ export class RedisImageStore implements ImageStore {
       redisKeys.image(imageId),
       visibility,
     );
+    await this.announce(imageId);
     return set === 1;
   }
 
@@ -180,6 +231,7 @@ export class RedisImageStore implements ImageStore {
       1,
       redisKeys.image(imageId),
     );
+    await this.announce(imageId);
   }
 
   async removeImage(image: ImageRecord): Promise<void> {
@@ -192,6 +244,7 @@ export class RedisImageStore implements ImageStore {
       String(image.size),
     );
     await this.redis.del(redisKeys.image(image.id));
+    await this.announce(image.id);
   }
 }
 

@@ -15,7 +15,15 @@ import {
   type UploadTarget,
 } from "../ports/blob-store.js";
 import type { ImageEventKind, ImageEventPublisher } from "../ports/image-events.js";
-import type { ImageCursor, ImageRecord, ImageStore, UploadTicketRecord, Visibility } from "../ports/image-store.js";
+import type {
+  ImageCursor,
+  ImageRecord,
+  ImageStore,
+  ServableImage,
+  UploadTicketRecord,
+  Visibility,
+} from "../ports/image-store.js";
+import type { LinkCache } from "./link-cache.js";
 import type { AccessGrants } from "./access-grants.js";
 import type { Viewer } from "./account.service.js";
 import { isWellFormedId, newId } from "./credentials.js";
@@ -50,6 +58,8 @@ export interface ImageServiceOptions {
   onUploadOutcome?: (outcome: "completed" | "rejected" | "failed") => void;
   /** Where the service announces what happened to an image (live updates); absent = nowhere. */
   events?: ImageEventPublisher;
+  /** What the public link serves, kept in process (issue 16); null or absent = read the store every time. */
+  linkCache?: LinkCache<ServableImage> | null;
   now?: () => number;
 }
 
@@ -292,7 +302,8 @@ export class ImageService {
 
   /**
    * Where the public link redirects, or null for unknown, malformed, deleted or private ids (a private one is
-   * served when `grant` is a live grant for it, see `viewUrlFor`). One metadata read.
+   * served when `grant` is a live grant for it, see `viewUrlFor`). One metadata read, or none when the link cache
+   * holds the answer.
    */
   async downloadUrl(imageId: string, grant: string | null = null): Promise<string | null> {
     return this.servableUrl(imageId, grant !== null && this.grants.verify("image", imageId, grant));
@@ -305,7 +316,10 @@ export class ImageService {
 
   private async servableUrl(imageId: string, includePrivate: boolean): Promise<string | null> {
     if (!isWellFormedId(imageId)) return null;
-    const image = await this.images.findServable(imageId);
+    const { linkCache } = this.options;
+    const image = linkCache
+      ? await linkCache.get(imageId, (id) => this.images.findServable(id))
+      : await this.images.findServable(imageId);
     if (!image || (image.visibility === "private" && !includePrivate)) return null;
     return (await this.blobs.downloadUrl(image.key, image.contentType)).url;
   }
