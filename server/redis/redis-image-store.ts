@@ -42,6 +42,9 @@ end
 return 1`;
 
 export class RedisImageStore implements ImageStore {
+  /** This process's watchers: told of its own changes at once, before the write's caller hears back. */
+  private readonly localWatchers = new Set<ImageChangeListener>();
+
   constructor(private readonly redis: RedisConnection) {}
 
   async watchChanges(listener: ImageChangeListener): Promise<() => Promise<void>> {
@@ -70,15 +73,21 @@ export class RedisImageStore implements ImageStore {
     });
     if (subscriber.status === "wait") await subscriber.connect();
     await subscribed;
+    this.localWatchers.add(listener);
     return async () => {
+      this.localWatchers.delete(listener);
       subscriber.removeAllListeners("close");
       listener.lost();
       await subscriber.quit().catch(() => subscriber.disconnect());
     };
   }
 
-  /** Tells every node's watchers (see watchChanges) that this image's record changed. */
+  /**
+   * Tells every node's watchers (see watchChanges) that this image's record changed: this process's at once (the
+   * echo through Redis could arrive after the caller's next request), the others' through Redis.
+   */
   private async announce(imageId: string): Promise<void> {
+    for (const watcher of this.localWatchers) watcher.changed(imageId);
     await this.redis.publish(IMAGE_CHANGES_CHANNEL, imageId);
   }
 
