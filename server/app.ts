@@ -4,11 +4,12 @@ import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
 import fastifyCors from "@fastify/cors";
+import type { GraphQLFormattedError } from "graphql";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Config } from "./config.js";
 import { notFound } from "./errors.js";
 import type { GraphQLContext } from "./graphql/context.js";
-import { formatGraphQLError, responseErrorsPlugin } from "./graphql/errors.js";
+import { formatGraphQLError, responseErrorsPlugin, withoutSchemaSuggestions } from "./graphql/errors.js";
 import { GRAPHQL_LIMITS, maxAliasesRule, maxDepthRule, noSubscriptionsRule } from "./graphql/limits.js";
 import { AccountResolver } from "./graphql/resolvers/account.resolver.js";
 import { AlbumResolver } from "./graphql/resolvers/album.resolver.js";
@@ -195,15 +196,22 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       new ImageEventResolver(images),
       new AlbumResolver(services.albums, images),
     ]);
+    // SEC-6: with the explorer off, no "Did you mean" hints that would map the schema out (HTTP and WebSocket).
+    const formatError = config.graphql.explorer
+      ? formatGraphQLError
+      : (formatted: GraphQLFormattedError, error: unknown) =>
+          withoutSchemaSuggestions(formatGraphQLError(formatted, error));
     // SEC-6: every option that matters is set here explicitly, none left to NODE_ENV.
     const apollo = new ApolloServer<GraphQLContext>({
       schema,
       introspection: config.graphql.explorer,
+      // SEC-6: with the explorer off, no "Did you mean" hints that would map the schema out.
+      hideSchemaDetailsFromClientErrors: !config.graphql.explorer,
       includeStacktraceInErrorResponses: false,
       allowBatchedHttpRequests: false,
       csrfPrevention: true,
       persistedQueries: false,
-      formatError: formatGraphQLError,
+      formatError,
       // SEC-7: limits enforced before execution.
       parseOptions: { maxTokens: GRAPHQL_LIMITS.maxTokens },
       validationRules: [
@@ -228,6 +236,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       corsOrigins: config.http.corsOrigins,
       maxTokens: GRAPHQL_LIMITS.maxTokens,
       validationRules: [maxDepthRule(GRAPHQL_LIMITS.maxDepth), maxAliasesRule(GRAPHQL_LIMITS.maxAliases)],
+      formatError,
       log: http.log,
     });
     http.server.on("upgrade", (request, socket, head) => live.handleUpgrade(request, socket, head));

@@ -37,6 +37,15 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
 }
 
 /**
+ * SEC-6: with the explorer off, errors name nothing of the schema the query did not already name. graphql-js adds
+ * suggestions ("Did you mean "me"?", enum values) to validation and variable errors; Apollo's
+ * hideSchemaDetailsFromClientErrors strips them from validation errors only, this from every error's message.
+ */
+export function withoutSchemaSuggestions(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  return { ...formatted, message: formatted.message.replace(/ ?Did you mean [^?]*\?/g, "") };
+}
+
+/**
  * The log level of an error, from the same table as every other edge (`logLevelOf`); errors graphql-js made
  * itself (parse, validation) only describe the query and are not logged.
  */

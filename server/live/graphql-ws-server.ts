@@ -5,6 +5,7 @@ import {
   type ExecutionResult,
   type FormattedExecutionResult,
   GraphQLError,
+  type GraphQLFormattedError,
   type GraphQLSchema,
   type ValidationRule,
   getOperationAST,
@@ -49,6 +50,8 @@ export interface GraphQLWebSocketOptions {
   /** The same parser and validation limits as HTTP (SEC-7). */
   maxTokens: number;
   validationRules: readonly ValidationRule[];
+  /** The same error formatting as HTTP (SEC-6, SEC-8). */
+  formatError?: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -75,16 +78,18 @@ export class GraphQLWebSocketServer {
   private readonly sessions = new Set<Ctx>();
   private readonly connectionsPerUser = new Map<string, number>();
   private closing = false;
+  private readonly formatError: NonNullable<GraphQLWebSocketOptions["formatError"]>;
 
   constructor(private readonly options: GraphQLWebSocketOptions) {
+    this.formatError = options.formatError ?? formatGraphQLError;
     this.wss = new WebSocketServer({ noServer: true, maxPayload: options.limits.maxMessageBytes });
     useServer<Record<string, unknown> | undefined, Extra>(
       {
         connectionInitWaitTimeout: options.limits.connectionInitTimeoutMs,
         onConnect: (ctx) => this.connect(ctx),
         onSubscribe: (ctx, _id, payload) => this.prepare(ctx, payload),
-        onNext: (_ctx, _id, _payload, _args, result) => formatResult(result),
-        onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatGraphQLError(e.toJSON(), e)),
+        onNext: (_ctx, _id, _payload, _args, result) => formatResult(result, this.formatError),
+        onError: (_ctx, _id, _payload, errors) => errors.map((e) => this.formatError(e.toJSON(), e)),
         onClose: (ctx) => this.forget(ctx),
       },
       this.wss,
@@ -239,7 +244,10 @@ function badRequest(message: string): GraphQLError {
 }
 
 /** Errors leave through the same mapping as on HTTP: our codes, unexpected ones masked (SEC-8). */
-function formatResult(result: ExecutionResult): FormattedExecutionResult | undefined {
+function formatResult(
+  result: ExecutionResult,
+  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError,
+): FormattedExecutionResult | undefined {
   if (!result.errors) return undefined;
-  return { ...result, errors: result.errors.map((e) => formatGraphQLError(e.toJSON(), e)) };
+  return { ...result, errors: result.errors.map((e) => formatError(e.toJSON(), e)) };
 }

@@ -22,6 +22,33 @@ describe("GraphQL endpoint options (SEC-6, SEC-8)", () => {
     expect(refused.data ?? null).toBeNull();
   });
 
+  it("gives no schema suggestions when the explorer is off, and keeps them when on (SEC-6)", async () => {
+    const REQUEST = `mutation($m: UploadMethod) {
+      requestUpload(input: { filename: "a.png", contentType: "image/png", size: 10, method: $m }) { uploadId }
+    }`;
+    const probes: { query: string; variables?: Record<string, unknown>; hint: RegExp }[] = [
+      { query: "{ mee { id } }", hint: /Did you mean "me"\?/ },
+      { query: "{ me { idd } }", hint: /Did you mean "id"/ },
+      {
+        query: `mutation { requestUpload(input: { filename: "a", contentType: "image/png", size: 1, method: PUTT }) { uploadId } }`,
+        hint: /Did you mean the enum value "PUT"/,
+      },
+      { query: REQUEST, variables: { m: "PUTT" }, hint: /Did you mean the enum value "PUT"/ },
+      {
+        query: `mutation { requestUpload(input: { filename: "a", contentType: "image/png", size: 1, sizee: 1 }) { uploadId } }`,
+        hint: /Did you mean "size"/,
+      },
+    ];
+    for (const { query, variables, hint } of probes) {
+      const shown = await gql(open.baseUrl, query, variables);
+      expect(shown.errors![0]!.message, query).toMatch(hint);
+      const hidden = await gql(closed.baseUrl, query, variables);
+      expect(errorCode(hidden), query).toBe("BAD_USER_INPUT");
+      const text = JSON.stringify(hidden.errors);
+      expect(text, query).not.toMatch(/Did you mean|"PUT"|"POST"|"size"|"me"|"id"/);
+    }
+  });
+
   it("refuses batched requests", async () => {
     const r = await fetch(`${open.baseUrl}/graphql`, {
       method: "POST",
