@@ -1,3 +1,4 @@
+import { WebSocket } from "ws";
 import { ImageHostClient } from "../client/image-host-client.js";
 import { writeConfig } from "./config-file.js";
 import { type AuthHint, CliError, ExitCode } from "./errors.js";
@@ -31,7 +32,12 @@ export class Context {
 
   /** A client for the server, with the credential when there is one. */
   client(): ImageHostClient {
-    return new ImageHostClient({ baseUrl: this.settings.server, credential: this.settings.credential?.value ?? null });
+    return new ImageHostClient({
+      baseUrl: this.settings.server,
+      credential: this.settings.credential?.value ?? null,
+      // Node 20 has no global WebSocket (subscriptions: `imagehost watch`).
+      webSocket: WebSocket,
+    });
   }
 
   /** A client that sends no credential: for login, register and public metadata. */

@@ -12,13 +12,14 @@ import { open } from "./commands/open.js";
 import { register } from "./commands/register.js";
 import { rm } from "./commands/rm.js";
 import { upload } from "./commands/upload.js";
+import { watch } from "./commands/watch.js";
 import { visibility } from "./commands/visibility.js";
 import { whoami } from "./commands/whoami.js";
 import { Context, type Io } from "./context.js";
 import { type AuthHint, ExitCode, toCliError, usageError } from "./errors.js";
 import { resolveSettings } from "./settings.js";
 
-const COMMANDS: Command[] = [register, login, logout, whoami, upload, ls, rm, visibility, keys, open];
+const COMMANDS: Command[] = [register, login, logout, whoami, upload, ls, rm, visibility, watch, keys, open];
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let hint: AuthHint = { server: "the server", credentialSource: null };

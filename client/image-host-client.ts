@@ -13,6 +13,7 @@ import type {
   Visibility,
 } from "./generated/graphql.js";
 import { type Sdk, type SdkFunctionWrapper, getSdk } from "./generated/sdk.js";
+import { type ImageEvent, LiveConnection, type SubscribeHandlers, type WebSocketConstructor } from "./live.js";
 import {
   type ProgressListener,
   type StageListener,
@@ -39,6 +40,11 @@ export interface ImageHostClientOptions {
   credential?: string | null;
   /** Replaces the global fetch (tests, proxies, instrumentation). */
   fetch?: typeof fetch;
+  /**
+   * WebSocket constructor for subscriptions. Default: the global one (browsers, Node 22+); on Node 20 pass the
+   * `ws` package's `WebSocket`.
+   */
+  webSocket?: WebSocketConstructor;
 }
 
 export interface UploadOptions {
@@ -73,6 +79,7 @@ export class ImageHostClient {
   private readonly endpoint: string;
   private readonly fetchImpl: typeof fetch;
   private readonly graphql: GraphQLClient;
+  private live: LiveConnection | null = null;
 
   constructor(private readonly options: ImageHostClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
@@ -109,6 +116,31 @@ export class ImageHostClient {
     signal?: AbortSignal,
   ): Promise<TData> {
     return mapErrors(this.endpoint, () => this.graphql.request<TData>({ document, variables, signal }));
+  }
+
+  /**
+   * Runs a subscription over WebSocket (graphql-ws at `<baseUrl>/graphql`): `onData` per event until the returned
+   * function is called or `signal` aborts. Events are not replayed; see `SubscribeHandlers.onConnected`.
+   */
+  subscribe<TData, TVariables extends Record<string, unknown> = Record<string, never>>(
+    document: string,
+    variables: TVariables,
+    handlers: SubscribeHandlers<TData>,
+  ): () => void {
+    this.live ??= new LiveConnection(webSocketUrl(this.endpoint), this.credential, this.options.webSocket);
+    return this.live.subscribe(document, variables, handlers);
+  }
+
+  /** The caller's image events (CREATED, READY, FAILED, DELETED), as `subscribe` delivers them. */
+  imageEvents(handlers: Omit<SubscribeHandlers<ImageEvent>, "onData"> & { onEvent(event: ImageEvent): void }) {
+    this.live ??= new LiveConnection(webSocketUrl(this.endpoint), this.credential, this.options.webSocket);
+    return this.live.imageEvents(handlers);
+  }
+
+  /** Closes the subscription socket, if one is open. */
+  async closeLive(): Promise<void> {
+    await this.live?.dispose();
+    this.live = null;
   }
 
   /** The user the credential belongs to; null when no credential is set. A revoked one is UNAUTHENTICATED. */
@@ -213,6 +245,10 @@ export class ImageHostClient {
     options.onStage?.("completing");
     return this.completeUpload(ticket.uploadId);
   }
+}
+
+function webSocketUrl(endpoint: string): string {
+  return endpoint.replace(/^http(s?):/, "ws$1:");
 }
 
 /** graphql-request needs an absolute URL; in a browser a relative base resolves against the page. */

@@ -2,5 +2,6 @@
 export * from "./errors.js";
 export * from "./image-host-client.js";
 export * from "./image-type.js";
+export * from "./live.js";
 export * from "./upload.js";
 export type * from "./generated/graphql.js";
