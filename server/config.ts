@@ -43,6 +43,7 @@ export interface Config {
       readonly loginFailuresPerUsername: number;
       readonly loginFailuresPerIp: number;
       readonly registrationsPerIp: number;
+      readonly registrationAttemptsPerIp: number;
     };
   };
   /** Bearer token guarding `/metrics`; null = no metrics endpoint. */
@@ -172,6 +173,7 @@ const envSchema = z.object({
   LOGIN_FAILURES_PER_USER: int(1, 1e6).default(10),
   LOGIN_FAILURES_PER_IP: int(1, 1e6).default(30),
   REGISTRATIONS_PER_IP: int(1, 1e6).default(5),
+  REGISTRATION_ATTEMPTS_PER_IP: int(1, 1e6).default(30),
   GRAPHQL_EXPLORER: bool.default(true),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: int(1, 100).default(5),
   WS_MAX_CONNECTIONS_PER_USER: int(1, 1000).default(20),
@@ -256,6 +258,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
         loginFailuresPerUsername: e.LOGIN_FAILURES_PER_USER,
         loginFailuresPerIp: e.LOGIN_FAILURES_PER_IP,
         registrationsPerIp: e.REGISTRATIONS_PER_IP,
+        registrationAttemptsPerIp: e.REGISTRATION_ATTEMPTS_PER_IP,
       },
     },
     metricsToken: e.METRICS_TOKEN ?? null,

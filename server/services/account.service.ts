@@ -2,6 +2,7 @@ import bcrypt from "bcrypt";
 import { AppError, ErrorCode, badInput, conflict, notFound, unauthenticated } from "../errors.js";
 import type { CredentialKind, CredentialRecord, AccountStore } from "../ports/account-store.js";
 import type { RateLimitStore } from "../ports/rate-limit-store.js";
+import { formatDuration } from "../../client/units.js";
 import { concurrencyLimit } from "./concurrency-limit.js";
 import { hashSecret, isWellFormedSecret, newId, newSecret } from "./credentials.js";
 import {
@@ -49,8 +50,10 @@ export interface AbuseLimits {
   loginFailuresPerUsername: number;
   /** Failed logins per client IP per 15 minutes. */
   loginFailuresPerIp: number;
-  /** Registrations per client IP per hour. */
+  /** Successful registrations (accounts created) per client IP per hour. */
   registrationsPerIp: number;
+  /** Registration attempts per client IP per hour, failed or not: caps probing for taken names. */
+  registrationAttemptsPerIp: number;
 }
 
 const LOGIN_WINDOW_MS = 15 * 60_000;
@@ -93,20 +96,36 @@ export class AccountService {
     const password = normalizePassword(rawPassword);
     assertAcceptablePassword(password);
     const limits = this.options.abuseLimits;
-    await this.consume([
-      [`register-ip:${origin.clientIp}`, { limit: limits.registrationsPerIp, windowMs: REGISTRATION_WINDOW_MS }],
-    ]);
-    if ((await this.store.findAccount(username.key)) !== null) throw usernameTaken();
-    const userId = newId();
-    const created = await this.store.createAccount({
-      userId,
-      username: username.display,
-      usernameKey: username.key,
-      passwordHash: await this.bcryptSlot(() => bcrypt.hash(password, this.options.bcryptCost)),
-      createdAt: this.now(),
-    });
-    if (!created) throw usernameTaken();
-    return this.issue("session", userId, username.display, "session");
+    // Two counters: every attempt (never given back: probing for taken names costs), and accounts created (a
+    // failed attempt gives its slot back, so trying a few taken names does not use up the hour's registrations).
+    const attempts = `register-attempt-ip:${origin.clientIp}`;
+    const accounts = `register-ip:${origin.clientIp}`;
+    await this.consume(
+      [[attempts, { limit: limits.registrationAttemptsPerIp, windowMs: REGISTRATION_WINDOW_MS }]],
+      (wait) => `Too many sign-up attempts from your network in the last hour. You can try again in ${wait}.`,
+    );
+    await this.consume(
+      [[accounts, { limit: limits.registrationsPerIp, windowMs: REGISTRATION_WINDOW_MS }]],
+      (wait) =>
+        `New accounts from one network are limited to ${limits.registrationsPerIp} per hour, and that many ` +
+        `have been created from yours in the last hour. You can create another in ${wait}.`,
+    );
+    try {
+      if ((await this.store.findAccount(username.key)) !== null) throw usernameTaken();
+      const userId = newId();
+      const created = await this.store.createAccount({
+        userId,
+        username: username.display,
+        usernameKey: username.key,
+        passwordHash: await this.bcryptSlot(() => bcrypt.hash(password, this.options.bcryptCost)),
+        createdAt: this.now(),
+      });
+      if (!created) throw usernameTaken();
+      return await this.issue("session", userId, username.display, "session");
+    } catch (error) {
+      await this.limits.refund(accounts).catch(() => undefined);
+      throw error;
+    }
   }
 
   /**
@@ -193,15 +212,21 @@ export class AccountService {
     return this.store.listApiKeys(viewer.userId);
   }
 
-  /** Counts one attempt in each bucket; throws RATE_LIMITED, with the longest wait, if any is over its limit. */
-  private async consume(buckets: [bucket: string, rule: RateRule][]): Promise<void> {
+  /**
+   * Counts one attempt in each bucket; throws RATE_LIMITED, with the longest wait, if any is over its limit.
+   * `explain` words the refusal around the wait ("48 minutes").
+   */
+  private async consume(
+    buckets: [bucket: string, rule: RateRule][],
+    explain: (wait: string) => string = (wait) => `Too many attempts. Please wait ${wait} and try again.`,
+  ): Promise<void> {
     const results = await Promise.all(
       buckets.map(([bucket, rule]) => this.limits.consume(bucket, rule.limit, rule.windowMs)),
     );
     const blocked = results.filter((r) => !r.allowed);
     if (blocked.length > 0) {
       const retryAfterSeconds = Math.ceil(Math.max(...blocked.map((r) => r.retryAfterMs)) / 1000);
-      throw new AppError(ErrorCode.RATE_LIMITED, `Too many attempts; try again in ${retryAfterSeconds} seconds.`, {
+      throw new AppError(ErrorCode.RATE_LIMITED, explain(formatDuration(retryAfterSeconds)), {
         retryAfterSeconds,
       });
     }

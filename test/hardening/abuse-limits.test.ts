@@ -24,6 +24,7 @@ describe("abuse limits (SEC-3)", () => {
     const limits = {
       REDIS_URL: redis.url,
       REGISTRATIONS_PER_IP: "5",
+      REGISTRATION_ATTEMPTS_PER_IP: "12",
       LOGIN_FAILURES_PER_IP: "30",
       LOGIN_FAILURES_PER_USER: "10",
     };
@@ -71,6 +72,39 @@ describe("abuse limits (SEC-3)", () => {
     expect(
       errorCode(await gql(secondNode.baseUrl, REGISTER, { u: uniqueUsername("reg"), p: PASSWORD }, from(ip))),
     ).toBe("RATE_LIMITED");
+  });
+
+  it("counts only registrations that created an account, and words the refusal without blaming the user", async () => {
+    const ip = freshIp();
+    const taken = uniqueUsername("taken");
+    expect((await gql(proxied.baseUrl, REGISTER, { u: taken, p: PASSWORD }, from(freshIp()))).errors).toBeUndefined();
+    // Five tries at a taken name (issue 18 point 3: these used to use up the hour's five registrations).
+    for (let i = 0; i < 5; i++)
+      expect(errorCode(await gql(proxied.baseUrl, REGISTER, { u: taken, p: PASSWORD }, from(ip)))).toBe("CONFLICT");
+    for (let i = 0; i < 5; i++)
+      expect(
+        (await gql(proxied.baseUrl, REGISTER, { u: uniqueUsername("fresh"), p: PASSWORD }, from(ip))).errors,
+      ).toBeUndefined();
+    const sixth = await gql(proxied.baseUrl, REGISTER, { u: uniqueUsername("fresh"), p: PASSWORD }, from(ip));
+    expect(errorCode(sixth)).toBe("RATE_LIMITED");
+    const message = sixth.errors![0]!.message;
+    expect(message).toMatch(/^New accounts from one network are limited to 5 per hour/);
+    expect(message).toMatch(/You can create another in (59|60) minutes\.$/);
+    expect(message).not.toMatch(/too many attempts/i);
+  });
+
+  it("caps registration attempts per IP, failed or not, against probing for taken names", async () => {
+    const ip = freshIp();
+    const taken = uniqueUsername("probe");
+    expect((await gql(proxied.baseUrl, REGISTER, { u: taken, p: PASSWORD }, from(freshIp()))).errors).toBeUndefined();
+    for (let i = 0; i < 12; i++)
+      expect(errorCode(await gql(proxied.baseUrl, REGISTER, { u: taken, p: PASSWORD }, from(ip)))).toBe("CONFLICT");
+    const refused = await raw(proxied.baseUrl, REGISTER, { u: uniqueUsername("probe"), p: PASSWORD }, ip);
+    expect(refused.status).toBe(429);
+    expect(refused.body.errors![0]!.extensions.code).toBe("RATE_LIMITED");
+    expect((refused.body.errors![0] as unknown as { message: string }).message).toMatch(
+      /^Too many sign-up attempts from your network in the last hour\. You can try again in (59|60) minutes\.$/,
+    );
   });
 
   it("locks a username after 10 failed logins in 15 minutes, whatever the IP, even for the right password", async () => {

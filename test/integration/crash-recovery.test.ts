@@ -69,7 +69,12 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
       {
         bcryptCost: 10,
         sessionIdleSeconds: 3600,
-        abuseLimits: { loginFailuresPerUsername: 1000, loginFailuresPerIp: 1000, registrationsPerIp: 1000 },
+        abuseLimits: {
+          loginFailuresPerUsername: 1000,
+          loginFailuresPerIp: 1000,
+          registrationsPerIp: 1000,
+          registrationAttemptsPerIp: 1000,
+        },
       },
     );
   });

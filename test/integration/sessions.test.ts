@@ -23,7 +23,12 @@ describe("session expiry (SEC-4)", () => {
       {
         bcryptCost: 10,
         sessionIdleSeconds: 3600,
-        abuseLimits: { loginFailuresPerUsername: 1000, loginFailuresPerIp: 1000, registrationsPerIp: 1000 },
+        abuseLimits: {
+          loginFailuresPerUsername: 1000,
+          loginFailuresPerIp: 1000,
+          registrationsPerIp: 1000,
+          registrationAttemptsPerIp: 1000,
+        },
         now: () => clock,
       },
     );

@@ -30,6 +30,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Ap
     LOG_LEVEL: "silent",
     // Every test request comes from 127.0.0.1; the abuse-limit tests set the real limits themselves.
     REGISTRATIONS_PER_IP: "100000",
+    REGISTRATION_ATTEMPTS_PER_IP: "100000",
     LOGIN_FAILURES_PER_IP: "100000",
     ...env,
   });

@@ -18,7 +18,12 @@ describe("config", () => {
     expect(config.auth).toEqual({
       bcryptCost: 12,
       sessionIdleSeconds: 30 * 24 * 3600,
-      abuseLimits: { loginFailuresPerUsername: 10, loginFailuresPerIp: 30, registrationsPerIp: 5 },
+      abuseLimits: {
+        loginFailuresPerUsername: 10,
+        loginFailuresPerIp: 30,
+        registrationsPerIp: 5,
+        registrationAttemptsPerIp: 30,
+      },
     });
     expect(Object.isFrozen(config) && Object.isFrozen(config.http)).toBe(true);
   });

@@ -7,6 +7,8 @@ export function describeError(error: unknown): string {
       case "UNAUTHENTICATED":
         return "Your session has ended. Please log in again.";
       case "RATE_LIMITED": {
+        // The server's sentence names the limit and the wait in human units.
+        if (error.message) return error.message;
         const seconds = Number(error.details.retryAfterSeconds);
         return `Too many attempts. Please wait ${Number.isFinite(seconds) && seconds > 0 ? `${Math.ceil(seconds)} seconds` : "a little while"} and try again.`;
       }

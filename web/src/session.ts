@@ -65,8 +65,9 @@ async function errorOf(response: Response): Promise<SessionError> {
     case 409:
       return new SessionError("That username is taken. Please choose another one.", 409, code);
     case 429:
+      // The server's sentence says which limit and how long; the fallback covers a proxy's 429.
       return new SessionError(
-        `Too many attempts. Please wait ${waitText(response.headers.get("retry-after"))} and try again.`,
+        message || `Too many attempts. Please wait ${waitText(response.headers.get("retry-after"))} and try again.`,
         429,
         code,
       );
