@@ -6,7 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { gql, uniqueUsername } from "../support/graphql.js";
-import { freePort } from "../support/redis-server.js";
+import { freePort, startTestRedis } from "../support/redis-server.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const tsxCli = path.join(root, "node_modules/tsx/dist/cli.mjs");
@@ -93,6 +93,12 @@ describe("npm start (run contract, SEC-17, SEC-18)", () => {
     running.push(first);
     await waitFor(() => first.stderr().includes("listening on"), "the server to listen");
     expect(first.stderr()).toContain("started a private redis-server");
+    expect(first.stderr()).toMatch(
+      new RegExp(
+        `using Redis at 127\\.0\\.0\\.1:${redisPort} \\(private, started by imagehost.*; persistence: AOF on\\)`,
+      ),
+    );
+    expect(first.stderr()).not.toContain("warning");
     expect(await (await fetch(`${baseUrl}/health`)).json()).toEqual({ status: "ok" });
     const registered = await gql(
       baseUrl,
@@ -120,6 +126,39 @@ describe("npm start (run contract, SEC-17, SEC-18)", () => {
     expect(await second.exited).toBe(0);
     expect(await portOpen(redisPort)).toBe(false);
   });
+
+  it.each([
+    [false, "none"],
+    [true, "AOF on"],
+  ])(
+    "says which existing Redis it uses, and warns when it keeps nothing on disk (AOF %s)",
+    async (aof, persistence) => {
+      const redis = await startTestRedis({ appendOnly: aof });
+      try {
+        const s = startServer({
+          PATH: process.env.PATH ?? "",
+          REDIS_URL: `redis://:not-logged-secret@127.0.0.1:${redis.port}`,
+          PORT: String(await freePort()),
+          DATA_DIR: dataDir,
+          BCRYPT_COST: "10",
+          LOG_LEVEL: "warn",
+        });
+        running.push(s);
+        await waitFor(() => s.stderr().includes("listening on"), "the server to listen");
+        const lines = s.stderr().split("\n");
+        expect(lines).toContain(
+          `imagehost: using Redis at 127.0.0.1:${redis.port} (not started by imagehost: other programs may use it too; persistence: ${persistence})`,
+        );
+        const warning = lines.find((line) => line.startsWith("imagehost: warning:"));
+        if (aof) expect(warning).toBeUndefined();
+        else expect(warning).toMatch(/keeps nothing on disk .* lost when it restarts/);
+        expect(s.stderr()).not.toContain("not-logged-secret");
+        expect(s.stderr()).not.toContain("started a private redis-server");
+      } finally {
+        await redis.destroy();
+      }
+    },
+  );
 
   it("logs one JSON line per request at the default level, carrying its request id, and never the credential", async () => {
     const [redisPort, httpPort] = [await freePort(), await freePort()];
