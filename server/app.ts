@@ -16,11 +16,13 @@ import { AlbumResolver } from "./graphql/resolvers/album.resolver.js";
 import { ApiKeyResolver } from "./graphql/resolvers/api-key.resolver.js";
 import { ImageEventResolver } from "./graphql/resolvers/image-event.resolver.js";
 import { ImageResolver } from "./graphql/resolvers/image.resolver.js";
+import { ShareLinkResolver } from "./graphql/resolvers/share-link.resolver.js";
 import { buildGraphQLSchema } from "./graphql/schema.js";
 import { sendError } from "./http/error-reply.js";
 import { AccessLogController } from "./http/access-log.js";
 import { registerHealthRoutes } from "./http/health.routes.js";
 import { registerImageLinkRoutes } from "./http/image-link.routes.js";
+import { registerShareLinkRoutes } from "./http/share-link.routes.js";
 import { countDependencyErrors, Metrics, registerMetricsRoutes } from "./http/metrics.js";
 import { registerLocalBlobRoutes } from "./http/local-blob.routes.js";
 import { presentedSecret } from "./http/presented-secret.js";
@@ -34,6 +36,7 @@ import { RedisAccountStore } from "./redis/redis-account-store.js";
 import { RedisImageEventFeed, RedisImageEventPublisher } from "./redis/redis-image-events.js";
 import { RedisAlbumStore } from "./redis/redis-album-store.js";
 import { RedisImageStore } from "./redis/redis-image-store.js";
+import { RedisShareLinkStore } from "./redis/redis-share-link-store.js";
 import { RedisRateLimitStore } from "./redis/redis-rate-limit-store.js";
 import { registerRestRoutes } from "./rest/rest-routes.js";
 import { AccessGrants } from "./services/access-grants.js";
@@ -42,6 +45,7 @@ import { AlbumService } from "./services/album.service.js";
 import { ImageService, storageKeyFor } from "./services/image.service.js";
 import { LiveEventsService } from "./services/live-events.service.js";
 import { ReadinessService } from "./services/readiness.service.js";
+import { ShareLinkService } from "./services/share-link.service.js";
 import { Sweeper } from "./services/sweeper.service.js";
 import { createBlobStore } from "./storage/create-blob-store.js";
 import { withCachedDownloadUrls } from "./storage/download-url-cache.js";
@@ -72,6 +76,7 @@ export interface Services {
   readonly accounts: AccountService;
   readonly images: ImageService;
   readonly albums: AlbumService;
+  readonly shares: ShareLinkService;
   readonly blobs: LocalBlobStore | S3BlobStore;
   readonly sweeper: Sweeper;
   readonly metrics: Metrics;
@@ -114,10 +119,14 @@ export async function createServices(config: Config): Promise<Services> {
       events: redisPort(new RedisImageEventPublisher(redis)),
     });
     const albums = new AlbumService(albumStore, images, { publicUrl: config.http.publicUrl });
+    const shares = new ShareLinkService(redisPort(new RedisShareLinkStore(redis)), images, albums, grants, {
+      publicUrl: config.http.publicUrl,
+    });
     return {
       accounts,
       images,
       albums,
+      shares,
       blobs,
       metrics,
       sweeper: new Sweeper(imageStore, blobs, images),
@@ -186,6 +195,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     }
     registerHealthRoutes(http);
     registerImageLinkRoutes(http, images);
+    registerShareLinkRoutes(http, services.shares);
     registerRestRoutes(http, { accounts, images, readiness: services.readiness });
     if (blobs instanceof LocalBlobStore) registerLocalBlobRoutes(http, blobs, { servedPrefix: storageKeyFor("") });
 
@@ -194,7 +204,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       new ApiKeyResolver(accounts),
       new ImageResolver(images),
       new ImageEventResolver(images),
-      new AlbumResolver(services.albums, images),
+      new AlbumResolver(services.albums, images, services.shares),
+      new ShareLinkResolver(services.shares),
     ]);
     // SEC-6: with the explorer off, no "Did you mean" hints that would map the schema out (HTTP and WebSocket).
     const formatError = config.graphql.explorer

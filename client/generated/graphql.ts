@@ -12,6 +12,18 @@ export type CreateAlbumInput = {
   visibility?: Visibility | null | undefined;
 };
 
+/** Exactly one of imageId and albumId: one of yours. */
+export type CreateShareLinkInput = {
+  albumId?: string | null | undefined;
+  /** In the future; null or absent: never expires. */
+  expiresAt?: string | null | undefined;
+  imageId?: string | null | undefined;
+  /** 1 to 1,000,000 views; null or absent: no limit. */
+  maxViews?: number | null | undefined;
+  /** For you, at most 200 characters (e.g. who got it). */
+  note?: string | null | undefined;
+};
+
 /** CREATED: an upload completed. READY / FAILED: processing finished. DELETED: the image is gone. */
 export type ImageEventKind =
   /** An upload was completed. */
@@ -91,6 +103,7 @@ export type MyAlbumsQuery = { myAlbums: { totalCount: number, pageInfo: { hasNex
 
 export type AlbumQueryVariables = Exact<{
   id: string;
+  grant?: string | null | undefined;
   first?: number;
   after?: string | null | undefined;
 }>;
@@ -203,6 +216,30 @@ export type SetImageVisibilityMutationVariables = Exact<{
 
 
 export type SetImageVisibilityMutation = { setImageVisibility: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } };
+
+export type ShareLinkFieldsFragment = { id: string, url: string | null, token: string | null, note: string | null, expiresAt: string | null, maxViews: number | null, views: number, createdAt: string, revokedAt: string | null, imageId: string | null, albumId: string | null };
+
+export type ShareLinksQueryVariables = Exact<{
+  imageId?: string | null | undefined;
+  albumId?: string | null | undefined;
+}>;
+
+
+export type ShareLinksQuery = { shareLinks: Array<{ id: string, url: string | null, token: string | null, note: string | null, expiresAt: string | null, maxViews: number | null, views: number, createdAt: string, revokedAt: string | null, imageId: string | null, albumId: string | null }> };
+
+export type CreateShareLinkMutationVariables = Exact<{
+  input: CreateShareLinkInput;
+}>;
+
+
+export type CreateShareLinkMutation = { createShareLink: { id: string, url: string | null, token: string | null, note: string | null, expiresAt: string | null, maxViews: number | null, views: number, createdAt: string, revokedAt: string | null, imageId: string | null, albumId: string | null } };
+
+export type RevokeShareLinkMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type RevokeShareLinkMutation = { revokeShareLink: { id: string, url: string | null, token: string | null, note: string | null, expiresAt: string | null, maxViews: number | null, views: number, createdAt: string, revokedAt: string | null, imageId: string | null, albumId: string | null } };
 
 export type RequestUploadMutationVariables = Exact<{
   input: RequestUploadInput;

@@ -76,6 +76,21 @@ export const ApiKeyFieldsFragmentDoc = new TypedDocumentString(`
   expiresAt
 }
     `, {"fragmentName":"ApiKeyFields"});
+export const ShareLinkFieldsFragmentDoc = new TypedDocumentString(`
+    fragment ShareLinkFields on ShareLink {
+  id
+  url
+  token
+  note
+  expiresAt
+  maxViews
+  views
+  createdAt
+  revokedAt
+  imageId
+  albumId
+}
+    `, {"fragmentName":"ShareLinkFields"});
 export const MeDocument = new TypedDocumentString(`
     query Me {
   me {
@@ -248,8 +263,8 @@ useMyAlbumsQuery.getKey = (variables?: Types.MyAlbumsQueryVariables) => variable
 useMyAlbumsQuery.rootKey = 'MyAlbums';
 
 export const AlbumDocument = new TypedDocumentString(`
-    query Album($id: ID!, $first: Int! = 50, $after: String) {
-  album(id: $id) {
+    query Album($id: ID!, $grant: String, $first: Int! = 50, $after: String) {
+  album(id: $id, grant: $grant) {
     ...AlbumFields
     images(first: $first, after: $after) {
       totalCount
@@ -746,6 +761,118 @@ export const useSetImageVisibilityMutation = <
     )};
 
 useSetImageVisibilityMutation.getKey = () => ['SetImageVisibility'];
+
+export const ShareLinksDocument = new TypedDocumentString(`
+    query ShareLinks($imageId: ID, $albumId: ID) {
+  shareLinks(imageId: $imageId, albumId: $albumId) {
+    ...ShareLinkFields
+  }
+}
+    fragment ShareLinkFields on ShareLink {
+  id
+  url
+  token
+  note
+  expiresAt
+  maxViews
+  views
+  createdAt
+  revokedAt
+  imageId
+  albumId
+}`);
+
+export const useShareLinksQuery = <
+      TData = Types.ShareLinksQuery,
+      TError = ImageHostError
+    >(
+      variables?: Types.ShareLinksQueryVariables,
+      options?: Omit<UseQueryOptions<Types.ShareLinksQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.ShareLinksQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.ShareLinksQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['ShareLinks'] : ['ShareLinks', variables],
+    queryFn: useImageHostFetcher<Types.ShareLinksQuery, Types.ShareLinksQueryVariables>(ShareLinksDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useShareLinksQuery.document = ShareLinksDocument;
+
+useShareLinksQuery.getKey = (variables?: Types.ShareLinksQueryVariables) => variables === undefined ? ['ShareLinks'] : ['ShareLinks', variables];
+
+useShareLinksQuery.rootKey = 'ShareLinks';
+
+export const CreateShareLinkDocument = new TypedDocumentString(`
+    mutation CreateShareLink($input: CreateShareLinkInput!) {
+  createShareLink(input: $input) {
+    ...ShareLinkFields
+  }
+}
+    fragment ShareLinkFields on ShareLink {
+  id
+  url
+  token
+  note
+  expiresAt
+  maxViews
+  views
+  createdAt
+  revokedAt
+  imageId
+  albumId
+}`);
+
+export const useCreateShareLinkMutation = <
+      TError = ImageHostError,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.CreateShareLinkMutation, TError, Types.CreateShareLinkMutationVariables, TContext>) => {
+    
+    return useMutation<Types.CreateShareLinkMutation, TError, Types.CreateShareLinkMutationVariables, TContext>(
+      {
+    mutationKey: ['CreateShareLink'],
+    mutationFn: useImageHostFetcher<Types.CreateShareLinkMutation, Types.CreateShareLinkMutationVariables>(CreateShareLinkDocument),
+    ...options
+  }
+    )};
+
+useCreateShareLinkMutation.getKey = () => ['CreateShareLink'];
+
+export const RevokeShareLinkDocument = new TypedDocumentString(`
+    mutation RevokeShareLink($id: ID!) {
+  revokeShareLink(id: $id) {
+    ...ShareLinkFields
+  }
+}
+    fragment ShareLinkFields on ShareLink {
+  id
+  url
+  token
+  note
+  expiresAt
+  maxViews
+  views
+  createdAt
+  revokedAt
+  imageId
+  albumId
+}`);
+
+export const useRevokeShareLinkMutation = <
+      TError = ImageHostError,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.RevokeShareLinkMutation, TError, Types.RevokeShareLinkMutationVariables, TContext>) => {
+    
+    return useMutation<Types.RevokeShareLinkMutation, TError, Types.RevokeShareLinkMutationVariables, TContext>(
+      {
+    mutationKey: ['RevokeShareLink'],
+    mutationFn: useImageHostFetcher<Types.RevokeShareLinkMutation, Types.RevokeShareLinkMutationVariables>(RevokeShareLinkDocument),
+    ...options
+  }
+    )};
+
+useRevokeShareLinkMutation.getKey = () => ['RevokeShareLink'];
 
 export const RequestUploadDocument = new TypedDocumentString(`
     mutation RequestUpload($input: RequestUploadInput!) {

@@ -45,6 +45,21 @@ export const ApiKeyFieldsFragmentDoc = gql`
   expiresAt
 }
     `;
+export const ShareLinkFieldsFragmentDoc = gql`
+    fragment ShareLinkFields on ShareLink {
+  id
+  url
+  token
+  note
+  expiresAt
+  maxViews
+  views
+  createdAt
+  revokedAt
+  imageId
+  albumId
+}
+    `;
 export const MeDocument = gql`
     query Me {
   me {
@@ -92,8 +107,8 @@ export const MyAlbumsDocument = gql`
 }
     ${AlbumFieldsFragmentDoc}`;
 export const AlbumDocument = gql`
-    query Album($id: ID!, $first: Int! = 50, $after: String) {
-  album(id: $id) {
+    query Album($id: ID!, $grant: String, $first: Int! = 50, $after: String) {
+  album(id: $id, grant: $grant) {
     ...AlbumFields
     images(first: $first, after: $after) {
       totalCount
@@ -218,6 +233,27 @@ export const SetImageVisibilityDocument = gql`
   }
 }
     ${ImageFieldsFragmentDoc}`;
+export const ShareLinksDocument = gql`
+    query ShareLinks($imageId: ID, $albumId: ID) {
+  shareLinks(imageId: $imageId, albumId: $albumId) {
+    ...ShareLinkFields
+  }
+}
+    ${ShareLinkFieldsFragmentDoc}`;
+export const CreateShareLinkDocument = gql`
+    mutation CreateShareLink($input: CreateShareLinkInput!) {
+  createShareLink(input: $input) {
+    ...ShareLinkFields
+  }
+}
+    ${ShareLinkFieldsFragmentDoc}`;
+export const RevokeShareLinkDocument = gql`
+    mutation RevokeShareLink($id: ID!) {
+  revokeShareLink(id: $id) {
+    ...ShareLinkFields
+  }
+}
+    ${ShareLinkFieldsFragmentDoc}`;
 export const RequestUploadDocument = gql`
     mutation RequestUpload($input: RequestUploadInput!) {
   requestUpload(input: $input) {
@@ -311,6 +347,15 @@ export function getSdk(client: GraphQLClient, withWrapper: SdkFunctionWrapper = 
     },
     SetImageVisibility(variables: Types.SetImageVisibilityMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.SetImageVisibilityMutation> {
       return withWrapper((wrappedRequestHeaders) => client.request<Types.SetImageVisibilityMutation>({ document: SetImageVisibilityDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'SetImageVisibility', 'mutation', variables);
+    },
+    ShareLinks(variables?: Types.ShareLinksQueryVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.ShareLinksQuery> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.ShareLinksQuery>({ document: ShareLinksDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'ShareLinks', 'query', variables);
+    },
+    CreateShareLink(variables: Types.CreateShareLinkMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.CreateShareLinkMutation> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.CreateShareLinkMutation>({ document: CreateShareLinkDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'CreateShareLink', 'mutation', variables);
+    },
+    RevokeShareLink(variables: Types.RevokeShareLinkMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.RevokeShareLinkMutation> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.RevokeShareLinkMutation>({ document: RevokeShareLinkDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'RevokeShareLink', 'mutation', variables);
     },
     RequestUpload(variables: Types.RequestUploadMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.RequestUploadMutation> {
       return withWrapper((wrappedRequestHeaders) => client.request<Types.RequestUploadMutation>({ document: RequestUploadDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'RequestUpload', 'mutation', variables);

@@ -3,6 +3,7 @@ import type { CredentialRecord } from "../ports/account-store.js";
 import type { ImageEvent as ImageEventRecord } from "../ports/image-events.js";
 import { encodeAlbumCursor, type AlbumImagePage, type AlbumPage } from "../services/album.service.js";
 import type { ImageRecord } from "../ports/image-store.js";
+import type { ShareLinkRecord } from "../ports/share-link-store.js";
 import type { IssuedCredential } from "../services/account.service.js";
 import { encodeCursor, type ImagePage, type IssuedUpload } from "../services/image.service.js";
 import { Album, AlbumConnection, AlbumEdge } from "./types/album.type.js";
@@ -10,6 +11,7 @@ import { ApiKey } from "./types/api-key.type.js";
 import { AuthPayload } from "./types/auth-payload.type.js";
 import { ImageEvent, ImageEventKind } from "./types/image-event.type.js";
 import { Image, ImageConnection, ImageEdge, PageInfo } from "./types/image.type.js";
+import { ShareLink } from "./types/share-link.type.js";
 import { HttpField, UploadMethod, UploadTicket } from "./types/upload.type.js";
 import { User } from "./types/user.type.js";
 import { toVisibility } from "./types/visibility.type.js";
@@ -91,11 +93,7 @@ export function toImageEvent(event: ImageEventRecord, links: ImageLinks): ImageE
   });
 }
 
-export function toAlbum(
-  record: AlbumRecord,
-  links: { pageUrlFor(albumId: string): string },
-  grant: string | null = null,
-): Album {
+export function toAlbum(record: AlbumRecord, links: { pageUrlFor(albumId: string): string }): Album {
   return Object.assign(new Album(), {
     id: record.id,
     title: record.title,
@@ -104,7 +102,6 @@ export function toAlbum(
     createdAt: new Date(record.createdAt),
     url: links.pageUrlFor(record.id),
     record,
-    grant,
   });
 }
 
@@ -130,5 +127,21 @@ export function toAlbumImageConnection(page: AlbumImagePage, links: ImageLinks):
     nodes: edges.map((e) => e.node),
     pageInfo: Object.assign(new PageInfo(), { hasNextPage: page.hasMore, endCursor: edges.at(-1)?.cursor ?? null }),
     totalCount: page.totalCount,
+  });
+}
+
+export function toShareLink(record: ShareLinkRecord, secret: { token: string; url: string } | null = null): ShareLink {
+  return Object.assign(new ShareLink(), {
+    id: record.id,
+    url: secret?.url ?? null,
+    token: secret?.token ?? null,
+    note: record.note,
+    expiresAt: toDate(record.expiresAt),
+    maxViews: record.maxViews,
+    views: record.views,
+    createdAt: new Date(record.createdAt),
+    revokedAt: toDate(record.revokedAt),
+    imageId: record.target.kind === "image" ? record.target.id : null,
+    albumId: record.target.kind === "album" ? record.target.id : null,
   });
 }

@@ -6,6 +6,7 @@ import { AlbumResolver } from "./resolvers/album.resolver.js";
 import { ApiKeyResolver } from "./resolvers/api-key.resolver.js";
 import { ImageEventResolver } from "./resolvers/image-event.resolver.js";
 import { ImageResolver } from "./resolvers/image.resolver.js";
+import { ShareLinkResolver } from "./resolvers/share-link.resolver.js";
 
 export const resolverClasses = [
   AccountResolver,
@@ -13,6 +14,7 @@ export const resolverClasses = [
   ImageResolver,
   ImageEventResolver,
   AlbumResolver,
+  ShareLinkResolver,
 ] as const;
 
 /** Resolver instances, built by the composition root with their services. */

@@ -20,6 +20,9 @@
  * | ih:album:{<albumId>}              | hash   | the album (see AlbumRecord)                                   |
  * | ih:album:{<albumId>}:images       | zset   | the album's images: image id, scored by position (its order)  |
  * | ih:user:{<userId>}:albums         | zset   | the user's albums: album id, scored by createdAt (newest-first pages) |
+ * | ih:share:{<sha256 of token>}     | hash   | a share link (see ShareLinkRecord); views counted here, atomically |
+ * | ih:user:{<userId>}:shares         | hash   | the user's share links: link id → sha256 of token               |
+ * | ih:user:{<userId>}:shares:<kind>:<targetId> | zset | the user's links to one image or album: link id, scored by createdAt |
  * | ih:rl:{<bucket>}                  | string | an abuse-limit counter (SEC-3), e.g. bucket `login-ip:<ip>`; TTL = its window |
  * | ih:ev:{<userId>}                  | channel | pub/sub: the user's image events (JSON ImageEvent), heard by their subscriptions only |
  *
@@ -40,6 +43,10 @@ export const redisKeys = {
   album: (albumId: string) => `ih:album:{${albumId}}`,
   albumImages: (albumId: string) => `ih:album:{${albumId}}:images`,
   userAlbums: (userId: string) => `ih:user:{${userId}}:albums`,
+  shareLink: (tokenHash: string) => `ih:share:{${tokenHash}}`,
+  userShareLinks: (userId: string) => `ih:user:{${userId}}:shares`,
+  targetShareLinks: (userId: string, kind: string, targetId: string) =>
+    `ih:user:{${userId}}:shares:${kind}:${targetId}`,
   rateLimit: (bucket: string) => `ih:rl:{${bucket}}`,
   userEvents: (userId: string) => `ih:ev:{${userId}}`,
 } as const;

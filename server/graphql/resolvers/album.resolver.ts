@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from "type-graphql";
 import type { AlbumService } from "../../services/album.service.js";
 import type { ImageService } from "../../services/image.service.js";
+import type { ShareLinkService } from "../../services/share-link.service.js";
 import { type GraphQLContext, requireViewer } from "../context.js";
 import { toAlbum, toAlbumConnection, toAlbumImageConnection, toImage } from "../mappers.js";
 import { Album, AlbumConnection, CreateAlbumInput, UpdateAlbumInput } from "../types/album.type.js";
@@ -12,6 +13,7 @@ export class AlbumResolver {
   constructor(
     private readonly albums: AlbumService,
     private readonly imageLinks: ImageService,
+    private readonly shares: ShareLinkService,
   ) {}
 
   @Query(() => AlbumConnection, { description: "Your albums, newest first. `first` is at most 100." })
@@ -28,10 +30,17 @@ export class AlbumResolver {
 
   @Query(() => Album, {
     nullable: true,
-    description: "A PUBLIC album, or one of yours; null otherwise (absent, or someone's PRIVATE album).",
+    description:
+      "A PUBLIC album, or one of yours, or the one a live share link opened (`grant`, from the page it led to); null otherwise.",
   })
-  async album(@Ctx() context: GraphQLContext, @Arg("id", () => ID) id: string): Promise<Album | null> {
-    const album = await this.albums.getAlbum(await context.viewer(), id);
+  async album(
+    @Ctx() context: GraphQLContext,
+    @Arg("id", () => ID) id: string,
+    @Arg("grant", () => String, { nullable: true }) grant: string | null,
+  ): Promise<Album | null> {
+    const album = grant
+      ? await this.shares.albumByGrant(id, grant)
+      : await this.albums.getAlbum(await context.viewer(), id);
     return album && toAlbum(album, this.albums);
   }
 

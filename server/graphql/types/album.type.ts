@@ -26,10 +26,8 @@ export class Album {
   @Field(() => String, { description: "The album's page in the web app: <PUBLIC_URL>/a/<id>." })
   url!: string;
 
-  /** The record behind it, for `cover` and `images`; also what grants the reader access. Not a field. */
+  /** The record behind it, for `cover` and `images`. Not a field. */
   record!: AlbumRecord;
-  /** Set when the album was reached through a share link: passed on to its pages. */
-  grant!: string | null;
 }
 
 @ObjectType()
