@@ -296,10 +296,10 @@ describe("serving the web app and the playground", () => {
     expect((await get(`${base}/favicon.svg`, "*/*")).headers.get("cache-control")).toBe("no-cache");
   });
 
+  // A dead public link (/image/<id>) is the exception: browsers get its HTML status page (test/integration/status-pages.test.ts).
   it("keeps the JSON 404 for API paths, missing assets and non-HTML requests", async () => {
     for (const route of [
       "/api/v1/nope",
-      "/image/nope",
       "/files/img/nope",
       "/uploads/x",
       "/health/x",
