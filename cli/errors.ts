@@ -71,6 +71,7 @@ export function fromImageHostError(error: ImageHostError, hint: AuthHint): CliEr
         { cause: error },
       );
     }
+    case "FORBIDDEN":
     case "BAD_USER_INPUT":
     case "CONFLICT":
     case "PAYLOAD_TOO_LARGE":

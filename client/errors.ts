@@ -5,6 +5,7 @@
  */
 export const SERVER_ERROR_CODES = [
   "UNAUTHENTICATED",
+  "FORBIDDEN",
   "BAD_USER_INPUT",
   "NOT_FOUND",
   "CONFLICT",

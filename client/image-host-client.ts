@@ -149,8 +149,18 @@ export class ImageHostClient {
   }
 
   /** Creates an account; the result holds a session credential for it (use `withCredential`). */
-  async register(username: string, password: string): Promise<AuthPayload> {
-    return (await this.sdk.Register({ username, password })).register;
+  async register(username: string, password: string, inviteCode: string | null = null): Promise<AuthPayload> {
+    return (await this.sdk.Register({ username, password, inviteCode })).register;
+  }
+
+  /** Other sessions of the user are revoked; API keys keep working. */
+  async changePassword(current: string, next: string): Promise<void> {
+    await this.sdk.ChangePassword({ current, next });
+  }
+
+  /** Deletes the account and everything of it. This client's credential stops working. */
+  async deleteAccount(password: string): Promise<void> {
+    await this.sdk.DeleteAccount({ password });
   }
 
   async login(username: string, password: string): Promise<AuthPayload> {

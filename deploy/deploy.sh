@@ -7,7 +7,8 @@
 # Settings (environment): SERVER_NAME (default: the hostname), LISTEN (80), APP_PORT (3000, this box's node),
 # UPSTREAMS (host:port list of every node behind Nginx; default 127.0.0.1:$APP_PORT), MAX_UPLOAD_BYTES
 # (20971520), and ImageHost variables copied into /etc/imagehost/imagehost.env on first install
-# (STORAGE_DRIVER, S3_*, REDIS_URL or REDIS_CLUSTER_NODES, UPLOAD_SIGNING_SECRET, METRICS_TOKEN, …).
+# (STORAGE_DRIVER, S3_*, REDIS_URL or REDIS_CLUSTER_NODES, UPLOAD_SIGNING_SECRET, METRICS_TOKEN, ADMIN_USERNAMES,
+# REGISTRATION — which defaults to invite here, …).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,7 +19,8 @@ APP_PORT="${APP_PORT:-3000}"
 UPSTREAMS="${UPSTREAMS:-127.0.0.1:$APP_PORT}"
 MAX_UPLOAD_BYTES="${MAX_UPLOAD_BYTES:-20971520}"
 PASSED_THROUGH=(STORAGE_DRIVER S3_BUCKET S3_REGION S3_ENDPOINT S3_FORCE_PATH_STYLE S3_ACCESS_KEY_ID S3_SECRET_ACCESS_KEY
-  S3_PUBLIC_URL REDIS_URL REDIS_CLUSTER_NODES UPLOAD_SIGNING_SECRET METRICS_TOKEN GRAPHQL_EXPLORER CORS_ORIGINS)
+  S3_PUBLIC_URL REDIS_URL REDIS_CLUSTER_NODES UPLOAD_SIGNING_SECRET METRICS_TOKEN GRAPHQL_EXPLORER CORS_ORIGINS
+  ADMIN_USERNAMES)
 DRY_RUN=0
 
 run() {
@@ -50,6 +52,8 @@ env_file_contents() {
   echo "TRUST_PROXY=1"
   echo "DATA_DIR=/var/lib/imagehost"
   echo "MAX_UPLOAD_BYTES=${MAX_UPLOAD_BYTES}"
+  # An instance on the internet starts invite-only: the ADMIN_USERNAMES register first and hand out invites.
+  echo "REGISTRATION=${REGISTRATION:-invite}"
   for name in "${PASSED_THROUGH[@]}"; do
     [ -n "${!name:-}" ] && echo "${name}=${!name}"
   done

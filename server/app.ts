@@ -13,10 +13,12 @@ import { formatGraphQLError, responseErrorsPlugin, withoutSchemaSuggestions } fr
 import { GRAPHQL_LIMITS, maxAliasesRule, maxDepthRule, noSubscriptionsRule } from "./graphql/limits.js";
 import { AccountResolver } from "./graphql/resolvers/account.resolver.js";
 import { AlbumResolver } from "./graphql/resolvers/album.resolver.js";
+import { AdminResolver } from "./graphql/resolvers/admin.resolver.js";
 import { ApiKeyResolver } from "./graphql/resolvers/api-key.resolver.js";
 import { ImageEventResolver } from "./graphql/resolvers/image-event.resolver.js";
 import { ImageResolver } from "./graphql/resolvers/image.resolver.js";
 import { ShareLinkResolver } from "./graphql/resolvers/share-link.resolver.js";
+import { UserResolver } from "./graphql/resolvers/user.resolver.js";
 import { buildGraphQLSchema } from "./graphql/schema.js";
 import { sendError } from "./http/error-reply.js";
 import { AccessLogController } from "./http/access-log.js";
@@ -37,11 +39,17 @@ import { RedisImageEventFeed, RedisImageEventPublisher } from "./redis/redis-ima
 import { RedisAlbumStore } from "./redis/redis-album-store.js";
 import { RedisImageStore } from "./redis/redis-image-store.js";
 import { RedisShareLinkStore } from "./redis/redis-share-link-store.js";
+import { RedisInviteStore } from "./redis/redis-invite-store.js";
+import { RedisUserDirectory } from "./redis/redis-user-directory.js";
 import { RedisRateLimitStore } from "./redis/redis-rate-limit-store.js";
 import { registerRestRoutes } from "./rest/rest-routes.js";
 import { AccessGrants } from "./services/access-grants.js";
+import { AccountDeletion } from "./services/account-deletion.service.js";
 import { AccountService } from "./services/account.service.js";
 import { AlbumService } from "./services/album.service.js";
+import { AdminService, type AuditLog } from "./services/admin.service.js";
+import { InviteService } from "./services/invite.service.js";
+import { OwnAccountService } from "./services/own-account.service.js";
 import { ImageService, storageKeyFor } from "./services/image.service.js";
 import { LiveEventsService } from "./services/live-events.service.js";
 import { ReadinessService } from "./services/readiness.service.js";
@@ -74,6 +82,8 @@ export interface App {
 /** Everything below the HTTP edge, built from the validated config. */
 export interface Services {
   readonly accounts: AccountService;
+  readonly ownAccount: OwnAccountService;
+  readonly admin: AdminService;
   readonly images: ImageService;
   readonly albums: AlbumService;
   readonly shares: ShareLinkService;
@@ -88,19 +98,24 @@ export interface Services {
   close(): Promise<void>;
 }
 
+export interface ServicesOptions {
+  /** Where admin actions are recorded; default: one JSON line each on stderr. */
+  audit?: AuditLog;
+}
+
 /** The composition root, part one: stores, adapters and services. Used by the server and by `npm run sweep`. */
-export async function createServices(config: Config): Promise<Services> {
+export async function createServices(config: Config, options: ServicesOptions = {}): Promise<Services> {
   const redis = await connectRedis(config.redis);
   let feed: RedisImageEventFeed | null = null;
   try {
     feed = await RedisImageEventFeed.connect(config.redis);
     const metrics = new Metrics();
     const redisPort = <T extends object>(store: T) => countDependencyErrors(guardRedisErrors(store), metrics);
-    const accounts = await AccountService.create(
-      redisPort(new RedisAccountStore(redis)),
-      redisPort(new RedisRateLimitStore(redis)),
-      config.auth,
-    );
+    const accountStore = redisPort(new RedisAccountStore(redis));
+    const rateLimits = redisPort(new RedisRateLimitStore(redis));
+    const users = redisPort(new RedisUserDirectory(redis));
+    const invites = new InviteService(redisPort(new RedisInviteStore(redis)));
+    const accounts = await AccountService.create(accountStore, rateLimits, { users, invites }, config.auth);
     const signingSecret = await loadOrCreateSigningSecret(config.dataDir, config.uploads.signingSecret);
     const blobs = createBlobStore(config.storage, { publicUrl: config.http.publicUrl, signingSecret });
     // Fail at start, with the adapter's clear message, when the bucket or directory is unusable.
@@ -122,14 +137,28 @@ export async function createServices(config: Config): Promise<Services> {
     const shares = new ShareLinkService(redisPort(new RedisShareLinkStore(redis)), images, albums, grants, {
       publicUrl: config.http.publicUrl,
     });
+    const deletion = new AccountDeletion({
+      accounts: accountStore,
+      users,
+      imageStore,
+      blobs,
+      limits: rateLimits,
+      images,
+    });
+    const audit = options.audit ?? ((entry) => process.stderr.write(`${JSON.stringify({ audit: entry })}\n`));
     return {
       accounts,
+      ownAccount: new OwnAccountService(accounts, accountStore, deletion),
+      admin: new AdminService(
+        { users, imageStore, images, invites, deletion, isAdminName: (name) => accounts.isAdminName(name) },
+        audit,
+      ),
       images,
       albums,
       shares,
       blobs,
       metrics,
-      sweeper: new Sweeper(imageStore, blobs, images),
+      sweeper: new Sweeper(imageStore, blobs, images, Date.now, { users, deletion }),
       live: new LiveEventsService(feed),
       readiness: new ReadinessService({
         redis: () => new RedisAccountStore(redis).checkReady(),
@@ -158,22 +187,23 @@ export interface AppOptions {
 
 /** The composition root, part two: the HTTP server over the services. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const services = await createServices(config);
+  const http = Fastify({
+    logger: { level: config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
+    logController: new AccessLogController(),
+    genReqId: () => randomUUID(),
+    // SEC-3: X-Forwarded-For counts only for the configured number of proxy hops; otherwise the socket decides.
+    trustProxy:
+      config.http.trustProxyHops > 0 ? (_address: string, hop: number) => hop < config.http.trustProxyHops : false,
+    bodyLimit: JSON_BODY_LIMIT_BYTES,
+    // SEC-12: an absurdly long id must still reach the route and get a plain 404, not a 414.
+    routerOptions: { maxParamLength: 16 * 1024 },
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+  });
+  // Every admin action is a log line at info level, naming who did it (issue 20).
+  const services = await createServices(config, { audit: (entry) => http.log.info({ audit: entry }, "admin action") });
   const { accounts, images, blobs } = services;
   try {
-    const http = Fastify({
-      logger: { level: config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
-      logController: new AccessLogController(),
-      genReqId: () => randomUUID(),
-      // SEC-3: X-Forwarded-For counts only for the configured number of proxy hops; otherwise the socket decides.
-      trustProxy:
-        config.http.trustProxyHops > 0 ? (_address: string, hop: number) => hop < config.http.trustProxyHops : false,
-      bodyLimit: JSON_BODY_LIMIT_BYTES,
-      // SEC-12: an absurdly long id must still reach the route and get a plain 404, not a 414.
-      routerOptions: { maxParamLength: 16 * 1024 },
-      return503OnClosing: true,
-      forceCloseConnections: "idle",
-    });
     http.setErrorHandler((error, request, reply) => sendError(request, reply, error));
     // Every response names its request, so a client can quote it and an operator find its log lines.
     http.addHook("onRequest", async (request, reply) => {
@@ -200,12 +230,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     if (blobs instanceof LocalBlobStore) registerLocalBlobRoutes(http, blobs, { servedPrefix: storageKeyFor("") });
 
     const schema = await buildGraphQLSchema([
-      new AccountResolver(accounts),
+      new AccountResolver(accounts, services.ownAccount),
+      new AdminResolver(services.admin),
       new ApiKeyResolver(accounts),
       new ImageResolver(images),
       new ImageEventResolver(images),
       new AlbumResolver(services.albums, images, services.shares),
       new ShareLinkResolver(services.shares),
+      new UserResolver(services.admin),
     ]);
     // SEC-6: with the explorer off, no "Did you mean" hints that would map the schema out (HTTP and WebSocket).
     const formatError = config.graphql.explorer

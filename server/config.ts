@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { normalizeUsername } from "./services/password-policy.js";
 
 /**
  * Configuration, parsed from the environment once at start. Every problem is collected and reported together;
@@ -35,6 +36,10 @@ export interface Config {
     readonly quotaBytes: number;
   };
   readonly auth: {
+    /** Who may create an account: anyone, holders of an invite code, or nobody (admins always may). */
+    readonly registration: RegistrationMode;
+    /** Case-folded usernames of the admins (ADMIN_USERNAMES); the only way to become one. */
+    readonly adminUsernames: readonly string[];
     readonly bcryptCost: number;
     /** A login session expires after this many seconds without use. */
     readonly sessionIdleSeconds: number;
@@ -73,6 +78,8 @@ export interface LiveConfig {
   /** How often each socket's credential is checked again, milliseconds (a revoked key is cut off within this). */
   readonly credentialRecheckMs: number;
 }
+
+export type RegistrationMode = "open" | "invite" | "closed";
 
 export interface LocalStorageConfig {
   readonly driver: "local";
@@ -168,6 +175,24 @@ const envSchema = z.object({
   MAX_OPEN_UPLOADS: int(1, 1000).default(10),
   QUOTA_IMAGES: int(1, 1e9).default(10_000),
   QUOTA_BYTES: int(1, 2 ** 50).default(5 * 1024 ** 3),
+  REGISTRATION: z.enum(["open", "invite", "closed"], { message: "must be open, invite or closed" }).default("open"),
+  ADMIN_USERNAMES: z
+    .string()
+    .default("")
+    .transform((list, ctx) => {
+      const keys = new Set<string>();
+      for (const name of list
+        .split(",")
+        .map((n) => n.trim())
+        .filter(Boolean)) {
+        try {
+          keys.add(normalizeUsername(name).key);
+        } catch {
+          ctx.addIssue({ code: "custom", message: `"${name}" is not a valid username` });
+        }
+      }
+      return [...keys];
+    }),
   BCRYPT_COST: int(10, 15).default(12),
   SESSION_IDLE_DAYS: int(1, 365).default(30),
   LOGIN_FAILURES_PER_USER: int(1, 1e6).default(10),
@@ -252,6 +277,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
       quotaBytes: e.QUOTA_BYTES,
     },
     auth: {
+      registration: e.REGISTRATION,
+      adminUsernames: e.ADMIN_USERNAMES,
       bcryptCost: e.BCRYPT_COST,
       sessionIdleSeconds: e.SESSION_IDLE_DAYS * 24 * 3600,
       abuseLimits: {

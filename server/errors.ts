@@ -5,6 +5,7 @@
  */
 export const ErrorCode = {
   UNAUTHENTICATED: "UNAUTHENTICATED",
+  FORBIDDEN: "FORBIDDEN",
   BAD_USER_INPUT: "BAD_USER_INPUT",
   NOT_FOUND: "NOT_FOUND",
   CONFLICT: "CONFLICT",
@@ -15,7 +16,10 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** The codes of the REST dialect (REST-CONTRACT.md). `forbidden` exists there but we answer NOT_FOUND instead. */
+/**
+ * The codes of the REST dialect (REST-CONTRACT.md). `forbidden` is for what the caller may never do (admin-only
+ * operations, closed registration); someone else's resource is still NOT_FOUND, so ids are not confirmed.
+ */
 export type RestErrorCode =
   | "validation"
   | "auth"
@@ -31,6 +35,8 @@ export function httpStatusOf(code: ErrorCode): number {
   switch (code) {
     case ErrorCode.UNAUTHENTICATED:
       return 401;
+    case ErrorCode.FORBIDDEN:
+      return 403;
     case ErrorCode.BAD_USER_INPUT:
       return 400;
     case ErrorCode.NOT_FOUND:
@@ -54,6 +60,8 @@ export function restCodeOf(code: ErrorCode): RestErrorCode {
   switch (code) {
     case ErrorCode.UNAUTHENTICATED:
       return "auth";
+    case ErrorCode.FORBIDDEN:
+      return "forbidden";
     case ErrorCode.BAD_USER_INPUT:
       return "validation";
     case ErrorCode.NOT_FOUND:
@@ -95,6 +103,8 @@ export const badInput = (message: string, details?: Record<string, unknown>) =>
 export const notFound = (message = "Not found.") => new AppError(ErrorCode.NOT_FOUND, message);
 export const unauthenticated = (message = "Authentication required: send a valid API key.") =>
   new AppError(ErrorCode.UNAUTHENTICATED, message);
+/** Authenticated, but not allowed: admin-only operations, closed registration, a missing or bad invite. */
+export const forbidden = (message: string) => new AppError(ErrorCode.FORBIDDEN, message);
 export const conflict = (message: string) => new AppError(ErrorCode.CONFLICT, message);
 export const payloadTooLarge = (message: string) => new AppError(ErrorCode.PAYLOAD_TOO_LARGE, message);
 
@@ -137,6 +147,7 @@ export function logLevelOf(error: unknown): "error" | "warn" | null {
     case ErrorCode.SERVICE_UNAVAILABLE:
       return "warn";
     case ErrorCode.UNAUTHENTICATED:
+    case ErrorCode.FORBIDDEN:
     case ErrorCode.BAD_USER_INPUT:
     case ErrorCode.NOT_FOUND:
     case ErrorCode.CONFLICT:

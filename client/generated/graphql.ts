@@ -12,6 +12,13 @@ export type CreateAlbumInput = {
   visibility?: Visibility | null | undefined;
 };
 
+export type CreateInviteInput = {
+  /** When the code stops working; default a week from now. */
+  expiresAt?: string | null | undefined;
+  /** Up to 200 characters, e.g. who it is for. */
+  note?: string | null | undefined;
+};
+
 /** Exactly one of imageId and albumId: one of yours. */
 export type CreateShareLinkInput = {
   albumId?: string | null | undefined;
@@ -68,15 +75,16 @@ export type Visibility =
 export type MeQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type MeQuery = { me: { id: string, username: string } | null };
+export type MeQuery = { me: { id: string, username: string, isAdmin: boolean } | null };
 
 export type RegisterMutationVariables = Exact<{
   username: string;
   password: string;
+  inviteCode?: string | null | undefined;
 }>;
 
 
-export type RegisterMutation = { register: { apiKey: string, user: { id: string, username: string } } };
+export type RegisterMutation = { register: { apiKey: string, user: { id: string, username: string, isAdmin: boolean } } };
 
 export type LoginMutationVariables = Exact<{
   username: string;
@@ -84,12 +92,82 @@ export type LoginMutationVariables = Exact<{
 }>;
 
 
-export type LoginMutation = { login: { apiKey: string, user: { id: string, username: string } } };
+export type LoginMutation = { login: { apiKey: string, user: { id: string, username: string, isAdmin: boolean } } };
 
 export type LogoutMutationVariables = Exact<{ [key: string]: never; }>;
 
 
 export type LogoutMutation = { logout: boolean };
+
+export type ChangePasswordMutationVariables = Exact<{
+  current: string;
+  next: string;
+}>;
+
+
+export type ChangePasswordMutation = { changePassword: boolean };
+
+export type DeleteAccountMutationVariables = Exact<{
+  password: string;
+}>;
+
+
+export type DeleteAccountMutation = { deleteAccount: boolean };
+
+export type UsersQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  search?: string | null | undefined;
+}>;
+
+
+export type UsersQuery = { users: { edges: Array<{ cursor: string, node: { id: string, username: string, isAdmin: boolean, createdAt: string | null, lastSeenAt: string | null, disabled: boolean, imageCount: number, bytesUsed: number } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type SetUserDisabledMutationVariables = Exact<{
+  id: string;
+  disabled: boolean;
+}>;
+
+
+export type SetUserDisabledMutation = { setUserDisabled: { id: string, username: string, isAdmin: boolean, createdAt: string | null, lastSeenAt: string | null, disabled: boolean, imageCount: number, bytesUsed: number } };
+
+export type DeleteUserMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type DeleteUserMutation = { deleteUser: boolean };
+
+export type AdminDeleteImageMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type AdminDeleteImageMutation = { adminDeleteImage: boolean };
+
+export type InstanceStatsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type InstanceStatsQuery = { instanceStats: { users: number, images: number, bytes: number } };
+
+export type InvitesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type InvitesQuery = { invites: Array<{ id: string, code: string | null, note: string, expiresAt: string, usedAt: string | null, usedBy: string | null, createdAt: string, createdBy: string }> };
+
+export type CreateInviteMutationVariables = Exact<{
+  input: CreateInviteInput;
+}>;
+
+
+export type CreateInviteMutation = { createInvite: { id: string, code: string | null, note: string, expiresAt: string, usedAt: string | null, usedBy: string | null, createdAt: string, createdBy: string } };
+
+export type RevokeInviteMutationVariables = Exact<{
+  id: string;
+}>;
+
+
+export type RevokeInviteMutation = { revokeInvite: boolean };
 
 export type AlbumFieldsFragment = { id: string, title: string, description: string | null, visibility: Visibility, createdAt: string, url: string, cover: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } | null };
 
@@ -181,7 +259,11 @@ export type ImageEventsSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 export type ImageEventsSubscription = { imageEvents: { kind: ImageEventKind, imageId: string, image: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } | null } };
 
-export type UserFieldsFragment = { id: string, username: string };
+export type UserFieldsFragment = { id: string, username: string, isAdmin: boolean };
+
+export type AdminUserFieldsFragment = { id: string, username: string, isAdmin: boolean, createdAt: string | null, lastSeenAt: string | null, disabled: boolean, imageCount: number, bytesUsed: number };
+
+export type InviteFieldsFragment = { id: string, code: string | null, note: string, expiresAt: string, usedAt: string | null, usedBy: string | null, createdAt: string, createdBy: string };
 
 export type ApiKeyFieldsFragment = { id: string, name: string, createdAt: string, lastUsedAt: string | null, expiresAt: string | null };
 

@@ -65,8 +65,33 @@ export const UserFieldsFragmentDoc = new TypedDocumentString(`
     fragment UserFields on User {
   id
   username
+  isAdmin
 }
     `, {"fragmentName":"UserFields"});
+export const AdminUserFieldsFragmentDoc = new TypedDocumentString(`
+    fragment AdminUserFields on User {
+  id
+  username
+  isAdmin
+  createdAt
+  lastSeenAt
+  disabled
+  imageCount
+  bytesUsed
+}
+    `, {"fragmentName":"AdminUserFields"});
+export const InviteFieldsFragmentDoc = new TypedDocumentString(`
+    fragment InviteFields on Invite {
+  id
+  code
+  note
+  expiresAt
+  usedAt
+  usedBy
+  createdAt
+  createdBy
+}
+    `, {"fragmentName":"InviteFields"});
 export const ApiKeyFieldsFragmentDoc = new TypedDocumentString(`
     fragment ApiKeyFields on ApiKey {
   id
@@ -100,6 +125,7 @@ export const MeDocument = new TypedDocumentString(`
     fragment UserFields on User {
   id
   username
+  isAdmin
 }`);
 
 export const useMeQuery = <
@@ -125,8 +151,8 @@ useMeQuery.getKey = (variables?: Types.MeQueryVariables) => variables === undefi
 useMeQuery.rootKey = 'Me';
 
 export const RegisterDocument = new TypedDocumentString(`
-    mutation Register($username: String!, $password: String!) {
-  register(username: $username, password: $password) {
+    mutation Register($username: String!, $password: String!, $inviteCode: String) {
+  register(username: $username, password: $password, inviteCode: $inviteCode) {
     apiKey
     user {
       ...UserFields
@@ -136,6 +162,7 @@ export const RegisterDocument = new TypedDocumentString(`
     fragment UserFields on User {
   id
   username
+  isAdmin
 }`);
 
 export const useRegisterMutation = <
@@ -165,6 +192,7 @@ export const LoginDocument = new TypedDocumentString(`
     fragment UserFields on User {
   id
   username
+  isAdmin
 }`);
 
 export const useLoginMutation = <
@@ -202,6 +230,294 @@ export const useLogoutMutation = <
     )};
 
 useLogoutMutation.getKey = () => ['Logout'];
+
+export const ChangePasswordDocument = new TypedDocumentString(`
+    mutation ChangePassword($current: String!, $next: String!) {
+  changePassword(current: $current, next: $next)
+}
+    `);
+
+export const useChangePasswordMutation = <
+      TError = ImageHostError,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.ChangePasswordMutation, TError, Types.ChangePasswordMutationVariables, TContext>) => {
+    
+    return useMutation<Types.ChangePasswordMutation, TError, Types.ChangePasswordMutationVariables, TContext>(
+      {
+    mutationKey: ['ChangePassword'],
+    mutationFn: useImageHostFetcher<Types.ChangePasswordMutation, Types.ChangePasswordMutationVariables>(ChangePasswordDocument),
+    ...options
+  }
+    )};
+
+useChangePasswordMutation.getKey = () => ['ChangePassword'];
+
+export const DeleteAccountDocument = new TypedDocumentString(`
+    mutation DeleteAccount($password: String!) {
+  deleteAccount(password: $password)
+}
+    `);
+
+export const useDeleteAccountMutation = <
+      TError = ImageHostError,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.DeleteAccountMutation, TError, Types.DeleteAccountMutationVariables, TContext>) => {
+    
+    return useMutation<Types.DeleteAccountMutation, TError, Types.DeleteAccountMutationVariables, TContext>(
+      {
+    mutationKey: ['DeleteAccount'],
+    mutationFn: useImageHostFetcher<Types.DeleteAccountMutation, Types.DeleteAccountMutationVariables>(DeleteAccountDocument),
+    ...options
+  }
+    )};
+
+useDeleteAccountMutation.getKey = () => ['DeleteAccount'];
+
+export const UsersDocument = new TypedDocumentString(`
+    query Users($first: Int = 20, $after: String, $search: String) {
+  users(first: $first, after: $after, search: $search) {
+    edges {
+      cursor
+      node {
+        ...AdminUserFields
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    fragment AdminUserFields on User {
+  id
+  username
+  isAdmin
+  createdAt
+  lastSeenAt
+  disabled
+  imageCount
+  bytesUsed
+}`);
+
+export const useUsersQuery = <
+      TData = Types.UsersQuery,
+      TError = ImageHostError
+    >(
+      variables?: Types.UsersQueryVariables,
+      options?: Omit<UseQueryOptions<Types.UsersQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.UsersQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.UsersQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['Users'] : ['Users', variables],
+    queryFn: useImageHostFetcher<Types.UsersQuery, Types.UsersQueryVariables>(UsersDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useUsersQuery.document = UsersDocument;
+
+useUsersQuery.getKey = (variables?: Types.UsersQueryVariables) => variables === undefined ? ['Users'] : ['Users', variables];
+
+useUsersQuery.rootKey = 'Users';
+
+export const SetUserDisabledDocument = new TypedDocumentString(`
+    mutation SetUserDisabled($id: ID!, $disabled: Boolean!) {
+  setUserDisabled(id: $id, disabled: $disabled) {
+    ...AdminUserFields
+  }
+}
+    fragment AdminUserFields on User {
+  id
+  username
+  isAdmin
+  createdAt
+  lastSeenAt
+  disabled
+  imageCount
+  bytesUsed
+}`);
+
+export const useSetUserDisabledMutation = <
+      TError = ImageHostError,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.SetUserDisabledMutation, TError, Types.SetUserDisabledMutationVariables, TContext>) => {
+    
+    return useMutation<Types.SetUserDisabledMutation, TError, Types.SetUserDisabledMutationVariables, TContext>(
+      {
+    mutationKey: ['SetUserDisabled'],
+    mutationFn: useImageHostFetcher<Types.SetUserDisabledMutation, Types.SetUserDisabledMutationVariables>(SetUserDisabledDocument),
+    ...options
+  }
+    )};
+
+useSetUserDisabledMutation.getKey = () => ['SetUserDisabled'];
+
+export const DeleteUserDocument = new TypedDocumentString(`
+    mutation DeleteUser($id: ID!) {
+  deleteUser(id: $id)
+}
+    `);
+
+export const useDeleteUserMutation = <
+      TError = ImageHostError,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.DeleteUserMutation, TError, Types.DeleteUserMutationVariables, TContext>) => {
+    
+    return useMutation<Types.DeleteUserMutation, TError, Types.DeleteUserMutationVariables, TContext>(
+      {
+    mutationKey: ['DeleteUser'],
+    mutationFn: useImageHostFetcher<Types.DeleteUserMutation, Types.DeleteUserMutationVariables>(DeleteUserDocument),
+    ...options
+  }
+    )};
+
+useDeleteUserMutation.getKey = () => ['DeleteUser'];
+
+export const AdminDeleteImageDocument = new TypedDocumentString(`
+    mutation AdminDeleteImage($id: ID!) {
+  adminDeleteImage(id: $id)
+}
+    `);
+
+export const useAdminDeleteImageMutation = <
+      TError = ImageHostError,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.AdminDeleteImageMutation, TError, Types.AdminDeleteImageMutationVariables, TContext>) => {
+    
+    return useMutation<Types.AdminDeleteImageMutation, TError, Types.AdminDeleteImageMutationVariables, TContext>(
+      {
+    mutationKey: ['AdminDeleteImage'],
+    mutationFn: useImageHostFetcher<Types.AdminDeleteImageMutation, Types.AdminDeleteImageMutationVariables>(AdminDeleteImageDocument),
+    ...options
+  }
+    )};
+
+useAdminDeleteImageMutation.getKey = () => ['AdminDeleteImage'];
+
+export const InstanceStatsDocument = new TypedDocumentString(`
+    query InstanceStats {
+  instanceStats {
+    users
+    images
+    bytes
+  }
+}
+    `);
+
+export const useInstanceStatsQuery = <
+      TData = Types.InstanceStatsQuery,
+      TError = ImageHostError
+    >(
+      variables?: Types.InstanceStatsQueryVariables,
+      options?: Omit<UseQueryOptions<Types.InstanceStatsQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.InstanceStatsQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.InstanceStatsQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['InstanceStats'] : ['InstanceStats', variables],
+    queryFn: useImageHostFetcher<Types.InstanceStatsQuery, Types.InstanceStatsQueryVariables>(InstanceStatsDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useInstanceStatsQuery.document = InstanceStatsDocument;
+
+useInstanceStatsQuery.getKey = (variables?: Types.InstanceStatsQueryVariables) => variables === undefined ? ['InstanceStats'] : ['InstanceStats', variables];
+
+useInstanceStatsQuery.rootKey = 'InstanceStats';
+
+export const InvitesDocument = new TypedDocumentString(`
+    query Invites {
+  invites {
+    ...InviteFields
+  }
+}
+    fragment InviteFields on Invite {
+  id
+  code
+  note
+  expiresAt
+  usedAt
+  usedBy
+  createdAt
+  createdBy
+}`);
+
+export const useInvitesQuery = <
+      TData = Types.InvitesQuery,
+      TError = ImageHostError
+    >(
+      variables?: Types.InvitesQueryVariables,
+      options?: Omit<UseQueryOptions<Types.InvitesQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.InvitesQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.InvitesQuery, TError, TData>(
+      {
+    queryKey: variables === undefined ? ['Invites'] : ['Invites', variables],
+    queryFn: useImageHostFetcher<Types.InvitesQuery, Types.InvitesQueryVariables>(InvitesDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useInvitesQuery.document = InvitesDocument;
+
+useInvitesQuery.getKey = (variables?: Types.InvitesQueryVariables) => variables === undefined ? ['Invites'] : ['Invites', variables];
+
+useInvitesQuery.rootKey = 'Invites';
+
+export const CreateInviteDocument = new TypedDocumentString(`
+    mutation CreateInvite($input: CreateInviteInput!) {
+  createInvite(input: $input) {
+    ...InviteFields
+  }
+}
+    fragment InviteFields on Invite {
+  id
+  code
+  note
+  expiresAt
+  usedAt
+  usedBy
+  createdAt
+  createdBy
+}`);
+
+export const useCreateInviteMutation = <
+      TError = ImageHostError,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.CreateInviteMutation, TError, Types.CreateInviteMutationVariables, TContext>) => {
+    
+    return useMutation<Types.CreateInviteMutation, TError, Types.CreateInviteMutationVariables, TContext>(
+      {
+    mutationKey: ['CreateInvite'],
+    mutationFn: useImageHostFetcher<Types.CreateInviteMutation, Types.CreateInviteMutationVariables>(CreateInviteDocument),
+    ...options
+  }
+    )};
+
+useCreateInviteMutation.getKey = () => ['CreateInvite'];
+
+export const RevokeInviteDocument = new TypedDocumentString(`
+    mutation RevokeInvite($id: ID!) {
+  revokeInvite(id: $id)
+}
+    `);
+
+export const useRevokeInviteMutation = <
+      TError = ImageHostError,
+      TContext = unknown
+    >(options?: UseMutationOptions<Types.RevokeInviteMutation, TError, Types.RevokeInviteMutationVariables, TContext>) => {
+    
+    return useMutation<Types.RevokeInviteMutation, TError, Types.RevokeInviteMutationVariables, TContext>(
+      {
+    mutationKey: ['RevokeInvite'],
+    mutationFn: useImageHostFetcher<Types.RevokeInviteMutation, Types.RevokeInviteMutationVariables>(RevokeInviteDocument),
+    ...options
+  }
+    )};
+
+useRevokeInviteMutation.getKey = () => ['RevokeInvite'];
 
 export const MyAlbumsDocument = new TypedDocumentString(`
     query MyAlbums($first: Int! = 20, $after: String) {

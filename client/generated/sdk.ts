@@ -34,6 +34,31 @@ export const UserFieldsFragmentDoc = gql`
     fragment UserFields on User {
   id
   username
+  isAdmin
+}
+    `;
+export const AdminUserFieldsFragmentDoc = gql`
+    fragment AdminUserFields on User {
+  id
+  username
+  isAdmin
+  createdAt
+  lastSeenAt
+  disabled
+  imageCount
+  bytesUsed
+}
+    `;
+export const InviteFieldsFragmentDoc = gql`
+    fragment InviteFields on Invite {
+  id
+  code
+  note
+  expiresAt
+  usedAt
+  usedBy
+  createdAt
+  createdBy
 }
     `;
 export const ApiKeyFieldsFragmentDoc = gql`
@@ -68,8 +93,8 @@ export const MeDocument = gql`
 }
     ${UserFieldsFragmentDoc}`;
 export const RegisterDocument = gql`
-    mutation Register($username: String!, $password: String!) {
-  register(username: $username, password: $password) {
+    mutation Register($username: String!, $password: String!, $inviteCode: String) {
+  register(username: $username, password: $password, inviteCode: $inviteCode) {
     apiKey
     user {
       ...UserFields
@@ -90,6 +115,77 @@ export const LoginDocument = gql`
 export const LogoutDocument = gql`
     mutation Logout {
   logout
+}
+    `;
+export const ChangePasswordDocument = gql`
+    mutation ChangePassword($current: String!, $next: String!) {
+  changePassword(current: $current, next: $next)
+}
+    `;
+export const DeleteAccountDocument = gql`
+    mutation DeleteAccount($password: String!) {
+  deleteAccount(password: $password)
+}
+    `;
+export const UsersDocument = gql`
+    query Users($first: Int = 20, $after: String, $search: String) {
+  users(first: $first, after: $after, search: $search) {
+    edges {
+      cursor
+      node {
+        ...AdminUserFields
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    ${AdminUserFieldsFragmentDoc}`;
+export const SetUserDisabledDocument = gql`
+    mutation SetUserDisabled($id: ID!, $disabled: Boolean!) {
+  setUserDisabled(id: $id, disabled: $disabled) {
+    ...AdminUserFields
+  }
+}
+    ${AdminUserFieldsFragmentDoc}`;
+export const DeleteUserDocument = gql`
+    mutation DeleteUser($id: ID!) {
+  deleteUser(id: $id)
+}
+    `;
+export const AdminDeleteImageDocument = gql`
+    mutation AdminDeleteImage($id: ID!) {
+  adminDeleteImage(id: $id)
+}
+    `;
+export const InstanceStatsDocument = gql`
+    query InstanceStats {
+  instanceStats {
+    users
+    images
+    bytes
+  }
+}
+    `;
+export const InvitesDocument = gql`
+    query Invites {
+  invites {
+    ...InviteFields
+  }
+}
+    ${InviteFieldsFragmentDoc}`;
+export const CreateInviteDocument = gql`
+    mutation CreateInvite($input: CreateInviteInput!) {
+  createInvite(input: $input) {
+    ...InviteFields
+  }
+}
+    ${InviteFieldsFragmentDoc}`;
+export const RevokeInviteDocument = gql`
+    mutation RevokeInvite($id: ID!) {
+  revokeInvite(id: $id)
 }
     `;
 export const MyAlbumsDocument = gql`
@@ -299,6 +395,36 @@ export function getSdk(client: GraphQLClient, withWrapper: SdkFunctionWrapper = 
     },
     Logout(variables?: Types.LogoutMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.LogoutMutation> {
       return withWrapper((wrappedRequestHeaders) => client.request<Types.LogoutMutation>({ document: LogoutDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'Logout', 'mutation', variables);
+    },
+    ChangePassword(variables: Types.ChangePasswordMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.ChangePasswordMutation> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.ChangePasswordMutation>({ document: ChangePasswordDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'ChangePassword', 'mutation', variables);
+    },
+    DeleteAccount(variables: Types.DeleteAccountMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.DeleteAccountMutation> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.DeleteAccountMutation>({ document: DeleteAccountDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'DeleteAccount', 'mutation', variables);
+    },
+    Users(variables?: Types.UsersQueryVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.UsersQuery> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.UsersQuery>({ document: UsersDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'Users', 'query', variables);
+    },
+    SetUserDisabled(variables: Types.SetUserDisabledMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.SetUserDisabledMutation> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.SetUserDisabledMutation>({ document: SetUserDisabledDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'SetUserDisabled', 'mutation', variables);
+    },
+    DeleteUser(variables: Types.DeleteUserMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.DeleteUserMutation> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.DeleteUserMutation>({ document: DeleteUserDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'DeleteUser', 'mutation', variables);
+    },
+    AdminDeleteImage(variables: Types.AdminDeleteImageMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.AdminDeleteImageMutation> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.AdminDeleteImageMutation>({ document: AdminDeleteImageDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'AdminDeleteImage', 'mutation', variables);
+    },
+    InstanceStats(variables?: Types.InstanceStatsQueryVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.InstanceStatsQuery> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.InstanceStatsQuery>({ document: InstanceStatsDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'InstanceStats', 'query', variables);
+    },
+    Invites(variables?: Types.InvitesQueryVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.InvitesQuery> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.InvitesQuery>({ document: InvitesDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'Invites', 'query', variables);
+    },
+    CreateInvite(variables: Types.CreateInviteMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.CreateInviteMutation> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.CreateInviteMutation>({ document: CreateInviteDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'CreateInvite', 'mutation', variables);
+    },
+    RevokeInvite(variables: Types.RevokeInviteMutationVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.RevokeInviteMutation> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.RevokeInviteMutation>({ document: RevokeInviteDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'RevokeInvite', 'mutation', variables);
     },
     MyAlbums(variables?: Types.MyAlbumsQueryVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.MyAlbumsQuery> {
       return withWrapper((wrappedRequestHeaders) => client.request<Types.MyAlbumsQuery>({ document: MyAlbumsDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'MyAlbums', 'query', variables);

@@ -4,7 +4,9 @@ import type { ImageEvent as ImageEventRecord } from "../ports/image-events.js";
 import { encodeAlbumCursor, type AlbumImagePage, type AlbumPage } from "../services/album.service.js";
 import type { ImageRecord } from "../ports/image-store.js";
 import type { ShareLinkRecord } from "../ports/share-link-store.js";
+import type { InviteRecord } from "../ports/invite-store.js";
 import type { IssuedCredential } from "../services/account.service.js";
+import { encodeUserCursor, type UserPage, type UserSummary } from "../services/admin.service.js";
 import { encodeCursor, type ImagePage, type IssuedUpload } from "../services/image.service.js";
 import { Album, AlbumConnection, AlbumEdge } from "./types/album.type.js";
 import { ApiKey } from "./types/api-key.type.js";
@@ -13,19 +15,51 @@ import { ImageEvent, ImageEventKind } from "./types/image-event.type.js";
 import { Image, ImageConnection, ImageEdge, PageInfo } from "./types/image.type.js";
 import { ShareLink } from "./types/share-link.type.js";
 import { HttpField, UploadMethod, UploadTicket } from "./types/upload.type.js";
-import { User } from "./types/user.type.js";
+import { User, UserConnection, UserEdge } from "./types/user.type.js";
+import { Invite } from "./types/invite.type.js";
 import { toVisibility } from "./types/visibility.type.js";
 
 const toDate = (ms: number | null) => (ms === null ? null : new Date(ms));
 
-export function toUser(userId: string, username: string): User {
-  return Object.assign(new User(), { id: userId, username });
+export function toUser(userId: string, username: string, isAdmin: boolean): User {
+  return Object.assign(new User(), { id: userId, username, isAdmin });
 }
 
-export function toAuthPayload(issued: IssuedCredential): AuthPayload {
+export function toAuthPayload(issued: IssuedCredential, isAdmin: boolean): AuthPayload {
   return Object.assign(new AuthPayload(), {
     apiKey: issued.secret,
-    user: toUser(issued.record.userId, issued.record.username),
+    user: toUser(issued.record.userId, issued.record.username, isAdmin),
+  });
+}
+
+/** A User whose profile and usage are already known (the admin listing), so its fields need no more reads. */
+export function toSummarizedUser(summary: UserSummary): User {
+  const user = toUser(summary.profile.userId, summary.profile.username, summary.isAdmin);
+  user.summary = Promise.resolve(summary);
+  return user;
+}
+
+export function toUserConnection(page: UserPage): UserConnection {
+  const edges = page.users.map((summary) =>
+    Object.assign(new UserEdge(), { cursor: encodeUserCursor(summary.profile), node: toSummarizedUser(summary) }),
+  );
+  return Object.assign(new UserConnection(), {
+    edges,
+    nodes: edges.map((e) => e.node),
+    pageInfo: Object.assign(new PageInfo(), { hasNextPage: page.hasMore, endCursor: edges.at(-1)?.cursor ?? null }),
+  });
+}
+
+export function toInvite(record: InviteRecord, code: string | null = null): Invite {
+  return Object.assign(new Invite(), {
+    id: record.id,
+    code,
+    note: record.note,
+    expiresAt: new Date(record.expiresAt),
+    usedAt: toDate(record.usedAt),
+    usedBy: record.usedBy,
+    createdAt: new Date(record.createdAt),
+    createdBy: record.createdBy,
   });
 }
 

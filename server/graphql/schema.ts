@@ -3,18 +3,22 @@ import { type GraphQLSchema, lexicographicSortSchema } from "graphql";
 import { buildSchema, type ContainerType, type PubSub } from "type-graphql";
 import { AccountResolver } from "./resolvers/account.resolver.js";
 import { AlbumResolver } from "./resolvers/album.resolver.js";
+import { AdminResolver } from "./resolvers/admin.resolver.js";
 import { ApiKeyResolver } from "./resolvers/api-key.resolver.js";
 import { ImageEventResolver } from "./resolvers/image-event.resolver.js";
 import { ImageResolver } from "./resolvers/image.resolver.js";
 import { ShareLinkResolver } from "./resolvers/share-link.resolver.js";
+import { UserResolver } from "./resolvers/user.resolver.js";
 
 export const resolverClasses = [
   AccountResolver,
+  AdminResolver,
   ApiKeyResolver,
   ImageResolver,
   ImageEventResolver,
   AlbumResolver,
   ShareLinkResolver,
+  UserResolver,
 ] as const;
 
 /** Resolver instances, built by the composition root with their services. */

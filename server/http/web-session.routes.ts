@@ -56,7 +56,8 @@ export function registerWebSessionRoutes(
     await revokeCookieSession(accounts, request.headers, issued.secret);
     setCookie(reply, issued.secret);
     reply.header("cache-control", "no-store");
-    return { user: { id: issued.record.userId, username: issued.record.username } };
+    const { userId: id, username } = issued.record;
+    return { user: { id, username, isAdmin: accounts.isAdminName(username) } };
   };
 
   void app.register(async (scope) => {
@@ -70,7 +71,11 @@ export function registerWebSessionRoutes(
     });
     scope.post("/web/register", async (request, reply) => {
       const { username, password } = usernameAndPassword(request.body);
-      return startSession(request, reply, await accounts.register(username, password, { clientIp: request.ip }));
+      const { inviteCode } = (request.body ?? {}) as { inviteCode?: unknown };
+      if (inviteCode !== undefined && inviteCode !== null && typeof inviteCode !== "string")
+        throw badInput("inviteCode must be a string.");
+      const issued = await accounts.register(username, password, { clientIp: request.ip }, inviteCode ?? null);
+      return startSession(request, reply, issued);
     });
     scope.delete("/web/session", async (request, reply) => {
       await revokeCookieSession(accounts, request.headers, null);

@@ -11,10 +11,17 @@ export interface AccountStore {
   createAccount(account: AccountRecord): Promise<boolean>;
   /** The account for a normalized (case-folded) username, or null. */
   findAccount(usernameKey: string): Promise<AccountRecord | null>;
+  /** Replaces the password hash of an existing account; false when there is none. */
+  updatePasswordHash(usernameKey: string, passwordHash: string): Promise<boolean>;
+  /**
+   * Frees the username: drops the account if it still belongs to `userId`. The last step of deleting a user.
+   */
+  deleteAccount(usernameKey: string, userId: string): Promise<void>;
 
   /**
-   * Stores a credential under the SHA-256 of its secret. API keys are also listed under their owner; they are
-   * listed before they can authenticate, so a crash between the two writes leaves a harmless listed-but-dead key.
+   * Stores a credential under the SHA-256 of its secret. API keys and sessions are also listed under their owner;
+   * they are listed before they can authenticate, so a crash between the two writes leaves a harmless
+   * listed-but-dead entry.
    */
   saveCredential(credential: CredentialRecord): Promise<void>;
   /**
@@ -23,16 +30,20 @@ export interface AccountStore {
    */
   findCredential(secretHash: string): Promise<CredentialRecord | null>;
   /**
-   * Records use of a credential: `lastUsedAt`, and for sessions a new `expiresAt` (idle timeout). Best effort:
-   * callers do not wait for it on the request path.
+   * Records use of a credential: `lastUsedAt`, and for sessions a new `expiresAt` (idle timeout), also in the
+   * owner's session list when `userId` is given.
    */
-  touchCredential(secretHash: string, usedAt: number, expiresAt: number | null): Promise<void>;
+  touchCredential(secretHash: string, usedAt: number, expiresAt: number | null, userId?: string): Promise<void>;
   /** Makes the credential unusable from the next request on; removes an API key from its owner's list. */
   deleteCredential(credential: Pick<CredentialRecord, "secretHash" | "userId" | "kind" | "id">): Promise<void>;
   /** The user's API keys (not sessions), in creation order. */
   listApiKeys(userId: string): Promise<CredentialRecord[]>;
   /** One of the user's API keys by its public id, or null. */
   findApiKey(userId: string, keyId: string): Promise<CredentialRecord | null>;
+  /** The user's live login sessions (listed as they are saved, unlisted as they expire or are revoked). */
+  listSessions(userId: string): Promise<CredentialRecord[]>;
+  /** Drops the user's (by then empty) key and session lists. */
+  dropCredentialLists(userId: string): Promise<void>;
 
   /** Resolves when the store answers; throws DependencyUnavailableError otherwise. */
   checkReady(): Promise<void>;

@@ -65,6 +65,15 @@ export interface ImageStore {
    * caches of what records say. Resolves once watching has started; the returned function stops it.
    */
   watchChanges(listener: ImageChangeListener): Promise<() => Promise<void>>;
+
+  /** For deleting an account: every image id listed under the user, whatever its state. */
+  listAllImageIds(userId: string): Promise<string[]>;
+  /** For deleting an account: every upload id the user's ticket list holds, expired ones too. */
+  listAllTicketIds(userId: string): Promise<string[]>;
+  /** Closes a ticket (record and list entry). */
+  dropTicket(userId: string, uploadId: string): Promise<void>;
+  /** Last step of deleting an account's images: drops its image list, ticket list and usage counters. */
+  dropUserIndexes(userId: string): Promise<void>;
 }
 
 /** What the public link needs of a servable image. */

@@ -9,4 +9,6 @@ export interface RateLimitStore {
   consume(bucket: string, limit: number, windowMs: number): Promise<{ allowed: boolean; retryAfterMs: number }>;
   /** Takes back one attempt (e.g. a login that turned out to succeed). */
   refund(bucket: string): Promise<void>;
+  /** Forgets the bucket (e.g. a deleted user's login counter). */
+  reset(bucket: string): Promise<void>;
 }

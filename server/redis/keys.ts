@@ -10,6 +10,12 @@
  * | ih:acct:{<usernameKey>}           | hash   | the account: userId, username, usernameKey, passwordHash, createdAt |
  * | ih:cred:{<sha256 of secret>}      | hash   | a credential (API key or session): id, kind, userId, username, name, createdAt, lastUsedAt, expiresAt; TTL = expiry |
  * | ih:user:{<userId>}:keys           | hash   | the user's API keys: key id → sha256 of secret                 |
+ * | ih:user:{<userId>}:sessions       | zset   | the user's login sessions: sha256 of secret, scored by expiry  |
+ * | ih:user:{<userId>}:profile        | hash   | the user by id: username, usernameKey, createdAt, lastSeenAt, disabled, deleting |
+ * | ih:users                          | zset   | every user id, scored by createdAt (admin listing, counts)     |
+ * | ih:users:deleting                 | hash   | user id → username key, for deletions started and not finished (the sweep finishes them) |
+ * | ih:invite:{<sha256 of code>}      | hash   | an invite: id, note, createdBy, createdAt, expiresAt, usedAt, usedBy |
+ * | ih:invites                        | hash   | every invite: invite id → sha256 of its code                   |
  * | ih:user:{<userId>}:ticket:<id>    | hash   | an open upload ticket (see UploadTicketRecord); TTL = its expiry |
  * | ih:user:{<userId>}:tickets        | zset   | the user's open tickets: upload id, scored by expiry (SEC-13 limit) |
  * | ih:user:{<userId>}:completing:<id> | string | a claim on completing that upload, so concurrent completes work once; short TTL |
@@ -33,6 +39,12 @@ export const redisKeys = {
   account: (usernameKey: string) => `ih:acct:{${usernameKey}}`,
   credential: (secretHash: string) => `ih:cred:{${secretHash}}`,
   userApiKeys: (userId: string) => `ih:user:{${userId}}:keys`,
+  userSessions: (userId: string) => `ih:user:{${userId}}:sessions`,
+  userProfile: (userId: string) => `ih:user:{${userId}}:profile`,
+  users: () => "ih:users",
+  deletingUsers: () => "ih:users:deleting",
+  invite: (codeHash: string) => `ih:invite:{${codeHash}}`,
+  invites: () => "ih:invites",
   ticket: (userId: string, uploadId: string) => `ih:user:{${userId}}:ticket:${uploadId}`,
   userTickets: (userId: string) => `ih:user:{${userId}}:tickets`,
   completion: (userId: string, uploadId: string) => `ih:user:{${userId}}:completing:${uploadId}`,

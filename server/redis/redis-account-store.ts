@@ -42,10 +42,37 @@ export class RedisAccountStore implements AccountStore {
     };
   }
 
+  async updatePasswordHash(usernameKey: string, passwordHash: string): Promise<boolean> {
+    const updated = await this.redis.eval(
+      "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end redis.call('HSET', KEYS[1], 'passwordHash', ARGV[1]) return 1",
+      1,
+      redisKeys.account(usernameKey),
+      passwordHash,
+    );
+    return updated === 1;
+  }
+
+  async deleteAccount(usernameKey: string, userId: string): Promise<void> {
+    await this.redis.eval(
+      "if redis.call('HGET', KEYS[1], 'userId') == ARGV[1] then redis.call('DEL', KEYS[1]) end return 1",
+      1,
+      redisKeys.account(usernameKey),
+      userId,
+    );
+  }
+
   async saveCredential(c: CredentialRecord): Promise<void> {
     // Listed first, usable second: a crash in between leaves a listed key that cannot authenticate and that
     // the user can still see and revoke, never a working key the user cannot see.
     if (c.kind === "api_key") await this.redis.hset(redisKeys.userApiKeys(c.userId), c.id, c.secretHash);
+    // Sessions are listed scored by expiry, so the list forgets them as they lapse and never grows unbounded.
+    if (c.kind === "session" && c.expiresAt !== null) {
+      await this.redis
+        .multi()
+        .zremrangebyscore(redisKeys.userSessions(c.userId), "-inf", c.createdAt)
+        .zadd(redisKeys.userSessions(c.userId), c.expiresAt, c.secretHash)
+        .exec();
+    }
     const key = redisKeys.credential(c.secretHash);
     const fields = flatten({
       id: c.id,
@@ -72,9 +99,12 @@ export class RedisAccountStore implements AccountStore {
     return toCredential(secretHash, await this.redis.hgetall(redisKeys.credential(secretHash)));
   }
 
-  async touchCredential(secretHash: string, usedAt: number, expiresAt: number | null): Promise<void> {
+  async touchCredential(secretHash: string, usedAt: number, expiresAt: number | null, userId?: string): Promise<void> {
     const fields = ["lastUsedAt", String(usedAt)];
     if (expiresAt !== null) fields.push("expiresAt", String(expiresAt));
+    // The session list follows the sliding expiry (only for entries still listed: XX).
+    if (expiresAt !== null && userId !== undefined)
+      await this.redis.zadd(redisKeys.userSessions(userId), "XX", expiresAt, secretHash);
     await this.redis.eval(
       UPDATE_HASH_IF_PRESENT,
       1,
@@ -88,6 +118,17 @@ export class RedisAccountStore implements AccountStore {
     // Unusable first, unlisted second: a crash in between leaves a dead listed key, which revoking again clears.
     await this.redis.del(redisKeys.credential(c.secretHash));
     if (c.kind === "api_key") await this.redis.hdel(redisKeys.userApiKeys(c.userId), c.id);
+    if (c.kind === "session") await this.redis.zrem(redisKeys.userSessions(c.userId), c.secretHash);
+  }
+
+  async listSessions(userId: string): Promise<CredentialRecord[]> {
+    const hashes = await this.redis.zrangebyscore(redisKeys.userSessions(userId), Date.now(), "+inf");
+    const records = await Promise.all(hashes.map((hash) => this.findCredential(hash)));
+    return records.filter((r): r is CredentialRecord => r !== null && r.kind === "session" && r.userId === userId);
+  }
+
+  async dropCredentialLists(userId: string): Promise<void> {
+    await this.redis.del(redisKeys.userApiKeys(userId), redisKeys.userSessions(userId));
   }
 
   async listApiKeys(userId: string): Promise<CredentialRecord[]> {

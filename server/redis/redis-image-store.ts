@@ -255,6 +255,26 @@ export class RedisImageStore implements ImageStore {
     await this.redis.del(redisKeys.image(image.id));
     await this.announce(image.id);
   }
+
+  async listAllImageIds(userId: string): Promise<string[]> {
+    return this.redis.zrange(redisKeys.userImages(userId), "0", "-1");
+  }
+
+  async listAllTicketIds(userId: string): Promise<string[]> {
+    return this.redis.zrange(redisKeys.userTickets(userId), "0", "-1");
+  }
+
+  async dropTicket(userId: string, uploadId: string): Promise<void> {
+    await this.redis
+      .multi()
+      .del(redisKeys.ticket(userId, uploadId), redisKeys.completion(userId, uploadId))
+      .zrem(redisKeys.userTickets(userId), uploadId)
+      .exec();
+  }
+
+  async dropUserIndexes(userId: string): Promise<void> {
+    await this.redis.del(redisKeys.userImages(userId), redisKeys.userTickets(userId), redisKeys.userUsage(userId));
+  }
 }
 
 /** The image hash's fields. Exported for bench/seed.ts, which writes records in exactly this layout. */

@@ -29,4 +29,8 @@ export class RedisRateLimitStore implements RateLimitStore {
   async refund(bucket: string): Promise<void> {
     await this.redis.eval(REFUND, 1, redisKeys.rateLimit(bucket));
   }
+
+  async reset(bucket: string): Promise<void> {
+    await this.redis.del(redisKeys.rateLimit(bucket));
+  }
 }

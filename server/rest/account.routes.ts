@@ -5,7 +5,7 @@ import type { RestHandlers } from "./route-table.js";
 export function accountHandlers(accounts: AccountService): Pick<RestHandlers, "register" | "login"> {
   return {
     register: async ({ body, clientIp }) =>
-      toAuthReply(await accounts.register(body.username, body.password, { clientIp })),
+      toAuthReply(await accounts.register(body.username, body.password, { clientIp }, body.invite_code ?? null)),
     login: async ({ body, clientIp }) => toAuthReply(await accounts.login(body.username, body.password, { clientIp })),
   };
 }

@@ -11,7 +11,7 @@ import type { Viewer } from "../services/account.service.js";
  */
 
 export type HttpMethod = "GET" | "POST" | "DELETE";
-export type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 429 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 429 | 503;
 
 export interface SuccessSpec {
   readonly status: 200 | 201 | 302;
@@ -119,10 +119,16 @@ export const restRoutes = {
     tag: "accounts",
     summary: "Create an account; logs it in.",
     auth: false,
-    body: credentials,
+    body: credentials.extend({
+      invite_code: z
+        .string()
+        .optional()
+        .describe("An invite code from an admin (inv_…); required when the server runs with REGISTRATION=invite."),
+    }),
     success: { status: 200, description: "Registered and logged in.", body: authReply },
     errors: {
       400: "Missing or malformed fields; username or password not acceptable.",
+      403: "Registration is closed, or needs a valid, unused invite code.",
       409: "The username is taken.",
       413: "Body over 100 KB.",
       429: "Too many registrations from this address.",

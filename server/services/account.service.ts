@@ -1,10 +1,19 @@
 import bcrypt from "bcrypt";
-import { AppError, ErrorCode, badInput, conflict, notFound, unauthenticated } from "../errors.js";
-import type { CredentialKind, CredentialRecord, AccountStore } from "../ports/account-store.js";
+import type { RegistrationMode } from "../config.js";
+import { AppError, ErrorCode, badInput, conflict, forbidden, notFound, unauthenticated } from "../errors.js";
+import type { AccountRecord, CredentialKind, CredentialRecord, AccountStore } from "../ports/account-store.js";
 import type { RateLimitStore } from "../ports/rate-limit-store.js";
-import { formatDuration } from "../../client/units.js";
+import type { UserDirectory } from "../ports/user-directory.js";
+import {
+  type AbuseLimits,
+  LOGIN_WINDOW_MS,
+  REGISTRATION_WINDOW_MS,
+  type RateRule,
+  consumeAll,
+} from "./abuse-limits.js";
 import { concurrencyLimit } from "./concurrency-limit.js";
 import { hashSecret, isWellFormedSecret, newId, newSecret } from "./credentials.js";
+import type { InviteClaim, InviteService } from "./invite.service.js";
 import {
   assertAcceptablePassword,
   couldBeValidPassword,
@@ -16,7 +25,17 @@ import {
 export interface Viewer {
   userId: string;
   username: string;
+  /** Listed in ADMIN_USERNAMES. */
+  isAdmin: boolean;
   credential: CredentialRecord;
+}
+
+export type { AbuseLimits } from "./abuse-limits.js";
+
+/** What the account service works with besides its own store. */
+export interface AccountServicePorts {
+  users: UserDirectory;
+  invites: InviteService;
 }
 
 export interface IssuedCredential {
@@ -26,6 +45,10 @@ export interface IssuedCredential {
 }
 
 export interface AccountServiceOptions {
+  /** Who may register; names in `adminUsernames` always may. */
+  registration: RegistrationMode;
+  /** Case-folded usernames of the admins. */
+  adminUsernames: readonly string[];
   bcryptCost: number;
   /** A session expires after this many seconds without use. */
   sessionIdleSeconds: number;
@@ -39,26 +62,6 @@ export interface RequestOrigin {
   clientIp: string;
 }
 
-interface RateRule {
-  limit: number;
-  windowMs: number;
-}
-
-/** SEC-3 abuse limits: attempts per window. Attempts are counted before the work, so concurrent ones cannot overshoot. */
-export interface AbuseLimits {
-  /** Failed logins per username per 15 minutes. */
-  loginFailuresPerUsername: number;
-  /** Failed logins per client IP per 15 minutes. */
-  loginFailuresPerIp: number;
-  /** Successful registrations (accounts created) per client IP per hour. */
-  registrationsPerIp: number;
-  /** Registration attempts per client IP per hour, failed or not: caps probing for taken names. */
-  registrationAttemptsPerIp: number;
-}
-
-const LOGIN_WINDOW_MS = 15 * 60_000;
-const REGISTRATION_WINDOW_MS = 60 * 60_000;
-
 /** Writes of lastUsedAt (and a session's sliding expiry) happen at most this often per credential. */
 const TOUCH_INTERVAL_MS = 60_000;
 const MAX_KEY_NAME_LENGTH = 64;
@@ -70,31 +73,52 @@ export class AccountService {
   private readonly now: () => number;
   /** Half of libuv's default 4 worker threads: logins queue rather than stall other requests' disk I/O. */
   private readonly bcryptSlot = concurrencyLimit(2);
+  private readonly admins: ReadonlySet<string>;
 
   private constructor(
     private readonly store: AccountStore,
     private readonly limits: RateLimitStore,
+    private readonly ports: AccountServicePorts,
     private readonly options: AccountServiceOptions,
     /** A real hash of a random password: unknown users are checked against it so they cost the same time (SEC-2). */
     private readonly dummyHash: string,
   ) {
     this.now = options.now ?? Date.now;
+    this.admins = new Set(options.adminUsernames);
   }
 
   static async create(
     store: AccountStore,
     limits: RateLimitStore,
+    ports: AccountServicePorts,
     options: AccountServiceOptions,
   ): Promise<AccountService> {
     const dummyHash = await bcrypt.hash(newSecret(), options.bcryptCost);
-    return new AccountService(store, limits, options, dummyHash);
+    return new AccountService(store, limits, ports, options, dummyHash);
   }
 
-  /** Creates the account and logs it in. Of two concurrent registrations of one name, one gets CONFLICT. */
-  async register(rawUsername: string, rawPassword: string, origin: RequestOrigin): Promise<IssuedCredential> {
+  /** True for a username listed in ADMIN_USERNAMES (any case). */
+  isAdminName(username: string): boolean {
+    return this.admins.has(username.toLowerCase());
+  }
+
+  /**
+   * Creates the account and logs it in. Of two concurrent registrations of one name, one gets CONFLICT; of two
+   * with one invite code, one gets FORBIDDEN. REGISTRATION decides whether an invite is needed; admins never
+   * need one, so a closed instance can be bootstrapped.
+   */
+  async register(
+    rawUsername: string,
+    rawPassword: string,
+    origin: RequestOrigin,
+    inviteCode: string | null = null,
+  ): Promise<IssuedCredential> {
     const username = normalizeUsername(rawUsername);
     const password = normalizePassword(rawPassword);
     assertAcceptablePassword(password);
+    const mode = this.admins.has(username.key) ? "open" : this.options.registration;
+    if (mode === "closed") throw forbidden("Registration is closed on this server.");
+    if (mode === "invite" && !inviteCode) throw forbidden("Registration on this server needs an invite code.");
     const limits = this.options.abuseLimits;
     // Two counters: every attempt (never given back: probing for taken names costs), and accounts created (a
     // failed attempt gives its slot back, so trying a few taken names does not use up the hour's registrations).
@@ -110,20 +134,40 @@ export class AccountService {
         `New accounts from one network are limited to ${limits.registrationsPerIp} per hour, and that many ` +
         `have been created from yours in the last hour. You can create another in ${wait}.`,
     );
+    let claim: InviteClaim | null = null;
+    let created = false;
     try {
       if ((await this.store.findAccount(username.key)) !== null) throw usernameTaken();
+      if (mode === "invite") {
+        claim = await this.ports.invites.claim(inviteCode ?? "", username.key);
+        if (!claim) throw forbidden("That invite code is not valid: it is unknown, used, revoked or expired.");
+      }
       const userId = newId();
-      const created = await this.store.createAccount({
+      const createdAt = this.now();
+      created = await this.store.createAccount({
         userId,
         username: username.display,
         usernameKey: username.key,
         passwordHash: await this.bcryptSlot(() => bcrypt.hash(password, this.options.bcryptCost)),
-        createdAt: this.now(),
+        createdAt,
       });
       if (!created) throw usernameTaken();
+      await claim?.confirm(username.display);
+      await this.ports.users.saveProfile({
+        userId,
+        username: username.display,
+        usernameKey: username.key,
+        createdAt,
+        lastSeenAt: createdAt,
+        disabled: false,
+        deleting: false,
+      });
       return await this.issue("session", userId, username.display, "session");
     } catch (error) {
-      await this.limits.refund(accounts).catch(() => undefined);
+      if (!created) {
+        await claim?.release();
+        await this.limits.refund(accounts).catch(() => undefined);
+      }
       throw error;
     }
   }
@@ -160,7 +204,50 @@ export class AccountService {
     );
     if (!account || !plausible || !matches) throw invalidLogin();
     await Promise.all(buckets.map(([bucket]) => this.limits.refund(bucket)));
+    await this.ensureProfile(account);
+    if (await this.ports.users.isBlocked(account.userId)) throw accountDisabled();
     return this.issue("session", account.userId, account.username, "session");
+  }
+
+  /** A bcrypt hash of a new password, after checking it against the rules of registration (SEC-1). */
+  async hashNewPassword(raw: string): Promise<string> {
+    const password = normalizePassword(raw);
+    assertAcceptablePassword(password);
+    return this.bcryptSlot(() => bcrypt.hash(password, this.options.bcryptCost));
+  }
+
+  /**
+   * The viewer's account if `password` is theirs. Failures count against the same per-username limit as failed
+   * logins (SEC-3), so a stolen session cannot be used to guess the password.
+   */
+  async checkPassword(viewer: Viewer, rawPassword: string): Promise<AccountRecord> {
+    const usernameKey = normalizeUsername(viewer.username).key;
+    const bucket = `login-user:${usernameKey}`;
+    await this.consume([
+      [bucket, { limit: this.options.abuseLimits.loginFailuresPerUsername, windowMs: LOGIN_WINDOW_MS }],
+    ]);
+    const account = await this.store.findAccount(usernameKey);
+    if (!account || account.userId !== viewer.userId) throw unauthenticated();
+    const password = normalizePassword(rawPassword);
+    const matches =
+      couldBeValidPassword(password) && (await this.bcryptSlot(() => bcrypt.compare(password, account.passwordHash)));
+    if (!matches) throw badInput("The current password is wrong.", { field: "password" });
+    await this.limits.refund(bucket);
+    return account;
+  }
+
+  /** Accounts made before profiles existed get one on their next login. */
+  async ensureProfile(account: AccountRecord): Promise<void> {
+    if ((await this.ports.users.findProfile(account.userId)) !== null) return;
+    await this.ports.users.saveProfile({
+      userId: account.userId,
+      username: account.username,
+      usernameKey: account.usernameKey,
+      createdAt: account.createdAt,
+      lastSeenAt: null,
+      disabled: false,
+      deleting: false,
+    });
   }
 
   /** Revokes the credential the request used (session or API key), effective from the next request. */
@@ -181,13 +268,21 @@ export class AccountService {
     if (!credential || (credential.expiresAt !== null && credential.expiresAt <= now)) {
       throw unauthenticated("Invalid, revoked or expired API key.");
     }
+    // Read on every request, not cached, so disabling takes effect on every node at once.
+    if (await this.ports.users.isBlocked(credential.userId)) throw accountDisabled();
     if (credential.lastUsedAt === null || now - credential.lastUsedAt >= TOUCH_INTERVAL_MS) {
       const expiresAt = credential.kind === "session" ? now + this.options.sessionIdleSeconds * 1000 : null;
-      await this.store.touchCredential(credential.secretHash, now, expiresAt);
+      await this.store.touchCredential(credential.secretHash, now, expiresAt, credential.userId);
+      await this.ports.users.recordSeen(credential.userId, now);
       credential.lastUsedAt = now;
       if (expiresAt !== null) credential.expiresAt = expiresAt;
     }
-    return { userId: credential.userId, username: credential.username, credential };
+    return {
+      userId: credential.userId,
+      username: credential.username,
+      isAdmin: this.isAdminName(credential.username),
+      credential,
+    };
   }
 
   async createApiKey(viewer: Viewer, rawName: string): Promise<IssuedCredential> {
@@ -212,24 +307,9 @@ export class AccountService {
     return this.store.listApiKeys(viewer.userId);
   }
 
-  /**
-   * Counts one attempt in each bucket; throws RATE_LIMITED, with the longest wait, if any is over its limit.
-   * `explain` words the refusal around the wait ("48 minutes").
-   */
-  private async consume(
-    buckets: [bucket: string, rule: RateRule][],
-    explain: (wait: string) => string = (wait) => `Too many attempts. Please wait ${wait} and try again.`,
-  ): Promise<void> {
-    const results = await Promise.all(
-      buckets.map(([bucket, rule]) => this.limits.consume(bucket, rule.limit, rule.windowMs)),
-    );
-    const blocked = results.filter((r) => !r.allowed);
-    if (blocked.length > 0) {
-      const retryAfterSeconds = Math.ceil(Math.max(...blocked.map((r) => r.retryAfterMs)) / 1000);
-      throw new AppError(ErrorCode.RATE_LIMITED, explain(formatDuration(retryAfterSeconds)), {
-        retryAfterSeconds,
-      });
-    }
+  /** Counts one attempt in each bucket (see consumeAll); `explain` words the refusal around the wait. */
+  private consume(buckets: [bucket: string, rule: RateRule][], explain?: (wait: string) => string): Promise<void> {
+    return consumeAll(this.limits, buckets, explain);
   }
 
   private async issue(kind: CredentialKind, userId: string, username: string, name: string): Promise<IssuedCredential> {
@@ -252,3 +332,4 @@ export class AccountService {
 }
 
 const usernameTaken = () => conflict("That username is taken.");
+const accountDisabled = () => unauthenticated("This account is disabled.");

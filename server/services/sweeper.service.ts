@@ -1,5 +1,7 @@
 import type { BlobStore } from "../ports/blob-store.js";
 import type { ImageStore } from "../ports/image-store.js";
+import type { UserDirectory } from "../ports/user-directory.js";
+import type { AccountDeletion } from "./account-deletion.service.js";
 import { isWellFormedId } from "./credentials.js";
 import { type ImageService, TICKET_TTL_MS, storageKeyFor, uploadKeyFor } from "./image.service.js";
 
@@ -13,6 +15,14 @@ export interface SweepReport {
   deletesFinished: string[];
   /** Recorded images a crash left out of their owner's list: listed now. */
   relisted: string[];
+  /** Users whose account deletion a crash interrupted: finished now (before the objects are walked). */
+  accountDeletionsFinished: string[];
+}
+
+/** What the sweeper needs to finish interrupted account deletions. */
+export interface SweeperAccounts {
+  users: UserDirectory;
+  deletion: AccountDeletion;
 }
 
 /** An object this young may belong to a ticket that can still be completed. */
@@ -28,6 +38,8 @@ export class Sweeper {
     private readonly blobs: BlobStore,
     private readonly imageService: ImageService,
     private readonly now: () => number = Date.now,
+    /** null: leave account deletions alone (tests of the object walk alone). */
+    private readonly accounts: SweeperAccounts | null = null,
   ) {}
 
   async sweep(options: { dryRun: boolean }): Promise<SweepReport> {
@@ -37,6 +49,7 @@ export class Sweeper {
       orphansDeleted: [],
       deletesFinished: [],
       relisted: [],
+      accountDeletionsFinished: await this.finishAccountDeletions(options.dryRun),
     };
     const cutoff = this.now() - ORPHAN_AGE_MS;
     // Uploads never completed (or rejected and left): nothing refers to `up/` keys once their ticket is gone.
@@ -67,5 +80,11 @@ export class Sweeper {
       }
     }
     return report;
+  }
+
+  private async finishAccountDeletions(dryRun: boolean): Promise<string[]> {
+    if (this.accounts === null) return [];
+    if (dryRun) return (await this.accounts.users.pendingDeletions()).map((p) => p.userId);
+    return this.accounts.deletion.finishPending();
   }
 }

@@ -6,6 +6,7 @@ import { RedisAccountStore } from "../../server/redis/redis-account-store.js";
 import { RedisImageStore } from "../../server/redis/redis-image-store.js";
 import { RedisRateLimitStore } from "../../server/redis/redis-rate-limit-store.js";
 import { hashSecret, newId, newSecret } from "../../server/services/credentials.js";
+import { defineUserAdminStoreContract } from "./user-admin-store.js";
 
 /**
  * The whole behaviour of the metadata-store adapters (accounts, credentials, tickets, images, abuse counters).
@@ -275,5 +276,7 @@ export function defineMetadataStoreContract(
         expect((await limits.consume(bucket, 1, 150)).allowed).toBe(true);
       });
     });
+
+    defineUserAdminStoreContract(() => redis);
   });
 }

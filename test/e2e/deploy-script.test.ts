@@ -30,8 +30,11 @@ describe("deploy/deploy.sh", () => {
       S3_BUCKET: "pics",
       REDIS_CLUSTER_NODES: "10.0.0.5:7000",
       SERVER_NAME: "img.example.com",
+      ADMIN_USERNAMES: "alice,bob",
     });
     expect(stdout).toMatch(/apt-get install|dnf install/);
+    expect(stdout).toContain("REGISTRATION=invite");
+    expect(stdout).toContain("ADMIN_USERNAMES=alice,bob");
     expect(stdout).toContain("PUBLIC_URL=https://img.example.com");
     expect(stdout).toContain("TRUST_PROXY=1");
     expect(stdout).toContain("S3_BUCKET=pics");

@@ -20,7 +20,10 @@ import { LocalBlobStore } from "../../server/storage/local-blob-store.js";
 import { S3BlobStore } from "../../server/storage/s3-blob-store.js";
 import { rgwBucket, rgwEnv } from "../support/rgw-bucket.js";
 import { RedisAccountStore } from "../../server/redis/redis-account-store.js";
+import { RedisInviteStore } from "../../server/redis/redis-invite-store.js";
 import { RedisRateLimitStore } from "../../server/redis/redis-rate-limit-store.js";
+import { RedisUserDirectory } from "../../server/redis/redis-user-directory.js";
+import { InviteService } from "../../server/services/invite.service.js";
 import { uniqueUsername } from "../support/graphql.js";
 import { makeImage } from "../support/images.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
@@ -67,6 +70,12 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
       guardRedisErrors(new RedisAccountStore(redis)),
       guardRedisErrors(new RedisRateLimitStore(redis)),
       {
+        users: guardRedisErrors(new RedisUserDirectory(redis)),
+        invites: new InviteService(guardRedisErrors(new RedisInviteStore(redis))),
+      },
+      {
+        registration: "open",
+        adminUsernames: [],
         bcryptCost: 10,
         sessionIdleSeconds: 3600,
         abuseLimits: {

@@ -2,7 +2,10 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { guardRedisErrors } from "../../server/redis/guard-redis-errors.js";
 import { RedisAccountStore } from "../../server/redis/redis-account-store.js";
+import { RedisInviteStore } from "../../server/redis/redis-invite-store.js";
 import { RedisRateLimitStore } from "../../server/redis/redis-rate-limit-store.js";
+import { RedisUserDirectory } from "../../server/redis/redis-user-directory.js";
+import { InviteService } from "../../server/services/invite.service.js";
 import { AccountService } from "../../server/services/account.service.js";
 import { uniqueUsername } from "../support/graphql.js";
 
@@ -21,6 +24,12 @@ describe("session expiry (SEC-4)", () => {
       guardRedisErrors(new RedisAccountStore(redis)),
       guardRedisErrors(new RedisRateLimitStore(redis)),
       {
+        users: guardRedisErrors(new RedisUserDirectory(redis)),
+        invites: new InviteService(guardRedisErrors(new RedisInviteStore(redis))),
+      },
+      {
+        registration: "open",
+        adminUsernames: [],
         bcryptCost: 10,
         sessionIdleSeconds: 3600,
         abuseLimits: {

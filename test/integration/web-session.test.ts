@@ -55,8 +55,8 @@ describe("web session cookie (SEC-5)", () => {
     const registered = await post("/web/register", { username, password: PASSWORD });
     expect(registered.status).toBe(200);
     const text = await registered.text();
-    const body = JSON.parse(text) as { user: { id: string; username: string } };
-    expect(body).toEqual({ user: { id: expect.any(String), username } });
+    const body = JSON.parse(text) as { user: { id: string; username: string; isAdmin: boolean } };
+    expect(body).toEqual({ user: { id: expect.any(String), username, isAdmin: false } });
     const cookie = sessionCookie(registered)!;
     expect(cookie.value).toMatch(/^ih_[A-Za-z0-9_-]{43}$/);
     expect(text).not.toContain(cookie.value);
@@ -71,7 +71,7 @@ describe("web session cookie (SEC-5)", () => {
 
     const loggedIn = await post("/web/session", { username, password: PASSWORD });
     expect(loggedIn.status).toBe(200);
-    expect(await loggedIn.json()).toEqual({ user: { id: body.user.id, username } });
+    expect(await loggedIn.json()).toEqual({ user: { id: body.user.id, username, isAdmin: false } });
     expect(sessionCookie(loggedIn)!.value).not.toBe(cookie.value);
   });
 

@@ -16,6 +16,8 @@ describe("config", () => {
     expect(config.dataDir).toBe("/srv/imagehost/data");
     expect(config.uploads.maxUploadBytes).toBe(20971520);
     expect(config.auth).toEqual({
+      registration: "open",
+      adminUsernames: [],
       bcryptCost: 12,
       sessionIdleSeconds: 30 * 24 * 3600,
       abuseLimits: {
@@ -26,6 +28,15 @@ describe("config", () => {
       },
     });
     expect(Object.isFrozen(config) && Object.isFrozen(config.http)).toBe(true);
+  });
+
+  it("reads REGISTRATION and ADMIN_USERNAMES (case-folded), refusing bad values", () => {
+    const config = loadConfig({ REGISTRATION: "invite", ADMIN_USERNAMES: " Alice, bob ,alice" });
+    expect(config.auth.registration).toBe("invite");
+    expect(config.auth.adminUsernames).toEqual(["alice", "bob"]);
+    expect(() => loadConfig({ REGISTRATION: "sometimes", ADMIN_USERNAMES: "a b" })).toThrow(
+      /REGISTRATION: must be open, invite or closed[\s\S]*ADMIN_USERNAMES: "a b" is not a valid username/,
+    );
   });
 
   it("reads S3 settings, including the older AWS_* names", () => {
