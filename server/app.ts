@@ -212,7 +212,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const ownOrigin = new URL(config.http.publicUrl).origin;
     registerSecurityHeaders(http, { storageOrigins: await browserStorageOrigins(blobs, ownOrigin) });
     // Before the other routes: it adds the root-level origin guard for cookie-authenticated writes (SEC-5).
-    registerWebSessionRoutes(http, accounts, { publicUrl: config.http.publicUrl });
+    registerWebSessionRoutes(http, accounts, {
+      publicUrl: config.http.publicUrl,
+      appOrigins: config.http.appOrigins,
+    });
     registerMetricsRoutes(http, services.metrics, config.metricsToken);
     // CORS is off unless origins are listed: browsers on other origins then cannot read any response.
     if (config.http.corsOrigins.length > 0) {

@@ -16,6 +16,12 @@ export interface Config {
     readonly trustProxyHops: number;
     /** Origins allowed by CORS; empty = CORS off. */
     readonly corsOrigins: readonly string[];
+    /**
+     * Origins the web app may change state from with its cookie (SEC-5): PUBLIC_URL's, and only while PUBLIC_URL is
+     * the default on a loopback HOST, the other loopback name too (`http://localhost:3000` beside
+     * `http://127.0.0.1:3000`). A PUBLIC_URL that is set is never widened.
+     */
+    readonly appOrigins: readonly string[];
   };
   readonly redis:
     | { readonly mode: "single"; readonly url: string }
@@ -211,6 +217,17 @@ const envSchema = z.object({
   LINK_CACHE_ENTRIES: int(0, 10_000_000).default(50_000),
 });
 
+/** The loopback names a browser on this machine may use for the default PUBLIC_URL; just HOST's otherwise. */
+function defaultAppOrigins(host: string, port: number): string[] {
+  const origin = (name: string) => `http://${name.includes(":") ? `[${name}]` : name}:${port}`;
+  const loopback: Record<string, string[]> = {
+    "127.0.0.1": ["127.0.0.1", "localhost"],
+    "::1": ["::1", "localhost"],
+    localhost: ["localhost", "127.0.0.1", "::1"],
+  };
+  return (loopback[host] ?? [host]).map(origin);
+}
+
 /** Parses `env` into a frozen Config, or throws a ConfigError listing every problem at once. */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>, cwd = process.cwd()): Config {
   // Empty strings mean "unset", as in most shells' `VAR= cmd`.
@@ -256,13 +273,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
 
   if (problems.length > 0) throw new ConfigError(problems);
 
+  const publicUrl = e.PUBLIC_URL ?? `http://${e.HOST.includes(":") ? `[${e.HOST}]` : e.HOST}:${e.PORT}`;
   const config: Config = {
     http: {
       host: e.HOST,
       port: e.PORT,
-      publicUrl: e.PUBLIC_URL ?? `http://${e.HOST.includes(":") ? `[${e.HOST}]` : e.HOST}:${e.PORT}`,
+      publicUrl,
       trustProxyHops: e.TRUST_PROXY,
       corsOrigins,
+      appOrigins: e.PUBLIC_URL === undefined ? defaultAppOrigins(e.HOST, e.PORT) : [new URL(publicUrl).origin],
     },
     redis: e.REDIS_CLUSTER_NODES
       ? { mode: "cluster", nodes: e.REDIS_CLUSTER_NODES }

@@ -8,6 +8,8 @@ import { SESSION_COOKIE, presentedHeaderSecret, sessionCookieOf } from "./presen
 export interface WebSessionOptions {
   /** PUBLIC_URL: its origin is the only one allowed to change state with the cookie; https adds `Secure`. */
   publicUrl: string;
+  /** Other origins of this same app (config.http.appOrigins); PUBLIC_URL's is always included. */
+  appOrigins?: readonly string[];
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -33,6 +35,7 @@ export function registerWebSessionRoutes(
   options: WebSessionOptions,
 ): void {
   const ownOrigin = new URL(options.publicUrl).origin;
+  const appOrigins = new Set([ownOrigin, ...(options.appOrigins ?? [])]);
   const secure = ownOrigin.startsWith("https:");
   const attributes = `Path=/; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
   // The server decides when a session ends (it slides with every use, SESSION_IDLE_DAYS idle); the cookie only has
@@ -48,7 +51,7 @@ export function registerWebSessionRoutes(
   app.addHook("onRequest", async (request, reply) => {
     if (SAFE_METHODS.has(request.method)) return;
     if (presentedHeaderSecret(request.headers) !== null || sessionCookieOf(request.headers) === null) return;
-    if (!isSameOrigin(request.headers, ownOrigin)) return refuse(request, reply);
+    if (!isSameOrigin(request.headers, appOrigins)) return refuse(request, reply);
   });
 
   /** Answers the user only; the secret leaves in the cookie. The session the cookie held before is revoked. */
@@ -63,7 +66,7 @@ export function registerWebSessionRoutes(
   void app.register(async (scope) => {
     // Login CSRF too: these routes refuse other origins whether or not a cookie is present.
     scope.addHook("onRequest", async (request, reply) => {
-      if (!isSameOrigin(request.headers, ownOrigin)) return refuse(request, reply);
+      if (!isSameOrigin(request.headers, appOrigins)) return refuse(request, reply);
     });
     scope.post("/web/session", async (request, reply) => {
       const { username, password } = usernameAndPassword(request.body);
@@ -86,12 +89,12 @@ export function registerWebSessionRoutes(
 }
 
 /**
- * True when the request comes from `ownOrigin`: its `Origin` header says so, or it has none and the browser's
+ * True when the request comes from one of `appOrigins`: its `Origin` header says so, or it has none and the browser's
  * `Sec-Fetch-Site` says `same-origin`. Clients that send neither (curl, scripts) are not the web app.
  */
-export function isSameOrigin(headers: IncomingHttpHeaders, ownOrigin: string): boolean {
+export function isSameOrigin(headers: IncomingHttpHeaders, appOrigins: ReadonlySet<string>): boolean {
   const origin = headers.origin;
-  if (origin !== undefined) return origin === ownOrigin;
+  if (origin !== undefined) return appOrigins.has(origin);
   return headers["sec-fetch-site"] === "same-origin";
 }
 

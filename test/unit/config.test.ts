@@ -10,6 +10,7 @@ describe("config", () => {
       publicUrl: "http://127.0.0.1:3000",
       trustProxyHops: 0,
       corsOrigins: [],
+      appOrigins: ["http://127.0.0.1:3000", "http://localhost:3000"],
     });
     expect(config.redis).toEqual({ mode: "single", url: "redis://127.0.0.1:6379" });
     expect(config.storage).toEqual({ driver: "local", root: "/srv/imagehost/data/blobs" });
