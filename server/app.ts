@@ -27,6 +27,7 @@ import { registerImageLinkRoutes } from "./http/image-link.routes.js";
 import { registerShareLinkRoutes } from "./http/share-link.routes.js";
 import { countDependencyErrors, Metrics, registerMetricsRoutes } from "./http/metrics.js";
 import { registerLocalBlobRoutes } from "./http/local-blob.routes.js";
+import { registerUploadRelayRoutes } from "./http/upload-relay.routes.js";
 import { presentedSecret } from "./http/presented-secret.js";
 import { registerSecurityHeaders } from "./http/security-headers.js";
 import { DEFAULT_WEB_DIST_DIR, acceptsHtml, registerWebApp } from "./http/web-app.routes.js";
@@ -231,6 +232,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     registerShareLinkRoutes(http, services.shares);
     registerRestRoutes(http, { accounts, images, readiness: services.readiness });
     if (blobs instanceof LocalBlobStore) registerLocalBlobRoutes(http, blobs, { servedPrefix: storageKeyFor("") });
+    if (blobs instanceof S3BlobStore && blobs.relayTokens !== null)
+      registerUploadRelayRoutes(http, blobs, blobs.relayTokens);
 
     const schema = await buildGraphQLSchema([
       new AccountResolver(accounts, services.ownAccount),

@@ -13,6 +13,7 @@ import {
 import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { S3StorageConfig } from "../config.js";
+import type { RelayTokens } from "./upload-relay-token.js";
 import { DependencyUnavailableError, badInput } from "../errors.js";
 import {
   BlobChangedError,
@@ -24,6 +25,12 @@ import {
   type UploadTarget,
   type UploadTargetRequest,
 } from "../ports/blob-store.js";
+
+/** The relay for PUTs of undeclared size: this server's base URL and the token signer. */
+export interface S3UploadRelay {
+  publicUrl: string;
+  tokens: RelayTokens;
+}
 
 /** How long a presigned GET from `downloadUrl` works, seconds. */
 export const DOWNLOAD_URL_TTL_SECONDS = 3600;
@@ -67,7 +74,15 @@ export class S3BlobStore implements BlobStore {
   private readonly bucket: string;
   private readonly publicUrl: string | null;
 
-  constructor(config: S3StorageConfig, overrides: Partial<S3ClientConfig> = {}) {
+  private readonly relay: S3UploadRelay | null;
+
+  /**
+   * `relay`: where PUTs of undeclared size go instead (this server's `/uploads/s3/<token>`, see
+   * server/http/upload-relay.routes.ts). A presigned PUT without a signed length would take any body S3 allows
+   * (5 GB), so without a relay such targets are refused.
+   */
+  constructor(config: S3StorageConfig, overrides: Partial<S3ClientConfig> = {}, relay: S3UploadRelay | null = null) {
+    this.relay = relay === null ? null : { ...relay, publicUrl: relay.publicUrl.replace(/\/+$/, "") };
     this.bucket = config.bucket;
     this.publicUrl = config.publicUrl === null ? null : config.publicUrl.replace(/\/+$/, "");
     this.client = new S3Client({
@@ -116,6 +131,7 @@ export class S3BlobStore implements BlobStore {
         };
       }
 
+      if (exact === null) return this.relayTarget(request);
       const command = new PutObjectCommand({
         Bucket: this.bucket,
         Key: request.key,
@@ -129,6 +145,47 @@ export class S3BlobStore implements BlobStore {
       if (exact !== null) headers.push({ name: "Content-Length", value: String(exact) });
       return { method: "PUT", url, headers, fields: [] };
     });
+  }
+
+  /**
+   * Writes what a relay URL received: exactly `length` bytes (the request's Content-Length, already checked
+   * against the token's limit; Node's HTTP parser never hands over more), straight through to S3.
+   */
+  async writeRelayed(key: string, body: Readable, contentType: string, length: number): Promise<void> {
+    this.assertKey(key);
+    if (!CONTENT_TYPE_PATTERN.test(contentType)) throw badInput("Invalid content type.");
+    await this.guard(() =>
+      this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          ContentLength: length,
+        }),
+      ),
+    );
+  }
+
+  /** The relay's token checker, for its route; null when no relay is configured. */
+  get relayTokens(): RelayTokens | null {
+    return this.relay?.tokens ?? null;
+  }
+
+  private relayTarget(request: UploadTargetRequest): UploadTarget {
+    if (this.relay === null) throw badInput("Declare the upload's size: this store signs only exact-length PUTs.");
+    const token = this.relay.tokens.sign({
+      key: request.key,
+      contentType: request.contentType,
+      maxBytes: request.maxBytes,
+      expiresAt: request.expiresAt,
+    });
+    return {
+      method: "PUT",
+      url: `${this.relay.publicUrl}/uploads/s3/${token}`,
+      headers: [{ name: "Content-Type", value: request.contentType }],
+      fields: [],
+    };
   }
 
   async stat(key: string): Promise<BlobInfo | null> {

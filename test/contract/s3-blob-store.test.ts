@@ -1,6 +1,11 @@
 import { PutBucketPolicyCommand, S3Client } from "@aws-sdk/client-s3";
+import { randomBytes } from "node:crypto";
+import Fastify from "fastify";
 import type { S3StorageConfig } from "../../server/config.js";
+import { registerUploadRelayRoutes } from "../../server/http/upload-relay.routes.js";
+import { RelayTokens } from "../../server/storage/upload-relay-token.js";
 import { S3BlobStore } from "../../server/storage/s3-blob-store.js";
+import { freePort } from "../support/redis-server.js";
 import { rgwBucket } from "../support/rgw-bucket.js";
 import { defineBlobStoreContract, uploadViaTarget, type BlobStoreCapabilities } from "./blob-store.js";
 
@@ -8,17 +13,39 @@ import { defineBlobStoreContract, uploadViaTarget, type BlobStoreCapabilities } 
 // refusing bad uploads. It ignores CopySourceIfMatch and x-amz-checksum-* (RGW-NOTES.md).
 const rgwCapabilities: BlobStoreCapabilities = {
   enforcesUploadLimits: true,
-  // TODO(issue 15 point 2): a PUT issued without a size signs no length; RGW takes any body.
-  limitsUndeclaredSizePut: false,
+  // Such PUTs go through the relay on our server, which stops at maxBytes.
+  limitsUndeclaredSizePut: true,
   honoursCopySourceIfMatch: false,
   verifiesChecksumHeaders: false,
 };
 
-/** An S3BlobStore on a fresh bucket of the run's RGW, configured from that bucket by `configure`. */
+/**
+ * An S3BlobStore on a fresh bucket of the run's RGW, configured from that bucket by `configure`, with its upload
+ * relay (for PUTs of undeclared size) served on a free port as the app serves it.
+ */
 function rgwHarness(configure: (bucket: S3StorageConfig) => Promise<S3StorageConfig>) {
   return async () => {
-    const store = new S3BlobStore(await configure(await rgwBucket()));
-    return { store, upload: uploadViaTarget, cleanup: async () => store.close() };
+    const port = await freePort();
+    const tokens = new RelayTokens(randomBytes(32));
+    const store = new S3BlobStore(
+      await configure(await rgwBucket()),
+      {},
+      {
+        publicUrl: `http://127.0.0.1:${port}`,
+        tokens,
+      },
+    );
+    const relay = Fastify({ logger: false });
+    registerUploadRelayRoutes(relay, store, tokens);
+    await relay.listen({ port, host: "127.0.0.1" });
+    return {
+      store,
+      upload: uploadViaTarget,
+      cleanup: async () => {
+        await relay.close();
+        store.close();
+      },
+    };
   };
 }
 

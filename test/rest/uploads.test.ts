@@ -64,6 +64,47 @@ describe.each(["local", "s3"] as const)("REST uploads with the %s driver", (driv
     return done.body;
   }
 
+  it("never takes more than MAX_UPLOAD_BYTES through a URL issued without a size", async () => {
+    const key = await newUser();
+    const ticket = await ticketFor(key);
+    const tooBig = Buffer.concat([await makeImage("png", 8, 8), Buffer.alloc(MAX_UPLOAD_BYTES)]);
+    const put = await putBytes(ticket.presigned_url, tooBig, "image/png");
+    expect(put.status).toBe(413);
+    const done = await completeUpload(key, {
+      iid: ticket.iid,
+      key: ticket.key,
+      filename: "cat.png",
+      mime_type: "image/png",
+    });
+    expectError(done, 400, "validation");
+    expect(JSON.stringify(done.body)).toMatch(/Nothing has been uploaded/);
+    // The same URL still takes a file within the limit.
+    const bytes = await makeImage("png", 9, 9);
+    expect((await putBytes(ticket.presigned_url, bytes, "image/png")).ok).toBe(true);
+    const retried = await completeUpload(key, {
+      iid: ticket.iid,
+      key: ticket.key,
+      filename: "cat.png",
+      mime_type: "image/png",
+    });
+    expect(retried.status).toBe(201);
+    expect((await fetchPublic(retried.body.url)).bytes.equals(bytes)).toBe(true);
+  });
+
+  if (driver === "s3")
+    it("presigns a PUT with the signed length, straight to the bucket, when the size is declared", async () => {
+      const key = await newUser();
+      const bytes = await makeImage("png", 5, 5);
+      const ticket = await ticketFor(key, "cat.png", "image/png", bytes.length);
+      expect(ticket.presigned_url).toMatch(
+        new RegExp(`^${s3!.endpoint}/${s3!.bucket}/up/${ticket.iid}\\?.*X-Amz-Signature=`),
+      );
+      expect((await putBytes(ticket.presigned_url, Buffer.concat([bytes, Buffer.alloc(1)]), "image/png")).status).toBe(
+        403,
+      );
+      expect((await putBytes(ticket.presigned_url, bytes, "image/png")).ok).toBe(true);
+    });
+
   it("runs an old client's whole flow: register, request, PUT, complete, list, fetch, delete, 404", async () => {
     const key = await newUser();
     const bytes = await makeImage("png", 12, 8);
@@ -78,11 +119,9 @@ describe.each(["local", "s3"] as const)("REST uploads with the %s driver", (driv
       presigned_url: expect.stringMatching(/^http:\/\//),
     });
     expect(restRoutes.requestUpload.success.body.safeParse(ticket).success).toBe(true);
-    if (s3)
-      expect(ticket.presigned_url).toMatch(
-        new RegExp(`^${s3.endpoint}/${s3.bucket}/up/${ticket.iid}\\?.*X-Amz-Signature=`),
-      );
-    else expect(ticket.presigned_url.startsWith(`${server.baseUrl}/uploads/`)).toBe(true);
+    // No size declared: on S3 too the URL is on this server (the relay enforces MAX_UPLOAD_BYTES), never a
+    // presigned PUT without a signed length.
+    expect(ticket.presigned_url.startsWith(`${server.baseUrl}/uploads/${s3 ? "s3/" : ""}`)).toBe(true);
 
     const put = await putBytes(ticket.presigned_url, bytes, "image/png");
     expect(put.ok, `PUT answered ${put.status}: ${await put.clone().text()}`).toBe(true);

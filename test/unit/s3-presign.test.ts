@@ -12,6 +12,7 @@ import {
   decodePostPolicy,
   signedHeadersOf,
 } from "../../server/storage/s3-blob-store.js";
+import { RelayTokens } from "../../server/storage/upload-relay-token.js";
 import { type RunningS3rver, startS3rver } from "../support/s3rver.js";
 
 // Presigning needs no server: nothing listens on this endpoint and nothing is sent to it.
@@ -94,20 +95,35 @@ describe("presigned PUT", () => {
   const secret = offline.credentials?.secretAccessKey ?? "";
 
   it("signs content-type, so S3 refuses any other type", async () => {
-    const target = await makeStore().createUploadTarget(request());
+    const target = await makeStore().createUploadTarget(request({ exactBytes: 1234 }));
     expect(target.method).toBe("PUT");
-    expect(target.headers).toEqual([{ name: "Content-Type", value: "image/png" }]);
+    expect(target.headers).toContainEqual({ name: "Content-Type", value: "image/png" });
     expect(target.fields).toEqual([]);
     expect(new URL(target.url).pathname).toBe("/imagehost-bucket/img/AbC_d-123");
 
     const signed = signedHeadersOf(target.url);
     expect(signed).toContain("content-type");
     expect(signed).toContain("host");
-    expect(signed).not.toContain("content-length");
 
-    expect(presignedUrlAccepts(target.url, "PUT", { "content-type": "image/png" }, secret)).toBe(true);
-    expect(presignedUrlAccepts(target.url, "PUT", { "content-type": "text/html" }, secret)).toBe(false);
-    expect(presignedUrlAccepts(target.url, "GET", { "content-type": "image/png" }, secret)).toBe(false);
+    const ok = { "content-type": "image/png", "content-length": "1234" };
+    expect(presignedUrlAccepts(target.url, "PUT", ok, secret)).toBe(true);
+    expect(presignedUrlAccepts(target.url, "PUT", { ...ok, "content-type": "text/html" }, secret)).toBe(false);
+    expect(presignedUrlAccepts(target.url, "GET", ok, secret)).toBe(false);
+  });
+
+  it("never presigns a PUT without a length: it points at the relay on this server, or is refused", async () => {
+    await expect(makeStore().createUploadTarget(request())).rejects.toMatchObject({ code: "BAD_USER_INPUT" });
+    const tokens = new RelayTokens(Buffer.alloc(32, 7));
+    const store = new S3BlobStore(offline, {}, { publicUrl: "http://app.example/", tokens });
+    stores.push(store);
+    const target = await store.createUploadTarget(request({ maxBytes: 5000 }));
+    expect(target).toMatchObject({ method: "PUT", headers: [{ name: "Content-Type", value: "image/png" }] });
+    expect(target.url).toMatch(/^http:\/\/app\.example\/uploads\/s3\/[^/?]+$/);
+    expect(target.url).not.toContain("X-Amz-Signature");
+    const token = target.url.split("/").pop()!;
+    expect(tokens.verify(token)).toMatchObject({ key: "img/AbC_d-123", contentType: "image/png", maxBytes: 5000 });
+    expect(() => tokens.verify(token.slice(0, -1) + (token.endsWith("A") ? "B" : "A"))).toThrow(/not valid/);
+    expect(() => new RelayTokens(Buffer.alloc(32, 8)).verify(token)).toThrow(/not valid/);
   });
 
   it("also signs content-length when the size is known", async () => {
@@ -123,7 +139,7 @@ describe("presigned PUT", () => {
   });
 
   it("expires with the ticket and carries no checksum a plain PUT could not match", async () => {
-    const target = await makeStore().createUploadTarget(request({ expiresAt: Date.now() + 300_000 }));
+    const target = await makeStore().createUploadTarget(request({ expiresAt: Date.now() + 300_000, exactBytes: 10 }));
     const params = new URL(target.url).searchParams;
     expect(Number(params.get("X-Amz-Expires"))).toBeGreaterThanOrEqual(298);
     expect(Number(params.get("X-Amz-Expires"))).toBeLessThanOrEqual(300);
@@ -251,10 +267,10 @@ describe("against s3rver", () => {
     await expect(makeStore(running().config).checkReady()).resolves.toBeUndefined();
   });
 
-  it("stores what a presigned PUT sends without declaring a size", async () => {
+  it("stores what a presigned PUT of the declared size sends", async () => {
     const store = makeStore(running().config);
     const key = `img/${randomBytes(12).toString("base64url")}`;
-    const target = await store.createUploadTarget(request({ key, contentType: "image/gif" }));
+    const target = await store.createUploadTarget(request({ key, contentType: "image/gif", exactBytes: 300 }));
     const bytes = randomBytes(300);
     const response = await fetch(target.url, { method: "PUT", headers: { "content-type": "image/gif" }, body: bytes });
     expect(response.ok).toBe(true);
