@@ -145,6 +145,8 @@ export async function createServices(config: Config, options: ServicesOptions = 
       blobs,
       limits: rateLimits,
       images,
+      albums,
+      shares,
     });
     const audit = options.audit ?? ((entry) => process.stderr.write(`${JSON.stringify({ audit: entry })}\n`));
     return {

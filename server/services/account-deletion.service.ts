@@ -16,11 +16,13 @@ export interface AccountDeletionPorts {
   limits: RateLimitStore;
   /** Its `finishDelete` removes an image's bytes (and whatever else the pipeline stores for it) and record. */
   images: ImageService;
+  albums: { deleteAllAlbumsOf(userId: string): Promise<void> };
+  shares: { deleteAllShareLinksOf(userId: string): Promise<void> };
 }
 
 /**
- * Removes everything of a user: credentials, images with their bytes, open uploads, counters, profile, and last
- * the account itself, so the username is free again only when nothing of the user remains. Crash-safe: the first
+ * Removes everything of a user: credentials, share links, albums, images with their bytes, open uploads, counters,
+ * profile, and last the account itself, so the username is free again only when nothing of the user remains. Crash-safe: the first
  * step records the deletion as pending (which also blocks every credential of the user at once); every later step
  * is idempotent, and `npm run sweep` finishes pending deletions.
  */
@@ -48,6 +50,9 @@ export class AccountDeletion {
     const credentials = [...(await accounts.listApiKeys(userId)), ...(await accounts.listSessions(userId))];
     for (const credential of credentials) await accounts.deleteCredential(credential);
     await accounts.dropCredentialLists(userId);
+    // Links first, so nothing of the user can be reached through them while the rest goes.
+    await this.ports.shares.deleteAllShareLinksOf(userId);
+    await this.ports.albums.deleteAllAlbumsOf(userId);
     await this.deleteImages(userId);
     await this.deleteUploads(userId);
     await this.ports.imageStore.dropUserIndexes(userId);
