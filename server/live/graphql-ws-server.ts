@@ -121,6 +121,11 @@ export class GraphQLWebSocketServer {
     return this.wss.clients.size;
   }
 
+  /** Subscriptions that are listening now: events published from here on reach them. */
+  get subscriptionCount(): number {
+    return this.options.live.watching;
+  }
+
   /** SEC-18: refuses new upgrades and closes every socket with 1001 (Going Away); waits up to `graceMs`. */
   async close(graceMs = 2000): Promise<void> {
     this.closing = true;

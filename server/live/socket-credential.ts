@@ -14,7 +14,8 @@ export function socketCredential(
   upgradeHeaders: IncomingHttpHeaders,
   ownOrigin: string,
 ): string | null {
-  const apiKey = connectionParams?.apiKey;
+  // GraphiQL sends its Headers editor as connection params, so the header spellings count too.
+  const apiKey = connectionParams?.apiKey ?? connectionParams?.["x-api-key"] ?? connectionParams?.["X-API-Key"];
   if (typeof apiKey === "string") return apiKey.trim();
   const authorization = connectionParams?.authorization ?? connectionParams?.Authorization;
   if (typeof authorization === "string") {

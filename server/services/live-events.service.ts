@@ -31,6 +31,11 @@ export class LiveEventsService {
     return queue;
   }
 
+  /** Subscriptions listening on this node now (for metrics and tests). */
+  get watching(): number {
+    return this.active.size;
+  }
+
   /** Runs `handler` when the bus is lost (every watch then ends with SERVICE_UNAVAILABLE). */
   onLost(handler: () => void): void {
     this.feed.onLost(handler);

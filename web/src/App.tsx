@@ -10,6 +10,7 @@ import { KeysPage } from "./pages/KeysPage.js";
 import { linkHandler, navigate, type Route, useRoute } from "./router.js";
 import { useNotice } from "./notice.js";
 import { logOut } from "./session.js";
+import { useLiveImageEvents } from "./live.js";
 
 export function App() {
   const route = useRoute();
@@ -67,6 +68,7 @@ function switchUser(queryClient: QueryClient, user: UserFieldsFragment | null) {
 
 function Shell(props: { user: UserFieldsFragment; route: Route; children: ReactNode }) {
   const queryClient = useQueryClient();
+  useLiveImageEvents(props.user.id);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const current = props.route.name === "image" ? "images" : props.route.name;

@@ -1,0 +1,41 @@
+/**
+ * Live updates for the signed-in user (issue 14): one `imageEvents` subscription per tab, over the WebSocket at
+ * /graphql, authenticated by the session cookie (this page is on PUBLIC_URL's origin). Each event refreshes what
+ * the tab shows: the gallery pages and the image's own page. Events are not replayed, so after a reconnect every
+ * image query is refetched.
+ */
+import { type QueryClient, useQueryClient } from "@tanstack/react-query";
+import { useEffect } from "react";
+import type { ImageEvent } from "../../client/live.js";
+import { useImageQuery, useMyAlbumsQuery, useMyImagesQuery } from "../../client/generated/react-query.js";
+import { useImageHostClient } from "../../client/react.js";
+
+export function useLiveImageEvents(userId: string): void {
+  const client = useImageHostClient();
+  const queryClient = useQueryClient();
+  useEffect(() => {
+    const controller = new AbortController();
+    client.imageEvents({
+      signal: controller.signal,
+      onEvent: (event) => applyEvent(queryClient, event),
+      onConnected: (reconnected) => {
+        if (reconnected) void queryClient.invalidateQueries({ predicate: (q) => isImageQuery(q.queryKey) });
+      },
+      // The credential was refused: the session ended; the next query's UNAUTHENTICATED shows the login.
+      onError: () => void queryClient.invalidateQueries(),
+    });
+    return () => controller.abort();
+  }, [client, queryClient, userId]);
+}
+
+function applyEvent(queryClient: QueryClient, event: ImageEvent): void {
+  const key = useImageQuery.getKey({ id: event.imageId });
+  if (event.kind === "DELETED") queryClient.setQueryData(key, { image: null });
+  else if (event.image) void queryClient.invalidateQueries({ queryKey: key });
+  void queryClient.invalidateQueries({ queryKey: [useMyImagesQuery.rootKey] });
+  if (event.kind === "DELETED") void queryClient.invalidateQueries({ queryKey: [useMyAlbumsQuery.rootKey] });
+}
+
+function isImageQuery(key: readonly unknown[]): boolean {
+  return key[0] === useMyImagesQuery.rootKey || key[0] === useImageQuery.rootKey || key[0] === useMyAlbumsQuery.rootKey;
+}
