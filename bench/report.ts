@@ -23,7 +23,7 @@ export interface Verdict {
 }
 
 /** Server RSS under the redirect load must stay below this, bytes. */
-export const RSS_LIMIT_BYTES = 200 * 1024 * 1024;
+export const RSS_LIMIT_BYTES = 150 * 1024 * 1024;
 
 const MB = 1024 * 1024;
 

@@ -158,6 +158,8 @@ async function setUp(settings: Settings): Promise<BenchContext> {
   // so neither pays tsx's loader.
   log("bundling the server and the baseline (npm run build's server half)");
   await Promise.all([buildServer(), bundle([path.join(REPO_ROOT, "bench/baseline-server.ts")], BASELINE_DIR)]);
+  const baselineUploads = path.join(root, "baseline-uploads");
+  await fs.mkdir(baselineUploads);
   const profile = await profileFlags(settings);
   log("starting the servers (local driver, s3 driver) and the baseline server");
   const [local, s3Server, baseline] = await Promise.all([
@@ -205,6 +207,8 @@ async function setUp(settings: Settings): Promise<BenchContext> {
           PORT: String(baselinePort),
           REDIS_URL: redis.url,
           PUBLIC_URL: `http://127.0.0.1:${localPort}`,
+          // Same filesystem as the servers' DATA_DIR, so the upload floors compare like with like.
+          UPLOAD_DIR: baselineUploads,
         },
       },
       cleanup,
