@@ -191,8 +191,11 @@ export class AccountService {
       [`login-ip:${origin.clientIp}`, { limit: limits.loginFailuresPerIp, windowMs: LOGIN_WINDOW_MS }],
     ];
     if (usernameKey !== null) {
+      // Per username *and source*: ten wrong passwords from one address lock that address out of the account, not
+      // the owner logging in from elsewhere (issue 15). Guessing from many addresses is still capped per address
+      // by login-ip, across all usernames. README "Security" states the trade-off.
       buckets.push([
-        `login-user:${usernameKey}`,
+        `login-user:${usernameKey}:${origin.clientIp}`,
         { limit: limits.loginFailuresPerUsername, windowMs: LOGIN_WINDOW_MS },
       ]);
     }

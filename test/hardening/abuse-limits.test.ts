@@ -107,18 +107,42 @@ describe("abuse limits (SEC-3)", () => {
     );
   });
 
-  it("locks a username after 10 failed logins in 15 minutes, whatever the IP, even for the right password", async () => {
+  it("locks a username for the address that failed 10 times in 15 minutes, even for the right password", async () => {
     const username = uniqueUsername("victim");
+    const attacker = freshIp();
     await gql(proxied.baseUrl, REGISTER, { u: username, p: PASSWORD }, from(freshIp()));
     for (let i = 0; i < 10; i++) {
       expect(
-        errorCode(await gql(proxied.baseUrl, LOGIN, { u: username, p: `wrong-${i}-password` }, from(freshIp()))),
+        errorCode(await gql(proxied.baseUrl, LOGIN, { u: username, p: `wrong-${i}-password` }, from(attacker))),
       ).toBe("UNAUTHENTICATED");
     }
-    const locked = await raw(secondNode.baseUrl, LOGIN, { u: username, p: PASSWORD }, freshIp());
+    const locked = await raw(secondNode.baseUrl, LOGIN, { u: username, p: PASSWORD }, attacker);
     expect(locked.status).toBe(429);
     expect(Number(locked.retryAfter)).toBeGreaterThan(800);
     expect(Number(locked.retryAfter)).toBeLessThanOrEqual(900);
+  });
+
+  it("is no lock-out lever: wrong passwords from anywhere do not block the owner's right one from another address", async () => {
+    const username = uniqueUsername("owner");
+    await gql(proxied.baseUrl, REGISTER, { u: username, p: PASSWORD }, from(freshIp()));
+    // Ten failures from one address and one each from ten others.
+    const attacker = freshIp();
+    for (let i = 0; i < 10; i++) {
+      expect(errorCode(await gql(proxied.baseUrl, LOGIN, { u: username, p: `wrong-${i}-pw` }, from(attacker)))).toBe(
+        "UNAUTHENTICATED",
+      );
+      expect(errorCode(await gql(proxied.baseUrl, LOGIN, { u: username, p: `wrong-${i}-pw` }, from(freshIp())))).toBe(
+        "UNAUTHENTICATED",
+      );
+    }
+    const owner = await gql<{ login: { apiKey: string } }>(
+      secondNode.baseUrl,
+      LOGIN,
+      { u: username, p: PASSWORD },
+      from(freshIp()),
+    );
+    expect(owner.errors).toBeUndefined();
+    expect(owner.data!.login.apiKey).toMatch(/^ih_/);
   });
 
   it("does not count successful logins", async () => {
@@ -146,16 +170,17 @@ describe("abuse limits (SEC-3)", () => {
       (_, i) => `a${i}: login(username: $u, password: "wrong-guess-${i}") { apiKey }`,
     ).join("\n");
     let attempts = 0;
+    const ip = freshIp();
     // Mutation fields run one after another and a failed non-null field stops the rest, so each document makes
     // exactly one attempt; every one of them is counted.
     for (let doc = 0; doc < 10; doc++) {
-      const r = await raw(proxied.baseUrl, `mutation($u: String!) { ${fields} }`, { u: username }, freshIp());
+      const r = await raw(proxied.baseUrl, `mutation($u: String!) { ${fields} }`, { u: username }, ip);
       expect(r.body.errors!.map((e) => e.extensions.code)).toEqual(["UNAUTHENTICATED"]);
       attempts += 1;
     }
     expect(attempts).toBe(10);
     const right = `mutation($u: String!, $p: String!) { a: login(username: $u, password: $p) { apiKey } b: login(username: $u, password: $p) { apiKey } }`;
-    const r = await raw(proxied.baseUrl, right, { u: username, p: PASSWORD }, freshIp());
+    const r = await raw(proxied.baseUrl, right, { u: username, p: PASSWORD }, ip);
     expect(r.body.errors!.map((e) => e.extensions.code)).toEqual(["RATE_LIMITED"]);
     expect(r.status).toBe(429);
   });
