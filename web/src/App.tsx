@@ -3,6 +3,7 @@ import { type ReactNode, useEffect, useState } from "react";
 import { useMeQuery } from "../../client/generated/react-query.js";
 import type { UserFieldsFragment } from "../../client/generated/graphql.js";
 import { describeError, isUnauthenticated } from "./errors.js";
+import { AlbumPage } from "./pages/AlbumPage.js";
 import { AuthPage } from "./pages/AuthPage.js";
 import { ImagePage } from "./pages/ImagePage.js";
 import { ImagesPage } from "./pages/ImagesPage.js";
@@ -35,6 +36,9 @@ export function App() {
   }, [user, onAuthScreen]);
   useDocumentTitle(route, user);
 
+  // The album page is public: it never waits for, or asks for, a login.
+  if (route.name === "album")
+    return <AlbumPage id={route.id} grant={new URLSearchParams(window.location.search).get("grant")} />;
   if (me.isPending || staleCookie) return <Splash text="Loading…" />;
   if (me.isError) {
     return (
@@ -164,6 +168,7 @@ function useDocumentTitle(route: Route, user: UserFieldsFragment | null) {
     const titles: Record<Route["name"], string> = {
       images: "Your images",
       image: "Image",
+      album: "Album",
       keys: "API keys",
       login: "Log in",
       register: "Create an account",

@@ -4,6 +4,7 @@ import { type MouseEvent, useEffect, useState } from "react";
 export type Route =
   | { name: "images" }
   | { name: "image"; id: string }
+  | { name: "album"; id: string }
   | { name: "keys" }
   | { name: "login" }
   | { name: "register" }
@@ -14,6 +15,8 @@ export function parseRoute(pathname: string): Route {
   if (pathname === "/keys") return { name: "keys" };
   if (pathname === "/login") return { name: "login" };
   if (pathname === "/register") return { name: "register" };
+  const album = /^\/a\/([A-Za-z0-9_-]{1,64})$/.exec(pathname);
+  if (album) return { name: "album", id: album[1]! };
   const image = /^\/images\/([A-Za-z0-9_-]{1,64})$/.exec(pathname);
   if (image) return { name: "image", id: image[1]! };
   return { name: "not-found" };
