@@ -39,10 +39,11 @@ export class Metrics {
 
 /** Times every request by its route pattern (never the raw URL, which would explode cardinality). */
 export function registerMetricsRoutes(app: FastifyInstance, metrics: Metrics, token: string | null): void {
-  app.addHook("onResponse", async (request, reply) => {
+  app.addHook("onResponse", (request, reply, done) => {
     const route = request.routeOptions.url ?? "unmatched";
     metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
     metrics.latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    done();
   });
   if (token === null) return;
   const digest = (value: string) => createHash("sha256").update(value).digest();

@@ -46,11 +46,12 @@ export function registerSecurityHeaders(
   options: ContentSecurityPolicyOptions = { storageOrigins: [] },
 ): void {
   const csp = contentSecurityPolicy(options);
-  app.addHook("onSend", async (_request, reply) => {
+  app.addHook("onSend", (_request, reply, payload, done) => {
     reply.header("X-Content-Type-Options", "nosniff");
     reply.header("Referrer-Policy", "no-referrer");
     reply.header("X-Frame-Options", "DENY");
     reply.header("Cross-Origin-Opener-Policy", "same-origin");
     if (!reply.hasHeader("Content-Security-Policy")) reply.header("Content-Security-Policy", csp);
+    done(null, payload);
   });
 }
