@@ -20,17 +20,8 @@ export function table(headers: string[], rows: string[][]): string {
     .join("\n");
 }
 
-export function humanSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ["KiB", "MiB", "GiB"];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
-}
+/** Sizes follow the one convention of client/units.ts (binary, IEC names), as the web app and server do. */
+export { formatBytes as humanSize } from "../client/units.js";
 
 /** `2025-11-24 12:03` in UTC, or "-" for null. */
 export function shortDate(iso: string | null): string {

@@ -7,9 +7,9 @@
 
 const SIZE_UNITS = ["KiB", "MiB", "GiB", "TiB", "PiB"] as const;
 
-/** 1536 → "1.5 KiB", 20971520 → "20 MiB", 999 → "999 bytes", 1 → "1 byte". */
+/** 1536 → "1.5 KiB", 20971520 → "20 MiB", 999 → "999 B". */
 export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 1024) return bytes === 1 ? "1 byte" : `${bytes} bytes`;
+  if (!Number.isFinite(bytes) || bytes < 1024) return `${bytes} B`;
   let value = bytes / 1024;
   let unit = 0;
   // Round first, so 1023.96 KiB becomes "1 MiB", not "1024 KiB".

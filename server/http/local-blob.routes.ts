@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { badInput, notFound, payloadTooLarge } from "../errors.js";
 import type { LocalBlobStore, OpenedBlob } from "../storage/local-blob-store.js";
 import { sendError, writeErrorBody } from "./error-reply.js";
+import { formatBytes } from "../../client/units.js";
 
 /**
  * The two halves of the local driver that live on this server: `PUT /uploads/<token>` receives the bytes a signed
@@ -55,7 +56,7 @@ async function receiveUpload(store: LocalBlobStore, request: FastifyRequest, rep
   const declared = request.headers["content-length"];
   if (declared !== undefined) {
     const length = Number(declared);
-    if (length > claims.maxBytes) throw payloadTooLarge(`The upload exceeds ${claims.maxBytes} bytes.`);
+    if (length > claims.maxBytes) throw payloadTooLarge(`The upload exceeds ${formatBytes(claims.maxBytes)}.`);
     if (claims.exactBytes !== null && length !== claims.exactBytes)
       throw badInput(`The upload was declared as ${claims.exactBytes} bytes but Content-Length is ${length}.`);
   }

@@ -37,6 +37,7 @@ import {
   sniffImageType,
   withinDimensionLimits,
 } from "./image-inspection.js";
+import { formatBytes } from "../../client/units.js";
 
 export interface ImageServiceOptions {
   /** Largest image, bytes. */
@@ -134,14 +135,16 @@ export class ImageService {
       if (!Number.isSafeInteger(size) || size < 1)
         throw badInput("Size must be a positive number of bytes.", { field: "size" });
       if (size > this.options.maxUploadBytes)
-        throw payloadTooLarge(`Images may be at most ${this.options.maxUploadBytes} bytes.`);
+        throw payloadTooLarge(`Images may be at most ${formatBytes(this.options.maxUploadBytes)}.`);
     }
     const usage = await this.images.usage(viewer.userId);
     if (usage.images + 1 > this.options.quotaImages) {
       throw payloadTooLarge(`Image quota reached (${this.options.quotaImages} images); delete some first.`);
     }
     if (usage.bytes + (size ?? 1) > this.options.quotaBytes) {
-      throw payloadTooLarge(`Storage quota reached (${this.options.quotaBytes} bytes); delete some images first.`);
+      throw payloadTooLarge(
+        `Storage quota reached (${formatBytes(this.options.quotaBytes)}); delete some images first.`,
+      );
     }
 
     const uploadId = newId();
@@ -395,7 +398,7 @@ export class ImageService {
     if (info.size > 0 && info.size <= ticket.maxBytes) return;
     await this.blobs.delete(key);
     if (info.size === 0) throw badInput("The uploaded file is empty.");
-    throw payloadTooLarge(`The upload is larger than the ${ticket.maxBytes} bytes this ticket allows.`);
+    throw payloadTooLarge(`The upload is larger than the ${formatBytes(ticket.maxBytes)} this ticket allows.`);
   }
 
   private async verifyObject(

@@ -1,19 +1,8 @@
-const sizeFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
 const countFormat = new Intl.NumberFormat();
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
-/** 1536 → "1.5 KB". Decimal units, as file managers show them. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${countFormat.format(bytes)} B`;
-  const units = ["KB", "MB", "GB", "TB"];
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit += 1;
-  }
-  return `${sizeFormat.format(value)} ${units[unit]}`;
-}
+/** Sizes follow the one convention of client/units.ts (binary, IEC names), as the CLI and the server do. */
+export { formatBytes } from "../../client/units.js";
 
 export function formatCount(value: number): string {
   return countFormat.format(value);
