@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 
-export const GROUPS = ["redirect", "list", "flat", "upload", "login"] as const;
+export const GROUPS = ["redirect", "list", "flat", "upload", "login", "live"] as const;
 export type Group = (typeof GROUPS)[number];
 
 export interface Settings {
@@ -27,6 +27,8 @@ export interface Settings {
   readonly workers: number;
   /** Tickets requested (untimed) before each timed round of PUTs. */
   readonly putBatch: number;
+  /** Idle WebSocket subscriptions of the live group's RSS pair. */
+  readonly idleSubscriptions: number;
   readonly groups: ReadonlySet<Group>;
   /** Write V8 CPU profiles of the ImageHost server processes here; null = no profiling. */
   readonly cpuProfDir: string | null;
@@ -111,6 +113,7 @@ export function parseSettings(argv: readonly string[]): Settings | "help" {
     bcryptCost: smoke ? 10 : 12,
     workers: 4,
     putBatch: smoke ? 8 : 40,
+    idleSubscriptions: smoke ? 20 : 1_000,
     groups: new Set(groups as Group[]),
     cpuProfDir: values["cpu-prof"] ?? null,
     jsonPath: values.json ?? null,

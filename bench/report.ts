@@ -1,5 +1,7 @@
 import type { Measurement, Row, Unit } from "./measure.js";
 
+const MB = 1024 * 1024;
+
 /** How a row is judged against another row of the same run. */
 export interface Comparison {
   row: string;
@@ -24,8 +26,6 @@ export interface Verdict {
 
 /** Server RSS under the redirect load must stay below this, bytes. */
 export const RSS_LIMIT_BYTES = 150 * 1024 * 1024;
-
-const MB = 1024 * 1024;
 
 export function judge(rows: readonly Row[], comparisons: readonly Comparison[]): Verdict[] {
   const byKey = new Map(rows.map((row) => [row.key, row]));
@@ -77,6 +77,52 @@ export function judgeRss(row: Row | undefined, label: string): RssVerdict | null
   };
 }
 
+/** An absolute target on one row: a latency percentile, or its server RSS above another row's (ms or bytes). */
+export interface Limit {
+  row: string;
+  metric: "p99" | "rss-over";
+  /** For "rss-over": the row whose RSS is subtracted. */
+  minus?: string;
+  max: number;
+  name: string;
+}
+
+/** Issue 14: absolute targets of the live group, on this machine. */
+export const LIMITS: readonly Limit[] = [
+  { row: "live-latency", metric: "p99", max: 50, name: "`imageEvents` latency p99 (completeUpload sent → event)" },
+  {
+    row: "live-idle",
+    metric: "rss-over",
+    minus: "live-idle-none",
+    max: 50 * MB,
+    name: "server RSS, idle subscriptions − none",
+  },
+];
+
+/** Lines in the RSS rows' format; a limit whose rows did not run is left out. */
+export function judgeLimits(rows: readonly Row[], limits: readonly Limit[]): RssVerdict[] {
+  const byKey = new Map(rows.map((row) => [row.key, row]));
+  return limits.flatMap((limit): RssVerdict[] => {
+    const row = byKey.get(limit.row);
+    if (!row) return [];
+    if (limit.metric === "p99") {
+      const value = row.measurement.p99;
+      const ratio = value / limit.max;
+      const result = ratio <= 1 ? "PASS" : "MISS";
+      const text = `| ${limit.name} | | | ${ms(value)} | | | ${limit.max} ms limit | ${ratio.toFixed(2)}× | ≤ 1.00× | ${result} |`;
+      return [{ name: limit.name, text, result }];
+    }
+    const base = limit.minus ? byKey.get(limit.minus)?.measurement.serverRss : null;
+    const rss = row.measurement.serverRss;
+    if (base === null || base === undefined || rss === null) return [];
+    const value = rss - base;
+    const ratio = value / limit.max;
+    const result = ratio <= 1 ? "PASS" : "MISS";
+    const text = `| ${limit.name} | | | | | ${mb(value)} more (${mb(base)} → ${mb(rss)}) | ${mb(limit.max)} limit | ${ratio.toFixed(2)}× | ≤ 1.00× | ${result} |`;
+    return [{ name: limit.name, text, result }];
+  });
+}
+
 /** A Markdown table, pasteable into docs/benchmarks.md as it is. */
 export function formatTable(verdicts: readonly Verdict[], rss: readonly RssVerdict[]): string {
   const lines = [
@@ -95,6 +141,7 @@ export function formatTable(verdicts: readonly Verdict[], rss: readonly RssVerdi
 }
 
 export function formatRate(m: Measurement, unit: Unit): string {
+  if (m.count === 0) return "";
   if (unit === "MB/s") return `${((m.rate * m.bytesPerOp) / MB).toFixed(1)} MB/s`;
   const digits = m.rate >= 100 ? 0 : m.rate >= 10 ? 1 : 2;
   return `${m.rate.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })} ${unit}`;

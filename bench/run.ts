@@ -10,7 +10,7 @@ import { type BenchUser, myImages, registerUser, uploadImage } from "./api.js";
 import { GROUPS, type Settings, USAGE, UsageError, parseSettings } from "./options.js";
 import { Cleanup, type ChildServer, REPO_ROOT, startChild, watchLaunchers } from "./processes.js";
 import type { Row } from "./measure.js";
-import { formatTable, judge, judgeRss } from "./report.js";
+import { LIMITS, formatTable, judge, judgeLimits, judgeRss } from "./report.js";
 import { type BenchContext, COMPARISONS, UPLOAD_BYTES, runGroup } from "./scenarios.js";
 import { pngOfExactSize, seedImages } from "./seed.js";
 import { buildServer, bundle } from "../scripts/build-server.js";
@@ -89,6 +89,7 @@ async function main(): Promise<number> {
       rows.find((r) => r.key === "redirect-s3"),
       "s3 driver",
     ),
+    ...judgeLimits(rows, LIMITS),
   ].filter((r) => r !== null);
   const header = [
     `ImageHost benchmark${settings.smoke ? " (SMOKE: tiny durations and seeds; timings are not judged)" : ""}`,
@@ -153,6 +154,8 @@ async function setUp(settings: Settings): Promise<BenchContext> {
     MAX_OPEN_UPLOADS: "1000",
     QUOTA_IMAGES: "1000000000",
     QUOTA_BYTES: String(2 ** 50),
+    // The live group holds 1,000 idle subscriptions of one user (the most the config allows per user and node).
+    WS_MAX_CONNECTIONS_PER_USER: "1000",
   };
   // As deployed: the servers run the `npm run build` bundle under plain node; the baseline is bundled the same way,
   // so neither pays tsx's loader.
@@ -249,7 +252,7 @@ async function seed(
 ): Promise<BenchContext["users"] & { redirects: BenchUser; filePaths: string[] }> {
   const t0 = performance.now();
   // Registration is bcrypt-bound: a few users in parallel keep it short.
-  const names = ["redirects", "twenty", "small", "big", "uploader", "putter", "login"] as const;
+  const names = ["redirects", "twenty", "small", "big", "uploader", "putter", "login", "idle"] as const;
   const registered = await Promise.all(names.map((name) => registerUser(local.url, `bench_${name}`)));
   const users = Object.fromEntries(names.map((name, i) => [name, registered[i]!])) as Record<
     (typeof names)[number],

@@ -5,6 +5,7 @@ import { type Phase, type Row, measurePhases } from "./measure.js";
 import type { Group, Settings } from "./options.js";
 import { type ChildServer, sleep } from "./processes.js";
 import type { Comparison } from "./report.js";
+import { liveGroup } from "./live-scenarios.js";
 import { uploadGroup } from "./upload-scenarios.js";
 
 export const UPLOAD_BYTES = 256 * 1024;
@@ -30,6 +31,8 @@ export interface BenchContext {
     readonly uploader: BenchUser;
     readonly putter: BenchUser;
     readonly login: BenchUser;
+    /** Holds the live group's idle subscriptions (WS_MAX_CONNECTIONS_PER_USER is raised for it). */
+    readonly idle: BenchUser;
   };
   /** A valid PNG of UPLOAD_BYTES bytes. */
   readonly png: Buffer;
@@ -70,6 +73,8 @@ export function runGroup(group: Group, ctx: BenchContext): Promise<Row[]> {
       return uploadGroup(ctx, measure);
     case "login":
       return loginGroup(ctx);
+    case "live":
+      return liveGroup(ctx, measure);
     default:
       return unreachable(group);
   }
