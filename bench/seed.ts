@@ -43,6 +43,7 @@ export async function seedImages(redis: Redis, ownerId: string, count: number, n
         createdAt: newestAt - i,
         visibility: "public",
         status: "live",
+        processing: null,
       };
       pipeline.hset(redisKeys.image(id), imageFields(image));
       members.push(image.createdAt, id);

@@ -43,6 +43,9 @@ import { RedisShareLinkStore } from "./redis/redis-share-link-store.js";
 import { RedisInviteStore } from "./redis/redis-invite-store.js";
 import { RedisUserDirectory } from "./redis/redis-user-directory.js";
 import { RedisRateLimitStore } from "./redis/redis-rate-limit-store.js";
+import type { JobWorker } from "./ports/job-queue.js";
+import { BullMqJobQueue } from "./queue/bullmq-job-queue.js";
+import { ImagePipeline } from "./services/image-pipeline.service.js";
 import { registerRestRoutes } from "./rest/rest-routes.js";
 import { AccessGrants } from "./services/access-grants.js";
 import { AccountDeletion } from "./services/account-deletion.service.js";
@@ -95,7 +98,11 @@ export interface Services {
   readonly live: LiveEventsService;
   /** GET /ready and /redis-check: probes of the same Redis connection and blob store the requests use. */
   readonly readiness: ReadinessService;
-  /** Closes storage clients and Redis. */
+  /** Image jobs waiting or running. */
+  readonly jobs: BullMqJobQueue;
+  /** Starts one pipeline worker in this process (it takes `config.pipeline.concurrency` jobs at once). */
+  startWorker(): Promise<JobWorker>;
+  /** Stops the workers started here (finishing running jobs, bounded), then closes storage clients and Redis. */
   close(): Promise<void>;
 }
 
@@ -108,6 +115,7 @@ export interface ServicesOptions {
 export async function createServices(config: Config, options: ServicesOptions = {}): Promise<Services> {
   const redis = await connectRedis(config.redis);
   let feed: RedisImageEventFeed | null = null;
+  const jobs = new BullMqJobQueue(config.redis, config.pipeline.queueName);
   try {
     feed = await RedisImageEventFeed.connect(config.redis);
     const metrics = new Metrics();
@@ -126,14 +134,22 @@ export async function createServices(config: Config, options: ServicesOptions = 
     const grants = new AccessGrants(signingSecret);
     const linkCache = config.linkCache && new LinkCache<ServableImage>(config.linkCache);
     const stopWatching = linkCache ? await imageStore.watchChanges(linkCache) : async () => {};
-    const images = new ImageService(imageStore, countDependencyErrors(withCachedDownloadUrls(blobs), metrics), grants, {
-      ...config.uploads,
-      linkCache,
-      publicUrl: config.http.publicUrl,
-      forgetImage: (imageId) => albumStore.forgetImage(imageId),
-      onUploadOutcome: (outcome) => metrics.uploads.inc({ outcome }),
-      events: redisPort(new RedisImageEventPublisher(redis)),
-    });
+    const images = new ImageService(
+      imageStore,
+      countDependencyErrors(withCachedDownloadUrls(blobs), metrics),
+      grants,
+      {
+        ...config.uploads,
+        linkCache,
+        publicUrl: config.http.publicUrl,
+        forgetImage: (imageId) => albumStore.forgetImage(imageId),
+        onUploadOutcome: (outcome) => metrics.uploads.inc({ outcome }),
+        events: redisPort(new RedisImageEventPublisher(redis)),
+      },
+      redisPort(jobs),
+    );
+    const pipeline = new ImagePipeline(imageStore, blobs, images, { keepOriginals: config.pipeline.keepOriginals });
+    const workers: JobWorker[] = [];
     const albums = new AlbumService(albumStore, images, { publicUrl: config.http.publicUrl });
     const shares = new ShareLinkService(redisPort(new RedisShareLinkStore(redis)), images, albums, grants, {
       publicUrl: config.http.publicUrl,
@@ -161,13 +177,30 @@ export async function createServices(config: Config, options: ServicesOptions = 
       shares,
       blobs,
       metrics,
-      sweeper: new Sweeper(imageStore, blobs, images, Date.now, { users, deletion }),
+      sweeper: new Sweeper(
+        imageStore,
+        blobs,
+        images,
+        Date.now,
+        { users, deletion },
+        { keepOriginals: config.pipeline.keepOriginals },
+      ),
       live: new LiveEventsService(feed),
       readiness: new ReadinessService({
         redis: () => new RedisAccountStore(redis).checkReady(),
         storage: () => blobs.checkReady(),
       }),
+      jobs,
+      async startWorker() {
+        const worker = await jobs.startWorker((imageId, attempt) => pipeline.process(imageId, attempt), {
+          concurrency: config.pipeline.concurrency,
+        });
+        workers.push(worker);
+        return worker;
+      },
       async close() {
+        await Promise.all(workers.splice(0).map((worker) => worker.close()));
+        await jobs.close();
         await stopWatching();
         if (blobs instanceof S3BlobStore) blobs.close();
         await feed?.close();
@@ -176,6 +209,7 @@ export async function createServices(config: Config, options: ServicesOptions = 
     };
   } catch (error) {
     await feed?.close();
+    await jobs.close();
     redis.disconnect();
     throw error;
   }
@@ -207,6 +241,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const services = await createServices(config, { audit: (entry) => http.log.info({ audit: entry }, "admin action") });
   const { accounts, images, blobs } = services;
   try {
+    // `npm start` embeds the pipeline's workers (WORKERS, default 1); an API-only node sets WORKERS=0.
+    for (let i = 0; i < config.pipeline.workers; i++) await services.startWorker();
     http.setErrorHandler((error, request, reply) => sendError(request, reply, error));
     // Every response names its request, so a client can quote it and an operator find its log lines.
     // Callback-style (as the hooks on every request are): no promise per request on the hot path.

@@ -1,3 +1,4 @@
+import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import { normalizeUsername } from "./services/password-policy.js";
@@ -40,6 +41,17 @@ export interface Config {
     readonly quotaImages: number;
     /** SEC-13: stored bytes per user. */
     readonly quotaBytes: number;
+  };
+  /** The image pipeline (issue 13): BullMQ workers making public images, thumbnails and placeholders. */
+  readonly pipeline: {
+    /** Workers this process runs (`npm start` embeds them; `npm run worker` runs at least one); 0 = none. */
+    readonly workers: number;
+    /** Jobs one worker runs at once. */
+    readonly concurrency: number;
+    /** Keep the uploaded bytes (owner only, never served) after the public image exists. */
+    readonly keepOriginals: boolean;
+    /** BullMQ queue name; every node of one installation must use the same. */
+    readonly queueName: string;
   };
   readonly auth: {
     /** Who may create an account: anyone, holders of an invite code, or nobody (admins always may). */
@@ -199,6 +211,13 @@ const envSchema = z.object({
       }
       return [...keys];
     }),
+  WORKERS: int(0, 64).default(1),
+  WORKER_CONCURRENCY: int(1, 256).optional(),
+  KEEP_ORIGINALS: bool.default(false),
+  QUEUE_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1 to 64 of A-Z a-z 0-9 _ -")
+    .default("images"),
   BCRYPT_COST: int(10, 15).default(12),
   SESSION_IDLE_DAYS: int(1, 365).default(30),
   LOGIN_FAILURES_PER_USER: int(1, 1e6).default(10),
@@ -294,6 +313,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, cw
       maxOpenTickets: e.MAX_OPEN_UPLOADS,
       quotaImages: e.QUOTA_IMAGES,
       quotaBytes: e.QUOTA_BYTES,
+    },
+    pipeline: {
+      workers: e.WORKERS,
+      // Decoding and encoding run on libvips threads; one job per core keeps them busy without queueing.
+      concurrency: e.WORKER_CONCURRENCY ?? os.availableParallelism(),
+      keepOriginals: e.KEEP_ORIGINALS,
+      queueName: e.QUEUE_NAME,
     },
     auth: {
       registration: e.REGISTRATION,

@@ -42,6 +42,15 @@ export type ImageEventKind =
   /** Processing finished: the image is ready. */
   | 'READY';
 
+/** Where the image is in processing after upload. */
+export type ImageStatus =
+  /** Processing failed (see failureReason); the image is not served. */
+  | 'FAILED'
+  /** Queued or being processed; its link answers 503 with Retry-After until READY. */
+  | 'PROCESSING'
+  /** The public image and thumbnails are served. */
+  | 'READY';
+
 export type RequestUploadInput = {
   /** One of image/jpeg, image/png, image/gif, image/webp, image/avif. */
   contentType: string;
@@ -169,7 +178,7 @@ export type RevokeInviteMutationVariables = Exact<{
 
 export type RevokeInviteMutation = { revokeInvite: boolean };
 
-export type AlbumFieldsFragment = { id: string, title: string, description: string | null, visibility: Visibility, createdAt: string, url: string, cover: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } | null };
+export type AlbumFieldsFragment = { id: string, title: string, description: string | null, visibility: Visibility, createdAt: string, url: string, cover: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string, status: ImageStatus, failureReason: string | null, placeholder: string | null, variants: Array<{ width: number, height: number, contentType: string, size: number, url: string }> } | null };
 
 export type MyAlbumsQueryVariables = Exact<{
   first?: number;
@@ -177,7 +186,7 @@ export type MyAlbumsQueryVariables = Exact<{
 }>;
 
 
-export type MyAlbumsQuery = { myAlbums: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, title: string, description: string | null, visibility: Visibility, createdAt: string, url: string, cover: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } | null }> } };
+export type MyAlbumsQuery = { myAlbums: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, title: string, description: string | null, visibility: Visibility, createdAt: string, url: string, cover: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string, status: ImageStatus, failureReason: string | null, placeholder: string | null, variants: Array<{ width: number, height: number, contentType: string, size: number, url: string }> } | null }> } };
 
 export type AlbumQueryVariables = Exact<{
   id: string;
@@ -187,14 +196,14 @@ export type AlbumQueryVariables = Exact<{
 }>;
 
 
-export type AlbumQuery = { album: { id: string, title: string, description: string | null, visibility: Visibility, createdAt: string, url: string, images: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string }> }, cover: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } | null } | null };
+export type AlbumQuery = { album: { id: string, title: string, description: string | null, visibility: Visibility, createdAt: string, url: string, images: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string, status: ImageStatus, failureReason: string | null, placeholder: string | null, variants: Array<{ width: number, height: number, contentType: string, size: number, url: string }> }> }, cover: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string, status: ImageStatus, failureReason: string | null, placeholder: string | null, variants: Array<{ width: number, height: number, contentType: string, size: number, url: string }> } | null } | null };
 
 export type CreateAlbumMutationVariables = Exact<{
   input: CreateAlbumInput;
 }>;
 
 
-export type CreateAlbumMutation = { createAlbum: { id: string, title: string, description: string | null, visibility: Visibility, createdAt: string, url: string, cover: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } | null } };
+export type CreateAlbumMutation = { createAlbum: { id: string, title: string, description: string | null, visibility: Visibility, createdAt: string, url: string, cover: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string, status: ImageStatus, failureReason: string | null, placeholder: string | null, variants: Array<{ width: number, height: number, contentType: string, size: number, url: string }> } | null } };
 
 export type UpdateAlbumMutationVariables = Exact<{
   id: string;
@@ -202,7 +211,7 @@ export type UpdateAlbumMutationVariables = Exact<{
 }>;
 
 
-export type UpdateAlbumMutation = { updateAlbum: { id: string, title: string, description: string | null, visibility: Visibility, createdAt: string, url: string, cover: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } | null } };
+export type UpdateAlbumMutation = { updateAlbum: { id: string, title: string, description: string | null, visibility: Visibility, createdAt: string, url: string, cover: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string, status: ImageStatus, failureReason: string | null, placeholder: string | null, variants: Array<{ width: number, height: number, contentType: string, size: number, url: string }> } | null } };
 
 export type DeleteAlbumMutationVariables = Exact<{
   id: string;
@@ -257,7 +266,7 @@ export type RevokeApiKeyMutation = { revokeApiKey: boolean };
 export type ImageEventsSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ImageEventsSubscription = { imageEvents: { kind: ImageEventKind, imageId: string, image: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } | null } };
+export type ImageEventsSubscription = { imageEvents: { kind: ImageEventKind, imageId: string, image: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string, status: ImageStatus, failureReason: string | null, placeholder: string | null, variants: Array<{ width: number, height: number, contentType: string, size: number, url: string }> } | null } };
 
 export type UserFieldsFragment = { id: string, username: string, isAdmin: boolean };
 
@@ -267,7 +276,7 @@ export type InviteFieldsFragment = { id: string, code: string | null, note: stri
 
 export type ApiKeyFieldsFragment = { id: string, name: string, createdAt: string, lastUsedAt: string | null, expiresAt: string | null };
 
-export type ImageFieldsFragment = { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string };
+export type ImageFieldsFragment = { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string, status: ImageStatus, failureReason: string | null, placeholder: string | null, variants: Array<{ width: number, height: number, contentType: string, size: number, url: string }> };
 
 export type MyImagesQueryVariables = Exact<{
   first?: number;
@@ -275,14 +284,14 @@ export type MyImagesQueryVariables = Exact<{
 }>;
 
 
-export type MyImagesQuery = { myImages: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } }> } };
+export type MyImagesQuery = { myImages: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ cursor: string, node: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string, status: ImageStatus, failureReason: string | null, placeholder: string | null, variants: Array<{ width: number, height: number, contentType: string, size: number, url: string }> } }> } };
 
 export type ImageQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type ImageQuery = { image: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } | null };
+export type ImageQuery = { image: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string, status: ImageStatus, failureReason: string | null, placeholder: string | null, variants: Array<{ width: number, height: number, contentType: string, size: number, url: string }> } | null };
 
 export type DeleteImageMutationVariables = Exact<{
   id: string;
@@ -297,7 +306,7 @@ export type SetImageVisibilityMutationVariables = Exact<{
 }>;
 
 
-export type SetImageVisibilityMutation = { setImageVisibility: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } };
+export type SetImageVisibilityMutation = { setImageVisibility: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string, status: ImageStatus, failureReason: string | null, placeholder: string | null, variants: Array<{ width: number, height: number, contentType: string, size: number, url: string }> } };
 
 export type ShareLinkFieldsFragment = { id: string, url: string | null, token: string | null, note: string | null, expiresAt: string | null, maxViews: number | null, views: number, createdAt: string, revokedAt: string | null, imageId: string | null, albumId: string | null };
 
@@ -335,4 +344,4 @@ export type CompleteUploadMutationVariables = Exact<{
 }>;
 
 
-export type CompleteUploadMutation = { completeUpload: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string } };
+export type CompleteUploadMutation = { completeUpload: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string, status: ImageStatus, failureReason: string | null, placeholder: string | null, variants: Array<{ width: number, height: number, contentType: string, size: number, url: string }> } };

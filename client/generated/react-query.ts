@@ -35,6 +35,16 @@ export const ImageFieldsFragmentDoc = new TypedDocumentString(`
   createdAt
   visibility
   viewUrl
+  status
+  failureReason
+  placeholder
+  variants {
+    width
+    height
+    contentType
+    size
+    url
+  }
 }
     `, {"fragmentName":"ImageFields"});
 export const AlbumFieldsFragmentDoc = new TypedDocumentString(`
@@ -60,6 +70,16 @@ export const AlbumFieldsFragmentDoc = new TypedDocumentString(`
   createdAt
   visibility
   viewUrl
+  status
+  failureReason
+  placeholder
+  variants {
+    width
+    height
+    contentType
+    size
+    url
+  }
 }`, {"fragmentName":"AlbumFields"});
 export const UserFieldsFragmentDoc = new TypedDocumentString(`
     fragment UserFields on User {
@@ -554,6 +574,16 @@ fragment ImageFields on Image {
   createdAt
   visibility
   viewUrl
+  status
+  failureReason
+  placeholder
+  variants {
+    width
+    height
+    contentType
+    size
+    url
+  }
 }`);
 
 export const useMyAlbumsQuery = <
@@ -616,6 +646,16 @@ fragment ImageFields on Image {
   createdAt
   visibility
   viewUrl
+  status
+  failureReason
+  placeholder
+  variants {
+    width
+    height
+    contentType
+    size
+    url
+  }
 }`);
 
 export const useAlbumQuery = <
@@ -668,6 +708,16 @@ fragment ImageFields on Image {
   createdAt
   visibility
   viewUrl
+  status
+  failureReason
+  placeholder
+  variants {
+    width
+    height
+    contentType
+    size
+    url
+  }
 }`);
 
 export const useCreateAlbumMutation = <
@@ -713,6 +763,16 @@ fragment ImageFields on Image {
   createdAt
   visibility
   viewUrl
+  status
+  failureReason
+  placeholder
+  variants {
+    width
+    height
+    contentType
+    size
+    url
+  }
 }`);
 
 export const useUpdateAlbumMutation = <
@@ -930,6 +990,16 @@ export const ImageEventsDocument = new TypedDocumentString(`
   createdAt
   visibility
   viewUrl
+  status
+  failureReason
+  placeholder
+  variants {
+    width
+    height
+    contentType
+    size
+    url
+  }
 }`);
 export const MyImagesDocument = new TypedDocumentString(`
     query MyImages($first: Int! = 20, $after: String) {
@@ -958,6 +1028,16 @@ export const MyImagesDocument = new TypedDocumentString(`
   createdAt
   visibility
   viewUrl
+  status
+  failureReason
+  placeholder
+  variants {
+    width
+    height
+    contentType
+    size
+    url
+  }
 }`);
 
 export const useMyImagesQuery = <
@@ -999,6 +1079,16 @@ export const ImageDocument = new TypedDocumentString(`
   createdAt
   visibility
   viewUrl
+  status
+  failureReason
+  placeholder
+  variants {
+    width
+    height
+    contentType
+    size
+    url
+  }
 }`);
 
 export const useImageQuery = <
@@ -1061,6 +1151,16 @@ export const SetImageVisibilityDocument = new TypedDocumentString(`
   createdAt
   visibility
   viewUrl
+  status
+  failureReason
+  placeholder
+  variants {
+    width
+    height
+    contentType
+    size
+    url
+  }
 }`);
 
 export const useSetImageVisibilityMutation = <
@@ -1242,6 +1342,16 @@ export const CompleteUploadDocument = new TypedDocumentString(`
   createdAt
   visibility
   viewUrl
+  status
+  failureReason
+  placeholder
+  variants {
+    width
+    height
+    contentType
+    size
+    url
+  }
 }`);
 
 export const useCompleteUploadMutation = <

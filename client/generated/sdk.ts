@@ -15,6 +15,16 @@ export const ImageFieldsFragmentDoc = gql`
   createdAt
   visibility
   viewUrl
+  status
+  failureReason
+  placeholder
+  variants {
+    width
+    height
+    contentType
+    size
+    url
+  }
 }
     `;
 export const AlbumFieldsFragmentDoc = gql`

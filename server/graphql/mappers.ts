@@ -12,7 +12,7 @@ import { Album, AlbumConnection, AlbumEdge } from "./types/album.type.js";
 import { ApiKey } from "./types/api-key.type.js";
 import { AuthPayload } from "./types/auth-payload.type.js";
 import { ImageEvent, ImageEventKind } from "./types/image-event.type.js";
-import { Image, ImageConnection, ImageEdge, PageInfo } from "./types/image.type.js";
+import { Image, ImageConnection, ImageEdge, ImageStatus, ImageVariant, PageInfo } from "./types/image.type.js";
 import { ShareLink } from "./types/share-link.type.js";
 import { HttpField, UploadMethod, UploadTicket } from "./types/upload.type.js";
 import { User, UserConnection, UserEdge } from "./types/user.type.js";
@@ -73,13 +73,15 @@ export function toApiKey(record: CredentialRecord): ApiKey {
   });
 }
 
-/** The two links of an image (ImageService.linkFor, viewUrlFor). */
+/** The links of an image (ImageService.linkFor, viewUrlFor, variantUrlFor). */
 export interface ImageLinks {
   linkFor(imageId: string): string;
   viewUrlFor(image: ImageRecord): string;
+  variantUrlFor(image: ImageRecord, variant: string): string;
 }
 
 export function toImage(record: ImageRecord, links: ImageLinks): Image {
+  const processing = record.processing;
   return Object.assign(new Image(), {
     id: record.id,
     url: links.linkFor(record.id),
@@ -91,6 +93,19 @@ export function toImage(record: ImageRecord, links: ImageLinks): Image {
     height: record.height,
     createdAt: new Date(record.createdAt),
     visibility: toVisibility(record.visibility),
+    // Recorded before processing existed: served as uploaded, so READY as far as clients can tell.
+    status: processing ? ImageStatus[processing.status] : ImageStatus.READY,
+    failureReason: processing?.failureReason ?? null,
+    placeholder: processing?.placeholder ?? null,
+    variants: (processing?.status === "READY" ? processing.variants : []).map((variant) =>
+      Object.assign(new ImageVariant(), {
+        width: variant.width,
+        height: variant.height,
+        contentType: variant.contentType,
+        size: variant.size,
+        url: links.variantUrlFor(record, variant.name),
+      }),
+    ),
   });
 }
 

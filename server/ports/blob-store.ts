@@ -26,6 +26,12 @@ export interface BlobStore {
    */
   promote(from: string, to: string, version: string): Promise<void>;
 
+  /**
+   * Stores `bytes` (server-made, e.g. a derivative) at `key` with `contentType`, replacing what is there. Readers
+   * see the old object or the new one, never a part. For uploads from clients use `createUploadTarget`.
+   */
+  put(key: string, bytes: Buffer, contentType: string): Promise<void>;
+
   /** Removes the object. Removing an absent object is not an error. */
   delete(key: string): Promise<void>;
 

@@ -39,7 +39,10 @@ export interface ImageStore {
 
   /** The image record (live or being deleted), or null. */
   findImage(imageId: string): Promise<ImageRecord | null>;
-  /** Just what a redirect needs, for a live image only: the hot path reads four fields, not the record. */
+  /**
+   * Just what a redirect needs, for a live image only: the hot path reads a few fields, not the record. null when
+   * there is nothing to serve (absent, deleting, FAILED); see ServableImage for PROCESSING and variants.
+   */
   findServable(imageId: string): Promise<ServableImage | null>;
   /** Sets a live image's visibility; false when there is no live image with that id. */
   setVisibility(imageId: string, visibility: Visibility): Promise<boolean>;
@@ -51,6 +54,19 @@ export interface ImageStore {
   ): Promise<{ images: ImageRecord[]; hasMore: boolean }>;
   /** Images and bytes counted against the user's quota. */
   usage(userId: string): Promise<{ images: number; bytes: number }>;
+
+  /**
+   * READY: records what the worker made, in one write, only while the image is live and PROCESSING (so a late
+   * retry cannot resurrect a deleted image). Returns the record afterwards, or null when there is none.
+   */
+  markReady(imageId: string, processed: ProcessedImage): Promise<ImageRecord | null>;
+  /** FAILED with `reason`, only while live and PROCESSING. Returns the record afterwards, or null. */
+  markFailed(imageId: string, reason: string): Promise<ImageRecord | null>;
+  /**
+   * PROCESSING again, for images recorded before the pipeline (processing null) or FAILED ones; READY and
+   * PROCESSING images are left as they are. Returns the record afterwards, or null.
+   */
+  markProcessing(imageId: string): Promise<ImageRecord | null>;
 
   /** Step one of a delete: the image stops being served and listed as live. */
   markDeleting(imageId: string): Promise<void>;
@@ -77,7 +93,15 @@ export interface ImageStore {
 }
 
 /** What the public link needs of a servable image. */
-export type ServableImage = Pick<ImageRecord, "key" | "contentType" | "visibility">;
+export type ServableImage = Pick<ImageRecord, "key" | "contentType" | "visibility"> & {
+  /**
+   * "serve": `key` is what the link redirects to (the public image once READY; a pre-pipeline image's bytes).
+   * "processing": nothing to redirect to yet (the link answers 503).
+   */
+  state: "serve" | "processing";
+  /** READY images' thumbnails by name (`w320`…); empty otherwise. */
+  variants: Pick<ImageVariantRecord, "name" | "key" | "contentType">[];
+};
 
 /** How the image-changes feed reports to its listener. */
 export interface ImageChangeListener {
@@ -124,6 +148,53 @@ export interface ImageRecord {
   visibility: Visibility;
   /** "deleting" from the first step of a delete on: not served, not listed. */
   status: "live" | "deleting";
+  /**
+   * Where the image pipeline is with this image; null for images recorded before the pipeline existed, which are
+   * served as uploaded until `npm run backfill` processes them.
+   */
+  processing: ProcessingRecord | null;
+}
+
+/** PROCESSING: queued or being worked on; READY: derivatives written and served; FAILED: not served. */
+export type ProcessingStatus = "PROCESSING" | "READY" | "FAILED";
+
+export interface ProcessingRecord {
+  status: ProcessingStatus;
+  /** Why processing failed, in words for the owner; null unless FAILED. */
+  failureReason: string | null;
+  /** ThumbHash of the image, base64; null until READY. */
+  placeholder: string | null;
+  /** The sanitized public image (READY only): key, bytes. Its type is the record's contentType. */
+  publicKey: string | null;
+  publicSize: number | null;
+  /** Thumbnails, smallest first; empty until READY. */
+  variants: ImageVariantRecord[];
+}
+
+export interface ImageVariantRecord {
+  /** Stable name in the public link `/image/<id>/<name>`, e.g. `w320`. */
+  name: string;
+  key: string;
+  /** Pixels. */
+  width: number;
+  height: number;
+  contentType: string;
+  /** Bytes. */
+  size: number;
+}
+
+/** What the worker made, recorded in one write when the image becomes READY. */
+export interface ProcessedImage {
+  /** Where the uploaded bytes are kept from now on (they may be deleted right after, unless kept). */
+  originalKey: string;
+  publicKey: string;
+  /** Bytes of the public image. */
+  publicSize: number;
+  /** Pixels, after orientation. */
+  width: number;
+  height: number;
+  placeholder: string;
+  variants: ImageVariantRecord[];
 }
 
 export interface ImageCursor {

@@ -4,6 +4,10 @@ import type {
   ImageCursor,
   ImageRecord,
   ImageStore,
+  ImageVariantRecord,
+  ProcessedImage,
+  ProcessingRecord,
+  ServableImage,
   UploadTicketRecord,
   Visibility,
 } from "../ports/image-store.js";
@@ -39,6 +43,22 @@ if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
   redis.call('HINCRBY', KEYS[2], 'images', -1)
   redis.call('HINCRBY', KEYS[2], 'bytes', -tonumber(ARGV[2]))
 end
+return 1`;
+
+/**
+ * KEYS: image hash. ARGV: expected processing states (comma-separated, "-" = none), field/value pairs… Sets the
+ * fields only on a live image in one of those states; returns 1 if it did.
+ */
+const SET_IF_PROCESSING_STATE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local fields = redis.call('HMGET', KEYS[1], 'status', 'pstatus')
+if fields[1] ~= 'live' then return 0 end
+local state = fields[2] or '-'
+if state == '' then state = '-' end
+local allowed = false
+for s in string.gmatch(ARGV[1], '[^,]+') do if s == state then allowed = true end end
+if not allowed then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 return 1`;
 
 export class RedisImageStore implements ImageStore {
@@ -173,15 +193,24 @@ export class RedisImageStore implements ImageStore {
     return toImage(await this.redis.hgetall(redisKeys.image(imageId)));
   }
 
-  async findServable(imageId: string): Promise<Pick<ImageRecord, "key" | "contentType" | "visibility"> | null> {
-    const [key, contentType, status, visibility] = await this.redis.hmget(
+  async findServable(imageId: string): Promise<ServableImage | null> {
+    const [key, contentType, status, visibility, pstatus, publicKey, variants] = await this.redis.hmget(
       redisKeys.image(imageId),
       "key",
       "contentType",
       "status",
       "visibility",
+      "pstatus",
+      "publicKey",
+      "variants",
     );
-    return key && contentType && status === "live" ? { key, contentType, visibility: toVisibility(visibility) } : null;
+    if (!key || !contentType || status !== "live" || pstatus === "FAILED") return null;
+    const base = { contentType, visibility: toVisibility(visibility), variants: [] };
+    // Recorded before the pipeline: served as uploaded. One being backfilled keeps being served so until READY.
+    if (!pstatus || (pstatus === "PROCESSING" && isLegacyKey(key))) return { ...base, state: "serve", key };
+    if (pstatus === "PROCESSING" || !publicKey) return { ...base, state: "processing", key };
+    const servedVariants = parseVariants(variants).map(({ name, key, contentType }) => ({ name, key, contentType }));
+    return { ...base, state: "serve", key: publicKey, variants: servedVariants };
   }
 
   async setVisibility(imageId: string, visibility: Visibility): Promise<boolean> {
@@ -233,6 +262,36 @@ export class RedisImageStore implements ImageStore {
     return { images: Number(h.images ?? 0), bytes: Number(h.bytes ?? 0) };
   }
 
+  async markReady(imageId: string, processed: ProcessedImage): Promise<ImageRecord | null> {
+    await this.setIfState(imageId, ["PROCESSING"], {
+      pstatus: "READY",
+      failureReason: "",
+      key: processed.originalKey,
+      publicKey: processed.publicKey,
+      publicSize: String(processed.publicSize),
+      width: String(processed.width),
+      height: String(processed.height),
+      placeholder: processed.placeholder,
+      variants: JSON.stringify(processed.variants),
+    });
+    return this.findImage(imageId);
+  }
+
+  async markFailed(imageId: string, reason: string): Promise<ImageRecord | null> {
+    await this.setIfState(imageId, ["PROCESSING"], { pstatus: "FAILED", failureReason: reason });
+    return this.findImage(imageId);
+  }
+
+  async markProcessing(imageId: string): Promise<ImageRecord | null> {
+    await this.setIfState(imageId, ["-", "FAILED"], { pstatus: "PROCESSING", failureReason: "" });
+    return this.findImage(imageId);
+  }
+
+  private async setIfState(imageId: string, states: string[], fields: Record<string, string>): Promise<void> {
+    await this.redis.eval(SET_IF_PROCESSING_STATE, 1, redisKeys.image(imageId), states.join(","), ...flatten(fields));
+    await this.announce(imageId);
+  }
+
   async markDeleting(imageId: string): Promise<void> {
     // HSET on a missing key would create a stub record; only mark what exists.
     await this.redis.eval(
@@ -279,7 +338,7 @@ export class RedisImageStore implements ImageStore {
 
 /** The image hash's fields. Exported for bench/seed.ts, which writes records in exactly this layout. */
 export function imageFields(image: ImageRecord): Record<string, string> {
-  return {
+  const base = {
     id: image.id,
     ownerId: image.ownerId,
     key: image.key,
@@ -291,7 +350,46 @@ export function imageFields(image: ImageRecord): Record<string, string> {
     createdAt: String(image.createdAt),
     visibility: image.visibility,
     status: image.status,
-  } satisfies Record<keyof ImageRecord, string>;
+  } satisfies Record<Exclude<keyof ImageRecord, "processing">, string>;
+  const p = image.processing;
+  if (p === null) return base;
+  return {
+    ...base,
+    pstatus: p.status,
+    failureReason: p.failureReason ?? "",
+    placeholder: p.placeholder ?? "",
+    publicKey: p.publicKey ?? "",
+    publicSize: p.publicSize === null ? "" : String(p.publicSize),
+    variants: JSON.stringify(p.variants),
+  };
+}
+
+/** Pre-pipeline images were stored under `img/`, which is served as it is; the pipeline keeps uploads elsewhere. */
+function isLegacyKey(key: string): boolean {
+  return key.startsWith("img/");
+}
+
+function parseVariants(json: string | null | undefined): ImageVariantRecord[] {
+  if (!json) return [];
+  try {
+    const parsed: unknown = JSON.parse(json);
+    return Array.isArray(parsed) ? (parsed as ImageVariantRecord[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+function toProcessing(h: Record<string, string>): ProcessingRecord | null {
+  const status = h.pstatus;
+  if (status !== "PROCESSING" && status !== "READY" && status !== "FAILED") return null;
+  return {
+    status,
+    failureReason: h.failureReason || null,
+    placeholder: h.placeholder || null,
+    publicKey: h.publicKey || null,
+    publicSize: h.publicSize ? Number(h.publicSize) : null,
+    variants: parseVariants(h.variants),
+  };
 }
 
 function toImage(h: Record<string, string>): ImageRecord | null {
@@ -308,6 +406,7 @@ function toImage(h: Record<string, string>): ImageRecord | null {
     createdAt: Number(h.createdAt),
     visibility: toVisibility(h.visibility),
     status: h.status === "deleting" ? "deleting" : "live",
+    processing: toProcessing(h),
   };
 }
 

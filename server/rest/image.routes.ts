@@ -17,7 +17,7 @@ export function imageHandlers(images: ImageService): Pick<RestHandlers, "myImage
         if (!page.hasMore || last === undefined) break;
         after = encodeCursor(last);
       }
-      return { items: items.map((image) => toListItem(image, images.linkFor(image.id))) };
+      return { items: items.map((image) => toListItem(image, images)) };
     },
     deleteImage: async ({ viewer, params }) => {
       await images.deleteImage(viewer, params.id);
@@ -26,15 +26,21 @@ export function imageHandlers(images: ImageService): Pick<RestHandlers, "myImage
   };
 }
 
-function toListItem(image: ImageRecord, url: string) {
+function toListItem(image: ImageRecord, links: Pick<ImageService, "linkFor" | "variantUrlFor">) {
+  const processing = image.processing;
+  const thumbnail = processing?.status === "READY" ? processing.variants[0] : undefined;
   return {
     id: image.id,
-    url,
+    url: links.linkFor(image.id),
     filename: image.filename,
     mime: image.contentType,
     created_at: Math.floor(image.createdAt / 1000),
     size: image.size,
     width: image.width,
     height: image.height,
+    // Added for the pipeline (issue 13); older clients ignore them.
+    status: (processing?.status ?? "READY").toLowerCase() as "processing" | "ready" | "failed",
+    // The owner's own list: a private image's thumbnail link carries a grant, as GraphQL's variants do.
+    thumbnail_url: thumbnail ? links.variantUrlFor(image, thumbnail.name) : null,
   };
 }

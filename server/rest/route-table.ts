@@ -110,6 +110,13 @@ const imageItem = z.object({
   size: z.number().int().describe("Bytes."),
   width: z.number().int().describe("Pixels."),
   height: z.number().int().describe("Pixels."),
+  status: z
+    .enum(["processing", "ready", "failed"])
+    .describe("processing after upload (the link answers 503 until ready), then ready or failed."),
+  thumbnail_url: z
+    .string()
+    .nullable()
+    .describe("Link to the smallest thumbnail (WebP, 320 px wide at most); null until ready."),
 });
 
 export const restRoutes = {
@@ -238,8 +245,8 @@ export const restRoutes = {
     success: { status: 302, description: "Redirect to the bytes.", headers: { Location: "Where the bytes are." } },
     query: imageGrant,
     errors: {
-      404: "Unknown, malformed or deleted id, or a private image without a live grant.",
-      503: "Redis or storage is unavailable.",
+      404: "Unknown, malformed, deleted or failed id, or a private image without a live grant.",
+      503: "Still being processed (Retry-After says when to ask again), or Redis or storage is unavailable.",
     },
     servedBy: "server/http/image-link.routes.ts",
   },
@@ -253,8 +260,23 @@ export const restRoutes = {
     success: { status: 302, description: "Redirect to the bytes.", headers: { Location: "Where the bytes are." } },
     query: imageGrant,
     errors: {
-      404: "Unknown, malformed or deleted id, or a private image without a live grant.",
-      503: "Redis or storage is unavailable.",
+      404: "Unknown, malformed, deleted or failed id, or a private image without a live grant.",
+      503: "Still being processed (Retry-After says when to ask again), or Redis or storage is unavailable.",
+    },
+    servedBy: "server/http/image-link.routes.ts",
+  },
+  publicImageVariantLink: {
+    method: "GET",
+    path: "/image/:id/:variant",
+    tag: "images",
+    summary: "A thumbnail of the image (WebP; w320, w1280): redirect to its bytes.",
+    auth: false,
+    params: imageId.extend({ variant: z.string().describe("Variant name, as in GraphQL Image.variants urls.") }),
+    success: { status: 302, description: "Redirect to the bytes.", headers: { Location: "Where the bytes are." } },
+    query: imageGrant,
+    errors: {
+      404: "Unknown, malformed, deleted or failed id, no such variant, or a private image without a live grant.",
+      503: "Still being processed (Retry-After says when to ask again), or Redis or storage is unavailable.",
     },
     servedBy: "server/http/image-link.routes.ts",
   },

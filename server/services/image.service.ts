@@ -19,14 +19,17 @@ import type {
   ImageCursor,
   ImageRecord,
   ImageStore,
+  ProcessedImage,
   ServableImage,
   UploadTicketRecord,
   Visibility,
 } from "../ports/image-store.js";
+import type { JobQueue } from "../ports/job-queue.js";
 import type { LinkCache } from "./link-cache.js";
 import type { AccessGrants } from "./access-grants.js";
 import type { Viewer } from "./account.service.js";
 import { isWellFormedId, newId } from "./credentials.js";
+import { allKeysFor, originalKeyFor } from "./image-keys.js";
 import {
   ALLOWED_IMAGE_TYPES,
   INSPECTION_HEAD_BYTES,
@@ -83,6 +86,9 @@ export interface IssuedUpload {
   target: UploadTarget;
 }
 
+/** Where a public link leads: a redirect to the bytes, or "come back later" while the image is processed. */
+export type PublicLink = { kind: "redirect"; url: string } | { kind: "processing" };
+
 export interface ImagePage {
   images: ImageRecord[];
   hasMore: boolean;
@@ -105,13 +111,14 @@ export class ImageService {
     private readonly blobs: BlobStore,
     private readonly grants: AccessGrants,
     private readonly options: ImageServiceOptions,
+    private readonly jobs: JobQueue,
   ) {
     this.now = options.now ?? Date.now;
   }
 
-  /** The public link of an image. */
-  linkFor(imageId: string): string {
-    return `${this.options.publicUrl}/image/${imageId}`;
+  /** The public link of an image, or of one of its variants (`w320`…). */
+  linkFor(imageId: string, variant?: string): string {
+    return `${this.options.publicUrl}/image/${imageId}${variant === undefined ? "" : `/${variant}`}`;
   }
 
   /**
@@ -120,6 +127,12 @@ export class ImageService {
    */
   viewUrlFor(image: Pick<ImageRecord, "id" | "visibility">): string {
     const link = this.linkFor(image.id);
+    return image.visibility === "public" ? link : `${link}?grant=${this.grants.issue("image", image.id)}`;
+  }
+
+  /** The link of one of the image's thumbnails (`w320`…), with a grant when the image is private, like viewUrlFor. */
+  variantUrlFor(image: Pick<ImageRecord, "id" | "visibility">, variant: string): string {
+    const link = this.linkFor(image.id, variant);
     return image.visibility === "public" ? link : `${link}?grant=${this.grants.issue("image", image.id)}`;
   }
 
@@ -188,7 +201,11 @@ export class ImageService {
     const ticket = await this.findTicket(viewer, uploadId);
     if (!ticket) {
       const done = await this.imageById(uploadId);
-      if (done && done.ownerId === viewer.userId && done.status === "live") return done;
+      if (done && done.ownerId === viewer.userId && done.status === "live") {
+        // A retry after the job could not be queued (Redis hiccup) queues it now; queueing twice adds nothing.
+        if (done.processing?.status === "PROCESSING") await this.jobs.enqueue(done.id);
+        return done;
+      }
       throw notFound("No such upload: it may have expired, or belong to someone else.");
     }
     if (!(await this.images.claimCompletion(viewer.userId, uploadId, COMPLETION_CLAIM_MS))) {
@@ -215,7 +232,7 @@ export class ImageService {
   }
 
   private async completeClaimed(ticket: UploadTicketRecord): Promise<ImageRecord> {
-    const finalKey = storageKeyFor(ticket.uploadId);
+    const finalKey = originalKeyFor(ticket.uploadId);
     let verified: Awaited<ReturnType<ImageService["verifyObject"]>>;
     try {
       verified = await this.verifyAndPromote(ticket, finalKey);
@@ -238,11 +255,20 @@ export class ImageService {
       createdAt: this.now(),
       visibility: ticket.visibility,
       status: "live",
+      processing: {
+        status: "PROCESSING",
+        failureReason: null,
+        placeholder: null,
+        publicKey: null,
+        publicSize: null,
+        variants: [],
+      },
     });
     // A concurrent delete may have marked it already; then it must not be listed again.
     if (image.status === "live") {
       await this.images.listImage(image);
       await this.announce("CREATED", image);
+      await this.jobs.enqueue(image.id);
     }
     this.options.onUploadOutcome?.("completed");
     return image;
@@ -309,22 +335,67 @@ export class ImageService {
    * holds the answer.
    */
   async downloadUrl(imageId: string, grant: string | null = null): Promise<string | null> {
-    return this.servableUrl(imageId, grant !== null && this.grants.verify("image", imageId, grant));
+    const link = await this.publicLink(imageId, null, grant);
+    return link?.kind === "redirect" ? link.url : null;
+  }
+
+  /**
+   * Where the public link of the image, or of its variant `w320`…, leads: a redirect, or "processing" (the link
+   * answers 503 until READY); null for unknown, malformed, deleted, FAILED or private ids (unless `grant` is a
+   * live grant for it) and unknown variants.
+   */
+  async publicLink(imageId: string, variant: string | null, grant: string | null = null): Promise<PublicLink | null> {
+    return this.servableLink(imageId, variant, grant !== null && this.grants.verify("image", imageId, grant));
   }
 
   /** Where an album or share link sends a viewer it has let in: private images too. */
   async grantedDownloadUrl(imageId: string): Promise<string | null> {
-    return this.servableUrl(imageId, true);
+    const link = await this.servableLink(imageId, null, true);
+    return link?.kind === "redirect" ? link.url : null;
   }
 
-  private async servableUrl(imageId: string, includePrivate: boolean): Promise<string | null> {
-    if (!isWellFormedId(imageId)) return null;
+  private async servableLink(
+    imageId: string,
+    variant: string | null,
+    includePrivate: boolean,
+  ): Promise<PublicLink | null> {
+    if (!isWellFormedId(imageId) || (variant !== null && !/^w\d{1,5}$/.test(variant))) return null;
     const { linkCache } = this.options;
     const image = linkCache
       ? await linkCache.get(imageId, (id) => this.images.findServable(id))
       : await this.images.findServable(imageId);
     if (!image || (image.visibility === "private" && !includePrivate)) return null;
-    return (await this.blobs.downloadUrl(image.key, image.contentType)).url;
+    if (image.state === "processing") return { kind: "processing" };
+    const target = variant === null ? image : image.variants.find((v) => v.name === variant);
+    if (!target) return null;
+    return { kind: "redirect", url: (await this.blobs.downloadUrl(target.key, target.contentType)).url };
+  }
+
+  /**
+   * PROCESSING → READY: the worker has written every derivative, which are served from now on. The one place the
+   * transition happens, and where it is announced. Returns the record afterwards, or null when it is gone.
+   */
+  async markReady(imageId: string, processed: ProcessedImage): Promise<ImageRecord | null> {
+    const image = await this.images.markReady(imageId, processed);
+    if (image?.status === "live" && image.processing?.status === "READY") await this.announce("READY", image);
+    return image;
+  }
+
+  /** PROCESSING → FAILED with a reason for the owner; the image is not served. The one place it happens. */
+  async markFailed(imageId: string, reason: string): Promise<ImageRecord | null> {
+    const image = await this.images.markFailed(imageId, reason);
+    if (image?.status === "live" && image.processing?.status === "FAILED") await this.announce("FAILED", image);
+    return image;
+  }
+
+  /**
+   * (no status) or FAILED → PROCESSING, and queued: for `npm run backfill` and the sweeper. A PROCESSING image is
+   * queued again (a no-op while its job exists); READY ones are left alone. Returns the record, or null.
+   */
+  async reprocess(imageId: string): Promise<ImageRecord | null> {
+    const image = await this.images.markProcessing(imageId);
+    if (image?.status === "live" && image.processing?.status === "PROCESSING") await this.jobs.enqueue(image.id);
+    return image;
   }
 
   /** The record (live or being deleted) for an id `newId` could have made; anything else is absent unread (SEC-12). */
@@ -336,7 +407,9 @@ export class ImageService {
   async finishDelete(image: ImageRecord): Promise<void> {
     if (image.status !== "deleting") await this.images.markDeleting(image.id);
     await this.options.forgetImage?.(image.id);
-    await this.blobs.delete(image.key);
+    // Every key the image can have, not just those recorded: a crash mid-processing may have written more.
+    const keys = new Set([image.key, ...allKeysFor(image.id), ...(image.processing?.variants ?? []).map((v) => v.key)]);
+    for (const key of keys) await this.blobs.delete(key);
     await this.images.removeImage(image);
     await this.announce("DELETED", image);
   }

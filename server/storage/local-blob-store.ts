@@ -184,6 +184,38 @@ export class LocalBlobStore implements BlobStore {
     });
   }
 
+  async put(key: string, bytes: Buffer, contentType: string): Promise<void> {
+    const location = this.locate(key);
+    if (location === null) throw badInput("Invalid storage key.");
+    if (!CONTENT_TYPE_PATTERN.test(contentType)) throw badInput("Invalid content type.");
+    const { dir, blobPath, metaPath, id } = location;
+    await this.guardDisk(async () => {
+      await fs.mkdir(dir, { recursive: true });
+      const suffix = randomBytes(8).toString("hex");
+      const tmpBlob = path.join(dir, `.${id}.${suffix}.tmp`);
+      const tmpMeta = path.join(dir, `.${id}.${suffix}.meta.tmp`);
+      try {
+        const handle = await fs.open(tmpBlob, "wx", 0o600);
+        try {
+          await writeAll(handle, bytes);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        const sha256 = createHash("sha256").update(bytes).digest("base64url");
+        const meta: Sidecar = { v: 1, contentType, size: bytes.length, sha256 };
+        await writeFileDurably(tmpMeta, JSON.stringify(meta));
+        // Between the two renames the sidecar does not match the blob, and openRead serves nothing.
+        await fs.rename(tmpBlob, blobPath);
+        await fs.rename(tmpMeta, metaPath);
+        await fsyncDir(dir);
+      } finally {
+        await fs.rm(tmpBlob, { force: true });
+        await fs.rm(tmpMeta, { force: true });
+      }
+    });
+  }
+
   async stat(key: string): Promise<BlobInfo | null> {
     const location = this.locate(key);
     if (location === null) return null;

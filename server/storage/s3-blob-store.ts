@@ -259,6 +259,22 @@ export class S3BlobStore implements BlobStore {
     await this.delete(from);
   }
 
+  async put(key: string, bytes: Buffer, contentType: string): Promise<void> {
+    this.assertKey(key);
+    if (!CONTENT_TYPE_PATTERN.test(contentType)) throw badInput("Invalid content type.");
+    await this.guard(() =>
+      this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: bytes,
+          ContentType: contentType,
+          ContentLength: bytes.length,
+        }),
+      ),
+    );
+  }
+
   async delete(key: string): Promise<void> {
     this.assertKey(key);
     try {

@@ -18,7 +18,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ImageHostClient } from "../../client/image-host-client.js";
 import { uniqueUsername } from "../support/graphql.js";
-import { SVG, makeImage } from "../support/images.js";
+import { SVG, makeImage, expectSamePicture } from "../support/images.js";
 import { freePort } from "../support/redis-server.js";
 import type { S3StorageConfig } from "../../server/config.js";
 import { rgwBucket, rgwEnv } from "../support/rgw-bucket.js";
@@ -153,7 +153,7 @@ describe.each(["local", "s3"] as const)("imagehost CLI with the %s driver", (dri
     for (const [i, url] of urls.entries()) {
       const served = await fetchPublic(url);
       expect(served.status).toBe(200);
-      expect(served.bytes.equals(files[order[i]!]!)).toBe(true);
+      await expectSamePicture(served.bytes, files[order[i]!]!);
     }
 
     const listed = await cli(["ls", "--json"]);

@@ -84,6 +84,7 @@ export function defineMetadataStoreContract(
         createdAt: Date.now(),
         visibility: "public",
         status: "live",
+        processing: null,
         ...extra,
       };
     };
@@ -235,9 +236,11 @@ export function defineMetadataStoreContract(
         const ownerId = newId();
         const live = await images.createImage(image(ownerId, { contentType: "image/gif" }));
         expect(await images.findServable(live.id)).toEqual({
+          state: "serve",
           key: live.key,
           contentType: "image/gif",
           visibility: "public",
+          variants: [],
         });
         expect(await images.setVisibility(live.id, "private")).toBe(true);
         expect(await images.findServable(live.id)).toMatchObject({ visibility: "private" });
@@ -248,6 +251,90 @@ export function defineMetadataStoreContract(
         expect(await images.setVisibility(newId(), "public")).toBe(false);
         expect(await images.findImage(live.id)).toMatchObject({ visibility: "private" });
         expect(await images.findServable(newId())).toBeNull();
+      });
+
+      it("moves an image PROCESSING → READY once, serving its public image and variants only then", async () => {
+        const processing = {
+          status: "PROCESSING" as const,
+          failureReason: null,
+          placeholder: null,
+          publicKey: null,
+          publicSize: null,
+          variants: [],
+        };
+        const made = await images.createImage(image(newId(), { key: `orig/${newId()}`, processing }));
+        expect(made.processing).toEqual(processing);
+        expect(await images.findServable(made.id)).toMatchObject({ state: "processing", variants: [] });
+        const variant = {
+          name: "w320",
+          key: `img/${made.id}-w320`,
+          width: 320,
+          height: 200,
+          contentType: "image/webp",
+          size: 99,
+        };
+        const processed = {
+          originalKey: made.key,
+          publicKey: `img/${made.id}-public`,
+          publicSize: 1234,
+          width: 3,
+          height: 2,
+          placeholder: "AbCd",
+          variants: [variant],
+        };
+        const ready = await images.markReady(made.id, processed);
+        expect(ready?.processing).toEqual({
+          status: "READY",
+          failureReason: null,
+          placeholder: "AbCd",
+          publicKey: processed.publicKey,
+          publicSize: 1234,
+          variants: [variant],
+        });
+        expect([ready?.width, ready?.height]).toEqual([3, 2]);
+        expect(await images.findServable(made.id)).toEqual({
+          state: "serve",
+          key: processed.publicKey,
+          contentType: made.contentType,
+          visibility: "public",
+          variants: [{ name: "w320", key: variant.key, contentType: "image/webp" }],
+        });
+        // Only from PROCESSING: a late failure cannot undo READY, and READY is not reprocessed.
+        expect((await images.markFailed(made.id, "late"))?.processing?.status).toBe("READY");
+        expect((await images.markProcessing(made.id))?.processing?.status).toBe("READY");
+      });
+
+      it("records FAILED with its reason, serves nothing, and can be queued again", async () => {
+        const made = await images.createImage(image(newId(), { key: `orig/${newId()}` }));
+        expect((await images.markProcessing(made.id))?.processing?.status).toBe("PROCESSING");
+        const failed = await images.markFailed(made.id, "The image could not be decoded.");
+        expect(failed?.processing).toMatchObject({
+          status: "FAILED",
+          failureReason: "The image could not be decoded.",
+        });
+        expect(await images.findServable(made.id)).toBeNull();
+        const again = await images.markProcessing(made.id);
+        expect(again?.processing).toMatchObject({ status: "PROCESSING", failureReason: null });
+        await images.markDeleting(made.id);
+        expect(
+          await images.markReady(made.id, {
+            originalKey: made.key,
+            publicKey: "img/x",
+            publicSize: 1,
+            width: 1,
+            height: 1,
+            placeholder: "",
+            variants: [],
+          }),
+        ).toMatchObject({ status: "deleting", processing: { status: "PROCESSING" } });
+        expect(await images.markProcessing(newId())).toBeNull();
+      });
+
+      it("keeps serving a pre-pipeline image as uploaded while it is backfilled", async () => {
+        const legacy = await images.createImage(image(newId()));
+        expect(legacy.processing).toBeNull();
+        await images.markProcessing(legacy.id);
+        expect(await images.findServable(legacy.id)).toMatchObject({ state: "serve", key: legacy.key, variants: [] });
       });
 
       it("never creates a stub when marking an absent image", async () => {

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorCode, gql, uniqueUsername } from "../support/graphql.js";
-import { makeImage } from "../support/images.js";
+import { makeImage, expectSamePicture } from "../support/images.js";
 import { startTestRedisCluster, type TestRedisCluster } from "../support/redis-cluster.js";
 import { freePort } from "../support/redis-server.js";
 import { s3Env, startS3rver, type RunningS3rver } from "../support/s3rver.js";
@@ -89,7 +89,7 @@ describe("two nodes behind nginx on Redis Cluster and S3", () => {
     const bytes = await makeImage("png");
     const image = await uploadImage(proxyUrl, key, bytes, "image/png");
     expect(image.url.startsWith(`${proxyUrl}/image/`)).toBe(true);
-    expect((await fetchPublic(image.url)).bytes.equals(bytes)).toBe(true);
+    await expectSamePicture((await fetchPublic(image.url)).bytes, bytes);
 
     // Each node sees it directly: no per-node state.
     for (const node of [nodeA, nodeB]) {

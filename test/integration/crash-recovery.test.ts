@@ -12,6 +12,9 @@ import type { BlobStore } from "../../server/ports/blob-store.js";
 import type { ImageStore } from "../../server/ports/image-store.js";
 import { guardRedisErrors } from "../../server/redis/guard-redis-errors.js";
 import { RedisImageStore } from "../../server/redis/redis-image-store.js";
+import type { JobQueue } from "../../server/ports/job-queue.js";
+import { BullMqJobQueue } from "../../server/queue/bullmq-job-queue.js";
+import { newId } from "../../server/services/credentials.js";
 import { AccessGrants } from "../../server/services/access-grants.js";
 import { AccountService } from "../../server/services/account.service.js";
 import { ImageService, type ImageServiceOptions } from "../../server/services/image.service.js";
@@ -44,10 +47,13 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
   let s3Store: S3BlobStore | undefined;
   let accounts: AccountService;
   let clock = Date.now();
+  // A queue of this file's own, with no worker: jobs stay where the test can count them.
+  let jobs: BullMqJobQueue;
   const imageStore = () => guardRedisErrors(new RedisImageStore(redis));
 
   beforeAll(async () => {
     redis = new Redis(inject("redisUrl"));
+    jobs = new BullMqJobQueue({ mode: "single", url: inject("redisUrl") }, `crash-${newId()}`);
     if (driver === "s3") {
       // A real S3 (RGW): the same bucket as the server.
       const bucket = await rgwBucket();
@@ -88,12 +94,17 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
     );
   });
   afterAll(async () => {
+    await jobs?.close();
     redis?.disconnect();
     s3Store?.close();
     await server?.close();
   });
 
-  function service(store: ImageStore = imageStore(), blobStore: BlobStore = blobs): ImageService {
+  function service(
+    store: ImageStore = imageStore(),
+    blobStore: BlobStore = blobs,
+    queue: JobQueue = jobs,
+  ): ImageService {
     const options: ImageServiceOptions = {
       maxUploadBytes: 1024 * 1024,
       publicUrl: server.baseUrl,
@@ -102,7 +113,7 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
       quotaBytes: 10 * 1024 * 1024,
       now: () => clock,
     };
-    return new ImageService(store, blobStore, new AccessGrants(randomBytes(32)), options);
+    return new ImageService(store, blobStore, new AccessGrants(randomBytes(32)), options, queue);
   }
 
   async function viewer(): Promise<Viewer> {
@@ -171,7 +182,7 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
         message: expect.stringMatching(/changed/),
       });
       expect(await images.getImage(user, uploadId)).toBeNull();
-      expect(await blobs.stat(`img/${uploadId}`)).toBeNull();
+      expect(await blobs.stat(`orig/${uploadId}`)).toBeNull();
       // Completing again checks, promotes and serves exactly the bytes now uploaded.
       const image = await images.completeUpload(user, uploadId);
       expect([image.width, image.height]).toEqual([33, 17]);
@@ -219,6 +230,22 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
     // Retrying complete now returns the same image and counts nothing twice (SEC-15).
     expect((await images.completeUpload(user, uploadId)).id).toBe(uploadId);
     expect((await images.listImages(user, 10, null)).totalCount).toBe(1);
+    expect(report.requeued).toContain(uploadId); // the job the crash never queued
+  });
+
+  it("a crash before the job is queued leaves the image PROCESSING; retrying complete queues it once", async () => {
+    clock = Date.now();
+    const user = await viewer();
+    const crashing = service(imageStore(), blobs, failing<JobQueue>(jobs, "enqueue"));
+    const { uploadId } = await uploaded(crashing, user);
+    const before = await jobs.pendingCount();
+    await expect(crashing.completeUpload(user, uploadId)).rejects.toThrow(/simulated crash/);
+    expect(await jobs.pendingCount()).toBe(before);
+    const images = service();
+    expect((await images.completeUpload(user, uploadId)).processing?.status).toBe("PROCESSING");
+    expect(await images.completeUpload(user, uploadId)).toMatchObject({ id: uploadId });
+    expect(await jobs.pendingCount()).toBe(before + 1);
+    expect(await images.publicLink(uploadId, null)).toEqual({ kind: "processing" });
   });
 
   it("a crash while deleting the bytes leaves the image unserved; the sweeper finishes the delete", async () => {
@@ -232,10 +259,10 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
 
     expect(await images.downloadUrl(uploadId)).toBeNull();
     expect(await images.getImage(null, uploadId)).toBeNull();
-    expect(await blobs.stat(`img/${uploadId}`)).not.toBeNull(); // an orphan object, never a record without bytes
+    expect(await blobs.stat(`orig/${uploadId}`)).not.toBeNull(); // an orphan object, never a record without bytes
     const report = await new Sweeper(imageStore(), blobs, images).sweep({ dryRun: false });
     expect(report.deletesFinished).toContain(uploadId);
-    expect(await blobs.stat(`img/${uploadId}`)).toBeNull();
+    expect(await blobs.stat(`orig/${uploadId}`)).toBeNull();
     expect(await imageStore().findImage(uploadId)).toBeNull();
     expect((await images.listImages(user, 10, null)).totalCount).toBe(0);
   });

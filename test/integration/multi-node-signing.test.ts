@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gql, uniqueUsername } from "../support/graphql.js";
-import { makeImage } from "../support/images.js";
+import { makeImage, expectSamePicture } from "../support/images.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { COMPLETE_UPLOAD, fetchPublic, requestUpload, sendBytes } from "../support/uploads.js";
 
@@ -60,6 +60,6 @@ describe("upload URLs signed on one node, used on another", () => {
       key,
     );
     expect(completed.errors).toBeUndefined();
-    expect((await fetchPublic(onNode(completed.data!.completeUpload.url, nodeA))).bytes.equals(bytes)).toBe(true);
+    await expectSamePicture((await fetchPublic(onNode(completed.data!.completeUpload.url, nodeA))).bytes, bytes);
   });
 });

@@ -7,7 +7,7 @@ import { gql, uniqueUsername } from "../support/graphql.js";
 import { makeImage } from "../support/images.js";
 import { s3Env, startS3rver, type RunningS3rver } from "../support/s3rver.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { uploadImage } from "../support/uploads.js";
+import { awaitProcessed, uploadImage } from "../support/uploads.js";
 
 const PASSWORD = "copper-lantern-meadow-4";
 const ME = "{ me { username } }";
@@ -175,7 +175,7 @@ describe("web session cookie (SEC-5)", () => {
       headers: { origin: "http://evil.example", ...withCookie(secret) },
     });
     expect(evilRest.status).toBe(403);
-    expect((await fetch(`${base}/image/${image.id}`, { redirect: "manual" })).status).toBe(302);
+    expect((await awaitProcessed(`${base}/image/${image.id}`)).status).toBe(302);
 
     // Even a GraphQL read goes by POST: without our Origin the cookie does not count.
     expect(

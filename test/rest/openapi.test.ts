@@ -140,7 +140,18 @@ describe("GET /api/v1/openapi.json", () => {
     );
     const items =
       doc.paths["/api/v1/me/images"].get.responses["200"].content["application/json"].schema.properties.items.items;
-    expect(items.required).toEqual(["id", "url", "filename", "mime", "created_at", "size", "width", "height"]);
+    expect(items.required).toEqual([
+      "id",
+      "url",
+      "filename",
+      "mime",
+      "created_at",
+      "size",
+      "width",
+      "height",
+      "status",
+      "thumbnail_url",
+    ]);
     expect(items.properties.created_at.type).toBe("integer");
   });
 });

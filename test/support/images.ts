@@ -1,4 +1,5 @@
 import sharp from "sharp";
+import { expect } from "vitest";
 
 export type ImageKind = "jpeg" | "png" | "gif" | "webp" | "avif";
 export const IMAGE_KINDS: ImageKind[] = ["jpeg", "png", "gif", "webp", "avif"];
@@ -36,3 +37,18 @@ export const SVG = Buffer.from(
   `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>alert(1)</script></svg>`,
 );
 export const HTML = Buffer.from(`<!doctype html><html><body><script>alert(document.cookie)</script></body></html>`);
+
+/**
+ * What the pipeline serves is the upload re-encoded (upright, metadata removed), not its bytes: the same format,
+ * size and picture, within re-encoding noise (mean difference per channel, 0–255).
+ */
+export async function expectSamePicture(served: Buffer, uploaded: Buffer, tolerance = 6): Promise<void> {
+  const [a, b] = await Promise.all([served, uploaded].map((bytes) => sharp(bytes).metadata()));
+  expect([a!.format, a!.width, a!.height]).toEqual([b!.format, b!.width, b!.height]);
+  const pixels = (bytes: Buffer) => sharp(bytes).removeAlpha().toColourspace("srgb").raw().toBuffer();
+  const [pa, pb] = await Promise.all([pixels(served), pixels(uploaded)]);
+  expect(pa!.length).toBe(pb!.length);
+  let total = 0;
+  for (let i = 0; i < pa!.length; i++) total += Math.abs(pa![i]! - pb![i]!);
+  expect(total / pa!.length).toBeLessThanOrEqual(tolerance);
+}

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -32,6 +33,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: Ap
     REGISTRATIONS_PER_IP: "100000",
     REGISTRATION_ATTEMPTS_PER_IP: "100000",
     LOGIN_FAILURES_PER_IP: "100000",
+    // Test files share one Redis: each server gets a queue of its own, so its worker sees only its own jobs.
+    QUEUE_NAME: `test-${randomBytes(6).toString("hex")}`,
     ...env,
   });
   const app = await createApp(config, options);

@@ -80,11 +80,25 @@ export async function uploadImage(
   return completed.data!.completeUpload;
 }
 
-/** Follows the public link to the bytes, as a browser would. */
+/** How long tests wait for an image to be processed, ms. */
+export const PROCESSING_DEADLINE_MS = 20_000;
+
+/** The first answer of the public link that is not "still processing" (503 + Retry-After), within the deadline. */
+export async function awaitProcessed(url: string, init: RequestInit = {}): Promise<Response> {
+  const deadline = Date.now() + PROCESSING_DEADLINE_MS;
+  for (;;) {
+    const response = await fetch(url, { redirect: "manual", ...init });
+    if (response.status !== 503 || !response.headers.has("retry-after") || Date.now() > deadline) return response;
+    await response.arrayBuffer();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Follows the public link to the bytes, as a browser would, once the image is processed. */
 export async function fetchPublic(
   url: string,
 ): Promise<{ status: number; bytes: Buffer; contentType: string | null; location: string | null }> {
-  const first = await fetch(url, { redirect: "manual" });
+  const first = await awaitProcessed(url);
   const location = first.headers.get("location");
   if (first.status !== 302 || !location)
     return { status: first.status, bytes: Buffer.from(await first.arrayBuffer()), contentType: null, location };

@@ -1,5 +1,39 @@
-import { Field, ID, Int, ObjectType } from "type-graphql";
+import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Visibility } from "./visibility.type.js";
+
+export enum ImageStatus {
+  PROCESSING = "PROCESSING",
+  READY = "READY",
+  FAILED = "FAILED",
+}
+
+registerEnumType(ImageStatus, {
+  name: "ImageStatus",
+  description: "Where the image is in processing after upload.",
+  valuesConfig: {
+    PROCESSING: { description: "Queued or being processed; its link answers 503 with Retry-After until READY." },
+    READY: { description: "The public image and thumbnails are served." },
+    FAILED: { description: "Processing failed (see failureReason); the image is not served." },
+  },
+});
+
+@ObjectType({ description: "A resized copy of an image (a WebP thumbnail), metadata-free." })
+export class ImageVariant {
+  @Field(() => Int, { description: "Pixels." })
+  width!: number;
+
+  @Field(() => Int, { description: "Pixels." })
+  height!: number;
+
+  @Field(() => String, { description: "MIME type." })
+  contentType!: string;
+
+  @Field(() => Int, { description: "Bytes." })
+  size!: number;
+
+  @Field(() => String, { description: "Public, stable link under /image/<id>/…: redirects to the bytes." })
+  url!: string;
+}
 
 @ObjectType({
   description:
@@ -9,7 +43,10 @@ export class Image {
   @Field(() => ID)
   id!: string;
 
-  @Field(() => String, { description: "The public link: redirects to the bytes (404 while the image is PRIVATE)." })
+  @Field(() => String, {
+    description:
+      "The public link: redirects to the public image, upright with its metadata removed except the colour profile (404 while the image is PRIVATE or FAILED, 503 while PROCESSING).",
+  })
   url!: string;
 
   @Field(() => String, {
@@ -27,10 +64,10 @@ export class Image {
   @Field(() => Int, { description: "Bytes." })
   size!: number;
 
-  @Field(() => Int, { description: "Pixels." })
+  @Field(() => Int, { description: "Pixels (upright, once READY)." })
   width!: number;
 
-  @Field(() => Int, { description: "Pixels." })
+  @Field(() => Int, { description: "Pixels (upright, once READY)." })
   height!: number;
 
   @Field(() => Date)
@@ -40,6 +77,24 @@ export class Image {
     description: "PRIVATE: `url` answers 404 to everyone; albums and share links still show it.",
   })
   visibility!: Visibility;
+
+  @Field(() => ImageStatus, {
+    description:
+      "PROCESSING after upload, then READY (served) or FAILED. Images from before processing existed are READY.",
+  })
+  status!: ImageStatus;
+
+  @Field(() => String, { nullable: true, description: "Why processing failed, for the owner; null unless FAILED." })
+  failureReason!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "ThumbHash of the image, base64: paint it while the thumbnail loads. Null until READY.",
+  })
+  placeholder!: string | null;
+
+  @Field(() => [ImageVariant], { description: "Thumbnails, smallest first; empty until READY." })
+  variants!: ImageVariant[];
 }
 
 @ObjectType()
