@@ -59,13 +59,16 @@ export async function requestUpload(
   return result.data!.requestUpload;
 }
 
-/** request → send → complete; returns the recorded image. */
+/**
+ * request → send → complete; returns the recorded image. Unless `awaitProcessed` is false, it also waits until the
+ * pipeline has processed it (READY or FAILED), so its link answers at once, as most tests expect.
+ */
 export async function uploadImage(
   baseUrl: string,
   key: string,
   bytes: Buffer,
   contentType: string,
-  options: { filename?: string; method?: "PUT" | "POST" } = {},
+  options: { filename?: string; method?: "PUT" | "POST"; awaitProcessed?: boolean } = {},
 ): Promise<ImageData> {
   const ticket = await requestUpload(baseUrl, key, {
     filename: options.filename ?? "picture",
@@ -77,7 +80,26 @@ export async function uploadImage(
   expect(sent.ok, `upload answered ${sent.status}: ${await sent.clone().text()}`).toBe(true);
   const completed = await gql<{ completeUpload: ImageData }>(baseUrl, COMPLETE_UPLOAD, { id: ticket.uploadId }, key);
   expect(completed.errors, JSON.stringify(completed.errors)).toBeUndefined();
-  return completed.data!.completeUpload;
+  const image = completed.data!.completeUpload;
+  if (options.awaitProcessed !== false) await awaitSettled(baseUrl, key, image.id);
+  return image;
+}
+
+/** Polls the owner's view of the image until it leaves PROCESSING (within PROCESSING_DEADLINE_MS). */
+export async function awaitSettled(baseUrl: string, key: string, imageId: string): Promise<string> {
+  const deadline = Date.now() + PROCESSING_DEADLINE_MS;
+  for (;;) {
+    const result = await gql<{ image: { status: string } | null }>(
+      baseUrl,
+      `query($id: ID!) { image(id: $id) { status } }`,
+      { id: imageId },
+      key,
+    );
+    const status = result.data?.image?.status ?? "GONE";
+    if (status !== "PROCESSING") return status;
+    if (Date.now() > deadline) throw new Error(`image ${imageId} still PROCESSING after ${PROCESSING_DEADLINE_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 /** How long tests wait for an image to be processed, ms. */
