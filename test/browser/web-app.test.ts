@@ -8,7 +8,7 @@ import { uniqueUsername } from "../support/graphql.js";
 import { makeHeic } from "../cli/heif-fixtures.js";
 import { makeImage, pngHeaderClaiming } from "../support/images.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { uploadImage } from "../support/uploads.js";
+import { awaitProcessed, uploadImage } from "../support/uploads.js";
 import { collectConsoleErrors, launchChromium, scrollsSideways } from "./chromium.js";
 
 /** Screenshots of the main screens for a person to look at (issue 6); git-ignored. */
@@ -271,7 +271,7 @@ describe("web app in Chromium (issue 6, SEC-5)", () => {
     await dialog.waitFor();
     await dialog.getByRole("button", { name: "Cancel" }).click();
     await expect.poll(() => dialog.isVisible()).toBe(false);
-    expect((await fetch(redLink, { redirect: "manual" })).status).toBe(302);
+    expect((await awaitProcessed(redLink)).status).toBe(302);
 
     await page.getByRole("button", { name: "Delete", exact: true }).click();
     await dialog.getByRole("button", { name: "Delete image" }).click();
@@ -429,7 +429,7 @@ describe("web app in Chromium (issue 6, SEC-5)", () => {
     expect(await uploadRow("photo.heic").textContent()).toContain("40 × 24 px");
     expect(await page.evaluate(() => (window as unknown as { heicSeen: string[] }).heicSeen)).toContain("converting");
     const link = await uploadRow("photo.heic").getByLabel("Link to photo.heic").inputValue();
-    const stored = await fetch(link);
+    const stored = await fetch((await awaitProcessed(link)).headers.get("location")!);
     expect(stored.headers.get("content-type")).toBe("image/jpeg");
     expect(await gallery().locator(".thumb-name").allTextContents()).toContain("photo.jpg");
     expect(errors).toEqual([]);

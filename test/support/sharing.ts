@@ -1,7 +1,7 @@
 import { expect } from "vitest";
 import { errorCode, gql, uniqueUsername } from "./graphql.js";
 import { makeImage } from "./images.js";
-import { type ImageData, REQUEST_UPLOAD, sendBytes, type Ticket, COMPLETE_UPLOAD } from "./uploads.js";
+import { type ImageData, REQUEST_UPLOAD, sendBytes, type Ticket, COMPLETE_UPLOAD, awaitSettled } from "./uploads.js";
 
 export const SHARE_IMAGE_FIELDS = "id url viewUrl filename visibility";
 
@@ -31,6 +31,7 @@ export async function uploadPng(
   expect((await sendBytes(ticket, bytes)).ok).toBe(true);
   const done = await gql<{ completeUpload: ImageData }>(baseUrl, COMPLETE_UPLOAD, { id: ticket.uploadId }, key);
   expect(done.errors, JSON.stringify(done.errors)).toBeUndefined();
+  await awaitSettled(baseUrl, key, ticket.uploadId);
   const image = await gql<{ image: ImageData & { visibility: string; viewUrl: string } }>(
     baseUrl,
     `query($id: ID!) { image(id: $id) { id url viewUrl filename contentType size width height createdAt visibility } }`,
