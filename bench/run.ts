@@ -173,7 +173,14 @@ async function setUp(settings: Settings): Promise<BenchContext> {
         port: localPort,
         readyPath: "/health",
         nodeFlags: profile("local"),
-        env: { ...common, PORT: String(localPort), DATA_DIR: path.join(root, "data-local"), STORAGE_DRIVER: "local" },
+        env: {
+          ...common,
+          PORT: String(localPort),
+          DATA_DIR: path.join(root, "data-local"),
+          STORAGE_DRIVER: "local",
+          // The two servers share one Redis but not their storage: each needs its own job queue.
+          QUEUE_NAME: "bench-local",
+        },
       },
       cleanup,
     ),
@@ -189,6 +196,7 @@ async function setUp(settings: Settings): Promise<BenchContext> {
           PORT: String(s3Port),
           DATA_DIR: path.join(root, "data-s3"),
           STORAGE_DRIVER: "s3",
+          QUEUE_NAME: "bench-s3",
           S3_BUCKET: s3.bucket,
           S3_ENDPOINT: s3.endpoint,
           S3_REGION: "us-east-1",
@@ -268,9 +276,7 @@ async function seed(
   const filePaths: string[] = [];
   for (let i = 0; i < 20; i++) {
     const id = await uploadImage(local.url, users.twenty.apiKey, small, "image/png");
-    const link = await fetch(`${local.url}/image/${id}`, { redirect: "manual" });
-    await link.arrayBuffer();
-    filePaths.push(new URL(link.headers.get("location") ?? "/missing", local.url).pathname);
+    filePaths.push(new URL(await processedLocation(`${local.url}/image/${id}`), local.url).pathname);
   }
   log(`uploaded 20 images through the API in ${seconds(t1)}`);
 
@@ -328,5 +334,19 @@ try {
   if (!interrupted) {
     await cleanup.runAll();
     process.exit(exitCode);
+  }
+}
+
+/** Where a public link redirects once its image is processed (it answers 503 until then); 60 s at most. */
+async function processedLocation(link: string): Promise<string> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const answer = await fetch(link, { redirect: "manual" });
+    await answer.arrayBuffer();
+    const location = answer.headers.get("location");
+    if (answer.status === 302 && location) return location;
+    if (answer.status !== 503 || Date.now() > deadline)
+      throw new Error(`${link} answered ${answer.status} instead of redirecting once processed`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
