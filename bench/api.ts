@@ -2,11 +2,11 @@ import { randomBytes } from "node:crypto";
 
 /** The harness talks to the server as any client would: GraphQL over HTTP, credentials in X-API-Key. */
 
-export class ApiError extends Error {
+class ApiError extends Error {
   override name = "ApiError";
 }
 
-export async function graphql<T>(
+async function graphql<T>(
   baseUrl: string,
   query: string,
   variables: Record<string, unknown> = {},

@@ -186,7 +186,7 @@ function descendants(rootPid: number): number[] {
 }
 
 /** VmRSS from /proc/<pid>/status, bytes; null when the process is gone. */
-export function rssOf(pid: number): number | null {
+function rssOf(pid: number): number | null {
   const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readProc(pid, "status") ?? "");
   return match ? Number(match[1]) * 1024 : null;
 }

@@ -3,7 +3,7 @@ import type { Context } from "./context.js";
 import { usageError } from "./errors.js";
 
 /** Flags every command takes. */
-export const GLOBAL_OPTIONS = {
+const GLOBAL_OPTIONS = {
   server: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },

@@ -15,7 +15,7 @@ export interface ConfigFile {
   credentials: Record<string, StoredCredential>;
 }
 
-export interface StoredCredential {
+interface StoredCredential {
   username: string;
   /** The session credential (`ih_…`) from login or register. */
   apiKey: string;

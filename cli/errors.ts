@@ -41,7 +41,7 @@ export interface AuthHint {
 }
 
 /** The exit code and one-line message for a client error. */
-export function fromImageHostError(error: ImageHostError, hint: AuthHint): CliError {
+function fromImageHostError(error: ImageHostError, hint: AuthHint): CliError {
   const withRequestId = (message: string) => (error.requestId ? `${message} (request id ${error.requestId})` : message);
   switch (error.code) {
     case "NETWORK_ERROR":
@@ -102,6 +102,6 @@ export function toCliError(error: unknown, hint: AuthHint): CliError {
   return new CliError(ExitCode.ERROR, `Unexpected error: ${message.split("\n")[0]}`, { cause: error });
 }
 
-export function assertNever(value: never): never {
+function assertNever(value: never): never {
   throw new Error(`unexpected value: ${String(value)}`);
 }

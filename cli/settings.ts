@@ -1,9 +1,9 @@
 import { type ConfigFile, configPath, readConfig } from "./config-file.js";
 import { usageError } from "./errors.js";
 
-export const DEFAULT_SERVER = "http://127.0.0.1:3000";
+const DEFAULT_SERVER = "http://127.0.0.1:3000";
 
-export type ServerSource = "--server" | "IMAGEHOST_URL" | "BASE_URL" | "config" | "default";
+type ServerSource = "--server" | "IMAGEHOST_URL" | "BASE_URL" | "config" | "default";
 
 /** Where the CLI talks to and with which credential: resolved here, and only here. */
 export interface Settings {
@@ -45,7 +45,7 @@ export async function resolveSettings(flags: { server?: string }, env: NodeJS.Pr
   return { server, serverSource, credential, configPath: file, config };
 }
 
-export function normalizeServerUrl(raw: string, source: ServerSource): string {
+function normalizeServerUrl(raw: string, source: ServerSource): string {
   let url: URL;
   try {
     url = new URL(raw.trim());

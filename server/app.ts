@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
+import { fastifyCookie } from "@fastify/cookie";
 import fastifyCors from "@fastify/cors";
 import type { GraphQLFormattedError } from "graphql";
 import Fastify, { type FastifyInstance } from "fastify";
@@ -251,6 +252,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       done();
     });
     const ownOrigin = new URL(config.http.publicUrl).origin;
+    // Cookies are parsed and written by @fastify/cookie (also its standalone parse, for WebSocket upgrades).
+    await http.register(fastifyCookie);
     registerSecurityHeaders(http, { storageOrigins: await browserStorageOrigins(blobs, ownOrigin) });
     // Before the other routes: it adds the root-level origin guard for cookie-authenticated writes (SEC-5).
     registerWebSessionRoutes(http, accounts, {

@@ -99,7 +99,7 @@ export interface LiveConfig {
 
 export type RegistrationMode = "open" | "invite" | "closed";
 
-export interface LocalStorageConfig {
+interface LocalStorageConfig {
   readonly driver: "local";
   /** Absolute directory holding the blobs. */
   readonly root: string;

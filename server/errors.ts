@@ -81,7 +81,7 @@ export function restCodeOf(code: ErrorCode): RestErrorCode {
   }
 }
 
-export function assertNever(value: never): never {
+function assertNever(value: never): never {
   throw new Error(`unexpected value: ${String(value)}`);
 }
 

@@ -12,7 +12,7 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-export function exitCodeOf(error: unknown): ExitCode {
+function exitCodeOf(error: unknown): ExitCode {
   return error instanceof ConfigError ? ExitCode.CONFIG : ExitCode.FAILURE;
 }
 

@@ -10,7 +10,7 @@ import { ImageResolver } from "./resolvers/image.resolver.js";
 import { ShareLinkResolver } from "./resolvers/share-link.resolver.js";
 import { UserResolver } from "./resolvers/user.resolver.js";
 
-export const resolverClasses = [
+const resolverClasses = [
   AccountResolver,
   AdminResolver,
   ApiKeyResolver,

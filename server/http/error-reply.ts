@@ -60,7 +60,7 @@ export function writeErrorBody(
  * Fastify's own request errors (body too large, bad JSON, wrong media type) mapped onto the error table. Their
  * messages describe only the request, so a 4xx keeps its message; anything else is left to be masked.
  */
-export function fromFastifyError(error: unknown): unknown {
+function fromFastifyError(error: unknown): unknown {
   if (error instanceof AppError || !(error instanceof Error)) return error;
   const status = (error as { statusCode?: unknown }).statusCode;
   if (typeof status !== "number" || status < 400 || status >= 500) return error;

@@ -134,10 +134,7 @@ async function serveFile(
  * One `bytes=` range resolved against `size`: null = serve the whole file (no header, or one we ignore as
  * RFC 9110 allows: malformed or several ranges), "unsatisfiable" = 416.
  */
-export function parseRange(
-  header: string | undefined,
-  size: number,
-): { start: number; end: number } | "unsatisfiable" | null {
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | "unsatisfiable" | null {
   if (header === undefined) return null;
   const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (match === null) return null;

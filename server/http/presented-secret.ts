@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { fastifyCookie } from "@fastify/cookie";
 
 /** The web app's session cookie (SEC-5): httpOnly, `SameSite=Strict`; set and cleared by web-session.routes.ts. */
 export const SESSION_COOKIE = "ih_session";
@@ -27,17 +28,11 @@ export function presentedHeaderSecret(headers: IncomingHttpHeaders): string | nu
   return match ? match[1]! : authorization;
 }
 
-/** The `ih_session` cookie's value; null when absent or empty (a cleared cookie). */
+/** The `ih_session` cookie's value; null when absent or empty (a cleared cookie). Parsed by @fastify/cookie. */
 export function sessionCookieOf(headers: IncomingHttpHeaders): string | null {
   const header = headers.cookie;
   if (header === undefined || header === "") return null;
-  for (const pair of header.split(";")) {
-    const eq = pair.indexOf("=");
-    if (eq === -1 || pair.slice(0, eq).trim() !== SESSION_COOKIE) continue;
-    let value = pair.slice(eq + 1).trim();
-    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    // Our secrets are URL-safe base64 with an `ih_` prefix: no decoding needed, and anything else fails authentication.
-    return value === "" ? null : value;
-  }
-  return null;
+  // Our secrets are URL-safe base64 with an `ih_` prefix: decoding changes nothing, anything else fails authentication.
+  const value = fastifyCookie.parse(header)[SESSION_COOKIE];
+  return value === undefined || value === "" ? null : value;
 }

@@ -18,7 +18,7 @@ export interface ContentSecurityPolicyOptions {
  * images from our origin, data:/blob: (local previews) and the storage origins, requests to our origin and the
  * storage origins (direct uploads). No third-party origin beyond storage; never framed.
  */
-export function contentSecurityPolicy(options: ContentSecurityPolicyOptions): string {
+function contentSecurityPolicy(options: ContentSecurityPolicyOptions): string {
   const storage = options.storageOrigins.length > 0 ? ` ${options.storageOrigins.join(" ")}` : "";
   return [
     "default-src 'self'",

@@ -53,7 +53,7 @@ const HTML_ESCAPES: Readonly<Record<string, string>> = {
 };
 
 /** Text into HTML text or a quoted attribute value. */
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char);
 }
 

@@ -10,7 +10,7 @@ import { sendError } from "./error-reply.js";
 export const DEFAULT_WEB_DIST_DIR = fileURLToPath(new URL("../../web/dist", import.meta.url));
 
 /** The one line `/` answers while the web app is not built. */
-export const WEB_APP_NOT_BUILT =
+const WEB_APP_NOT_BUILT =
   "The ImageHost web app is not built: run `npm run build:web` (npm start builds it for you), then reload.";
 
 /**

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from "node:http";
+import { fastifyCookie } from "@fastify/cookie";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { AppError, ErrorCode, badInput } from "../errors.js";
 import type { AccountService, IssuedCredential } from "../services/account.service.js";
@@ -37,13 +38,16 @@ export function registerWebSessionRoutes(
   const ownOrigin = new URL(options.publicUrl).origin;
   const appOrigins = new Set([ownOrigin, ...(options.appOrigins ?? [])]);
   const secure = ownOrigin.startsWith("https:");
-  const attributes = `Path=/; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
+  const attributes = { path: "/", httpOnly: true, sameSite: "strict", secure } as const;
   // The server decides when a session ends (it slides with every use, SESSION_IDLE_DAYS idle); the cookie only has
   // to outlive it, so it gets the longest lifetime browsers keep (400 days) rather than a fixed copy of the idle time.
   const setCookie = (reply: FastifyReply, secret: string) =>
-    reply.header("set-cookie", `${SESSION_COOKIE}=${secret}; Max-Age=${COOKIE_MAX_AGE_SECONDS}; ${attributes}`);
+    reply.header(
+      "set-cookie",
+      fastifyCookie.serialize(SESSION_COOKIE, secret, { ...attributes, maxAge: COOKIE_MAX_AGE_SECONDS }),
+    );
   const clearCookie = (reply: FastifyReply) =>
-    reply.header("set-cookie", `${SESSION_COOKIE}=; Max-Age=0; ${attributes}`);
+    reply.header("set-cookie", fastifyCookie.serialize(SESSION_COOKIE, "", { ...attributes, maxAge: 0 }));
   const refuse = (request: FastifyRequest, reply: FastifyReply) =>
     sendForbidden(request, reply, `Cross-origin request refused: open the app at ${ownOrigin}.`);
 

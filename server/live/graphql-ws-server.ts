@@ -28,7 +28,7 @@ import { socketCredential, upgradeOriginAllowed } from "./socket-credential.js";
  * Close codes we send. graphql-ws clients do not retry 4401 and 4429 (the user must act), and retry 1001 and
  * 1013 with backoff (another node, or Redis back).
  */
-export const LiveCloseCode = {
+const LiveCloseCode = {
   /** No credential, or one that is invalid, revoked or expired (also when revoked while connected). */
   UNAUTHORIZED: 4401,
   /** The user already has `maxConnectionsPerUser` sockets on this node. */

@@ -10,10 +10,10 @@ import type { Viewer } from "../services/account.service.js";
  * coerced.
  */
 
-export type HttpMethod = "GET" | "POST" | "DELETE";
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 429 | 503;
+type HttpMethod = "GET" | "POST" | "DELETE";
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 429 | 503;
 
-export interface SuccessSpec {
+interface SuccessSpec {
   readonly status: 200 | 201 | 302;
   readonly description: string;
   /** JSON body; absent for a redirect. */
@@ -346,7 +346,7 @@ export const restRoutes = {
   },
 } as const satisfies Record<string, RouteSpec>;
 
-export type RestRoutes = typeof restRoutes;
+type RestRoutes = typeof restRoutes;
 export type RouteName = keyof RestRoutes;
 /** The routes `server/rest` serves itself (the others name their module in `servedBy`). */
 export type HandledRouteName = { [K in RouteName]: RestRoutes[K] extends { servedBy: string } ? never : K }[RouteName];
@@ -354,7 +354,7 @@ export type HandledRouteName = { [K in RouteName]: RestRoutes[K] extends { serve
 type Parsed<T> = T extends z.ZodType ? z.output<T> : undefined;
 
 /** What a handler receives: validated input and, on routes with `auth`, the caller. */
-export interface RestCall<R extends RouteSpec> {
+interface RestCall<R extends RouteSpec> {
   readonly body: Parsed<R["body"]>;
   readonly query: Parsed<R["query"]>;
   readonly params: Parsed<R["params"]>;

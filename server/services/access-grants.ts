@@ -9,7 +9,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 export type GrantScope = "image" | "album";
 
 /** How long a grant lasts. Rounded up to whole windows so a page's URLs stay the same (browser cache) for a while. */
-export const GRANT_TTL_MS = 15 * 60_000;
+const GRANT_TTL_MS = 15 * 60_000;
 const GRANT_WINDOW_MS = 5 * 60_000;
 
 export class AccessGrants {

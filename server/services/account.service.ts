@@ -30,8 +30,6 @@ export interface Viewer {
   credential: CredentialRecord;
 }
 
-export type { AbuseLimits } from "./abuse-limits.js";
-
 /** What the account service works with besides its own store. */
 export interface AccountServicePorts {
   users: UserDirectory;

@@ -9,7 +9,7 @@ import type { ImageService } from "./image.service.js";
 import type { CreatedInvite, InviteService, NewInvite } from "./invite.service.js";
 
 /** One line of the admin audit trail: who did what to what. */
-export interface AuditEntry {
+interface AuditEntry {
   action: string;
   actorId: string;
   actor: string;

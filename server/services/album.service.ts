@@ -6,7 +6,7 @@ import { isWellFormedId, newId } from "./credentials.js";
 import { MAX_PAGE_SIZE, type ImageService } from "./image.service.js";
 
 /** Limits that keep one album (and one request about it) small enough to handle in one step. */
-export const ALBUM_LIMITS = {
+const ALBUM_LIMITS = {
   titleLength: 200,
   descriptionLength: 2000,
   imagesPerAlbum: 1000,

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 
 /** Every secret we hand out starts with this, so leaked keys are easy to recognise and scan for (SEC-4). */
-export const SECRET_PREFIX = "ih_";
+const SECRET_PREFIX = "ih_";
 const SECRET_PATTERN = /^ih_[A-Za-z0-9_-]{43}$/;
 
 /** A new secret: 256 random bits after the prefix. */

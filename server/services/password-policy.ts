@@ -4,9 +4,9 @@ import { badInput } from "../errors.js";
 /** The list is ordered by frequency; its head is "the 1,000 most common passwords" of SEC-1. */
 const COMMON_PASSWORDS = new Set(dictionary["passwords-common"].slice(0, 1000).map((p) => p.toLowerCase()));
 
-export const PASSWORD_MIN_BYTES = 8;
+const PASSWORD_MIN_BYTES = 8;
 /** bcrypt ignores everything after 72 bytes; longer passwords are refused rather than silently truncated. */
-export const PASSWORD_MAX_BYTES = 72;
+const PASSWORD_MAX_BYTES = 72;
 const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{3,32}$/;
 
 export interface NormalizedUsername {

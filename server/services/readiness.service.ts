@@ -2,7 +2,7 @@ import { AppError, ErrorCode } from "../errors.js";
 
 /** What the server cannot serve requests without. */
 export type Dependency = "redis" | "storage";
-export const DEPENDENCIES: readonly Dependency[] = ["redis", "storage"];
+const DEPENDENCIES: readonly Dependency[] = ["redis", "storage"];
 
 /**
  * One probe per dependency; each resolves when it answers and throws otherwise (`AccountStore.checkReady`,
@@ -14,7 +14,7 @@ export type ReadinessProbes = Readonly<Record<Dependency, () => Promise<void>>>;
  * SEC-14 wants a 503 within 3 s when Redis is down; a probe that has not answered after 2 s counts as down, so a
  * store that hangs instead of refusing still gets reported in time.
  */
-export const PROBE_TIMEOUT_MS = 2_000;
+const PROBE_TIMEOUT_MS = 2_000;
 
 /** Thrown when a dependency does not answer; `unavailable` names which, for the operator and the load balancer. */
 export class NotReadyError extends AppError {

@@ -8,7 +8,7 @@ import type { AlbumService } from "./album.service.js";
 import { hashSecret, isWellFormedId, newId } from "./credentials.js";
 import type { ImageService } from "./image.service.js";
 
-export const SHARE_LIMITS = {
+const SHARE_LIMITS = {
   linksPerUser: 1000,
   noteLength: 200,
   maxViews: 1_000_000,

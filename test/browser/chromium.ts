@@ -1,7 +1,7 @@
 import { type Browser, type ConsoleMessage, type Page, chromium } from "playwright-core";
 
 /** Debian's chromium (`apt-get install chromium`; .ci/run installs it when missing). */
-export const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM = "/usr/bin/chromium";
 
 /**
  * Headless Chromium with no background traffic of its own. Playwright gives every launch a fresh temporary

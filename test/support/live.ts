@@ -2,7 +2,7 @@ import WebSocket from "ws";
 import { Redis } from "ioredis";
 
 /** One graphql-ws `next` payload of `imageEvents`. */
-export interface ReceivedEvent {
+interface ReceivedEvent {
   kind: string;
   imageId: string;
   image: { id: string; url: string; filename: string } | null;

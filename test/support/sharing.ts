@@ -3,8 +3,6 @@ import { errorCode, gql, uniqueUsername } from "./graphql.js";
 import { makeImage } from "./images.js";
 import { type ImageData, REQUEST_UPLOAD, sendBytes, type Ticket, COMPLETE_UPLOAD, awaitSettled } from "./uploads.js";
 
-export const SHARE_IMAGE_FIELDS = "id url viewUrl filename visibility";
-
 /** A fresh user's session credential, registered over GraphQL. */
 export async function registerKey(baseUrl: string, prefix = "share"): Promise<string> {
   const r = await gql<{ register: { apiKey: string } }>(

@@ -7,7 +7,7 @@
 import { ImageHostClient } from "../../client/image-host-client.js";
 
 /** fetch that sends the session cookie to our own origin only, and nothing else (no API key). */
-export const sameOriginFetch: typeof fetch = (input, init) => fetch(input, { ...init, credentials: "same-origin" });
+const sameOriginFetch: typeof fetch = (input, init) => fetch(input, { ...init, credentials: "same-origin" });
 
 /** The client behind the generated hooks. */
 export function createAppClient(): ImageHostClient {

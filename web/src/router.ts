@@ -10,7 +10,7 @@ export type Route =
   | { name: "register" }
   | { name: "not-found" };
 
-export function parseRoute(pathname: string): Route {
+function parseRoute(pathname: string): Route {
   if (pathname === "/" || pathname === "") return { name: "images" };
   if (pathname === "/keys") return { name: "keys" };
   if (pathname === "/login") return { name: "login" };

@@ -4,7 +4,7 @@
  */
 import type { UserFieldsFragment } from "../../client/generated/graphql.js";
 
-export class SessionError extends Error {
+class SessionError extends Error {
   override readonly name = "SessionError";
   constructor(
     message: string,
