@@ -25,7 +25,7 @@ export interface Verdict {
 }
 
 /** Server RSS under the redirect load must stay below this, bytes. */
-export const RSS_LIMIT_BYTES = 150 * 1024 * 1024;
+const RSS_LIMIT_BYTES = 150 * 1024 * 1024;
 
 export function judge(rows: readonly Row[], comparisons: readonly Comparison[]): Verdict[] {
   const byKey = new Map(rows.map((row) => [row.key, row]));

@@ -80,7 +80,7 @@ export function runGroup(group: Group, ctx: BenchContext): Promise<Row[]> {
   }
 }
 
-export const measure = (ctx: BenchContext, phases: Phase[]) => measurePhases(ctx.settings, phases, ctx.log);
+const measure = (ctx: BenchContext, phases: Phase[]) => measurePhases(ctx.settings, phases, ctx.log);
 
 function httpPhase(key: string, name: string, server: ChildServer, load: HttpLoad): Phase {
   return { key, name: () => name, unit: "req/s", server, run: (seconds) => httpLoad(load, seconds) };

@@ -16,7 +16,7 @@ export function ImageHostProvider(props: { client: ImageHostClient; children?: R
   return createElement(ImageHostContext.Provider, { value: props.client }, props.children);
 }
 
-function useImageHostClient(): ImageHostClient {
+export function useImageHostClient(): ImageHostClient {
   const client = useContext(ImageHostContext);
   if (client === null) throw new Error("useImageHostClient: wrap the app in <ImageHostProvider client={…}>.");
   return client;

@@ -96,7 +96,7 @@ export function registerWebSessionRoutes(
  * True when the request comes from one of `appOrigins`: its `Origin` header says so, or it has none and the browser's
  * `Sec-Fetch-Site` says `same-origin`. Clients that send neither (curl, scripts) are not the web app.
  */
-export function isSameOrigin(headers: IncomingHttpHeaders, appOrigins: ReadonlySet<string>): boolean {
+function isSameOrigin(headers: IncomingHttpHeaders, appOrigins: ReadonlySet<string>): boolean {
   const origin = headers.origin;
   if (origin !== undefined) return appOrigins.has(origin);
   return headers["sec-fetch-site"] === "same-origin";
