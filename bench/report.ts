@@ -140,7 +140,7 @@ export function formatTable(verdicts: readonly Verdict[], rss: readonly RssVerdi
   return lines.join("\n");
 }
 
-export function formatRate(m: Measurement, unit: Unit): string {
+function formatRate(m: Measurement, unit: Unit): string {
   if (m.count === 0) return "";
   if (unit === "MB/s") return `${((m.rate * m.bytesPerOp) / MB).toFixed(1)} MB/s`;
   const digits = m.rate >= 100 ? 0 : m.rate >= 10 ? 1 : 2;

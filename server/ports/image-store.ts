@@ -156,7 +156,7 @@ export interface ImageRecord {
 }
 
 /** PROCESSING: queued or being worked on; READY: derivatives written and served; FAILED: not served. */
-export type ProcessingStatus = "PROCESSING" | "READY" | "FAILED";
+type ProcessingStatus = "PROCESSING" | "READY" | "FAILED";
 
 export interface ProcessingRecord {
   status: ProcessingStatus;

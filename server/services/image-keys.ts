@@ -12,7 +12,6 @@ import { THUMBNAIL_WIDTHS } from "./image-processor.js";
  * | img/<id>-w<width>     | a WebP thumbnail                                                        |
  * | img/<id>              | an image recorded before the pipeline, served as uploaded until backfilled |
  */
-export const ID_LENGTH = 16;
 
 export function originalKeyFor(imageId: string): string {
   return `orig/${imageId}`;

@@ -12,7 +12,7 @@ const PLACEHOLDER_MAX_SIDE = 100;
 // The worker holds one job's images at a time; libvips' operation cache would only keep decoded pixels around.
 sharp.cache(false);
 
-export interface Rendered {
+interface Rendered {
   bytes: Buffer;
   /** Pixels. */
   width: number;

@@ -8,7 +8,7 @@ import sharp from "sharp";
 const run = promisify(execFile);
 
 /** Values planted in fixtures; none of them may appear in any served byte. */
-export const PLANTED = ["LeakyCam", "SN-SECRET-42", "XmpSecret", "IptcSecret", "CommentSecret", "TextSecret"] as const;
+const PLANTED = ["LeakyCam", "SN-SECRET-42", "XmpSecret", "IptcSecret", "CommentSecret", "TextSecret"] as const;
 
 /** Tag groups (exiftool -G1) that carry metadata the pipeline must remove. */
 const FORBIDDEN_GROUP = /^(GPS|IFD0|IFD1|ExifIFD|InteropIFD|MakerNotes|XMP(-.*)?|IPTC|Photoshop)$/;
