@@ -1,5 +1,7 @@
 import { createInterface } from "node:readline/promises";
+import { StringDecoder } from "node:string_decoder";
 import { CliError, ExitCode } from "./errors.js";
+import { HiddenLine } from "./hidden-line.js";
 
 type Input = NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
 type Output = NodeJS.WritableStream;
@@ -24,8 +26,8 @@ export async function promptLine(stdin: Input, stderr: Output, question: string)
 }
 
 /**
- * A hidden answer (nothing echoed) from a terminal in raw mode. Enter ends it, Backspace erases, Ctrl-C and
- * Ctrl-D (on an empty line) cancel.
+ * A hidden answer (nothing echoed) from a terminal in raw mode. Enter ends it; Backspace, Delete, the arrows,
+ * Home/End edit it (see HiddenLine); Ctrl-C and Ctrl-D (on an empty line) cancel.
  */
 export function promptHidden(stdin: Input, stderr: Output, question: string): Promise<string> {
   if (!stdin.isTTY || typeof stdin.setRawMode !== "function") {
@@ -38,23 +40,21 @@ export function promptHidden(stdin: Input, stderr: Output, question: string): Pr
   setRawMode(true);
   stderr.write(question);
   return new Promise<string>((resolve, reject) => {
-    let answer = "";
+    const line = new HiddenLine();
+    // A character of several UTF-8 bytes may arrive split over two reads.
+    const decoder = new StringDecoder("utf8");
     const finish = (error?: Error) => {
       stdin.off("data", onData);
       setRawMode(false);
       stdin.pause();
       stderr.write("\n");
       if (error) reject(error);
-      else resolve(answer);
+      else resolve(line.value);
     };
     const onData = (data: Buffer | string) => {
-      for (const char of typeof data === "string" ? data : data.toString("utf8")) {
-        if (char === "\r" || char === "\n") return finish();
-        if (char === "\u0003" || (char === "\u0004" && answer === ""))
-          return finish(new CliError(ExitCode.ERROR, "Cancelled."));
-        if (char === "\u007f" || char === "\b") answer = [...answer].slice(0, -1).join("");
-        else if (char >= " ") answer += char;
-      }
+      const event = line.feed(typeof data === "string" ? data : decoder.write(data));
+      if (event === "submit") finish();
+      else if (event === "cancel") finish(new CliError(ExitCode.ERROR, "Cancelled."));
     };
     stdin.on("data", onData);
     stdin.resume();

@@ -6,16 +6,18 @@ import { shortDate, table } from "../format.js";
 export const keys = defineCommand({
   name: "keys",
   summary: "List, create and revoke API keys",
-  usage: ["keys ls", "keys create <name>", "keys revoke <id>"],
+  usage: ["keys [ls]", "keys create <name>", "keys revoke <id>"],
   description:
     "API keys are long-lived credentials for scripts and other tools (send as X-API-Key or Authorization: Bearer,\n" +
     "or set IMAGEHOST_API_KEY for this command). `create` prints the secret on stdout once: store it then.\n" +
-    "Login sessions are not listed.",
+    "Login sessions are not listed. `imagehost keys` alone is `imagehost keys ls`.",
   options: {},
   examples: ["imagehost keys ls", "imagehost keys create laptop", "imagehost keys revoke KEY_ID"],
   async run(context, { positionals }) {
     const [sub, ...rest] = positionals;
     switch (sub) {
+      // Bare `keys` lists, as `git branch` does: listing is the one thing it can do without more words.
+      case undefined:
       case "ls":
       case "list":
         if (rest.length > 0) throw usageError("`imagehost keys ls` takes no arguments.");
@@ -26,8 +28,6 @@ export const keys = defineCommand({
       case "revoke":
         if (rest.length !== 1) throw usageError("Usage: imagehost keys revoke <id>");
         return revoke(context, rest[0]!);
-      case undefined:
-        throw usageError("Say what to do: imagehost keys ls | create <name> | revoke <id>.");
       default:
         throw usageError(`Unknown keys command "${sub}": use ls, create or revoke.`);
     }
