@@ -14,6 +14,7 @@ import type {
 } from "./generated/graphql.js";
 import { type Sdk, type SdkFunctionWrapper, getSdk } from "./generated/sdk.js";
 import { type ImageEvent, LiveConnection, type SubscribeHandlers, type WebSocketConstructor } from "./live.js";
+import { awaitProcessed } from "./processing.js";
 import {
   type ProgressListener,
   type StageListener,
@@ -64,6 +65,8 @@ export interface UploadOptions {
   signal?: AbortSignal;
   /** See `SendBytesOptions.streaming`. */
   streaming?: boolean | "auto";
+  /** Resolve only once the server has processed the image (READY or FAILED), as `awaitProcessed` does. */
+  wait?: boolean;
 }
 
 /**
@@ -135,6 +138,11 @@ export class ImageHostClient {
   imageEvents(handlers: Omit<SubscribeHandlers<ImageEvent>, "onData"> & { onEvent(event: ImageEvent): void }) {
     this.live ??= new LiveConnection(webSocketUrl(this.endpoint), this.credential, this.options.webSocket);
     return this.live.imageEvents(handlers);
+  }
+
+  /** The image once processed (READY, or FAILED with its reason); see `awaitProcessed` in processing.ts. */
+  awaitProcessed(imageId: string, signal?: AbortSignal): Promise<Image> {
+    return awaitProcessed(this, imageId, signal);
   }
 
   /** Closes the subscription socket, if one is open. */
@@ -253,7 +261,8 @@ export class ImageHostClient {
       filename,
     });
     options.onStage?.("completing");
-    return this.completeUpload(ticket.uploadId);
+    const image = await this.completeUpload(ticket.uploadId);
+    return options.wait === true ? this.awaitProcessed(image.id, options.signal) : image;
   }
 }
 

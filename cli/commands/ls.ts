@@ -9,7 +9,9 @@ export const ls = defineCommand({
   usage: ["ls [--limit N] [--after CURSOR]", "ls --all"],
   description:
     "Prints one page (20 images unless --limit says otherwise) and, when there are more, the command for the next\n" +
-    "page on stderr. --all fetches every page. --json prints { totalCount, images, pageInfo }.",
+    "page on stderr. --all fetches every page. --json prints { totalCount, images, pageInfo }. STATUS is\n" +
+    "processing (just uploaded: metadata is being removed and thumbnails made), ready, or failed (see `--json`'s\n" +
+    "failureReason).",
   options: {
     limit: { type: "string", short: "n" },
     after: { type: "string" },
@@ -54,9 +56,10 @@ export const ls = defineCommand({
     }
     context.print(
       table(
-        ["ID", "CREATED", "SIZE", "PIXELS", "TYPE", "NAME"],
+        ["ID", "STATUS", "CREATED", "SIZE", "PIXELS", "TYPE", "NAME"],
         images.map((i) => [
           i.id,
+          i.status.toLowerCase(),
           shortDate(i.createdAt),
           humanSize(i.size),
           `${i.width}x${i.height}`,

@@ -15,17 +15,20 @@ type Outcome = { display: string; image: Image } | { display: string; error: Cli
 export const upload = defineCommand({
   name: "upload",
   summary: "Upload images and print their public links",
-  usage: ["upload <file|glob>... [--concurrency N] [--private]"],
+  usage: ["upload <file|glob>... [--concurrency N] [--private] [--wait]"],
   description:
     "Only JPEG, PNG, GIF, WebP and AVIF files are sent: every file's type is checked by its first bytes before\n" +
     "anything is sent, and the others are reported and skipped. HEIC/HEIF photos (iPhone .heic) are converted to\n" +
     "JPEG first, rotated as they display, and stored as <name>.jpg; the file on disk is left as it is. Links are\n" +
-    "printed on stdout, one per line, in the order of the arguments; progress bars go to stderr when it is a\n" +
-    "terminal. Quote globs to let imagehost expand them ('shots/*.png'). Exits non-zero when any file failed (with\n" +
+    "printed on stdout, one per line, in the order of the arguments (as `file → link` when stdout is a terminal);\n" +
+    "progress bars go to stderr when it is a terminal. The server then processes each image (metadata removed,\n" +
+    "thumbnails made): its link answers 503 for about a second; --wait prints each link only once it is ready.\n" +
+    " Quote globs to let imagehost expand them ('shots/*.png'). Exits non-zero when any file failed (with\n" +
     "the exit code of the first failure).",
-  options: { concurrency: { type: "string", short: "c" }, private: { type: "boolean" } },
+  options: { concurrency: { type: "string", short: "c" }, private: { type: "boolean" }, wait: { type: "boolean" } },
   optionHelp: [
     ["-c, --concurrency N", "files sent at the same time (1-16, default 4)"],
+    ["--wait", "wait until each image is processed; a failure to process it counts as a failed file"],
     ["--private", "the links answer 404 to everyone but you (change with `imagehost visibility`)"],
   ],
   examples: [
@@ -34,12 +37,17 @@ export const upload = defineCommand({
     "imagehost upload IMG_0042.heic      # sent as IMG_0042.jpg",
     "imagehost upload shot.png --json",
     "imagehost upload --private scan.png",
+    "imagehost upload --wait photo.jpg",
   ],
   async run(context, { values, positionals }) {
     if (positionals.length === 0) throw usageError("Name at least one file to upload. Run `imagehost upload --help`.");
     const concurrency = intFlag("concurrency", values.concurrency, 4, 1, 16);
     const client = context.authenticatedClient();
     const visibility = values.private === true ? "PRIVATE" : "PUBLIC";
+    const options: UploadOneOptions = { visibility, wait: values.wait === true };
+    // Piped output stays links only, one per line, for scripts; a person at a terminal sees which file is which.
+    const line = (outcome: Outcome & { image: Image }) =>
+      context.io.stdout.isTTY ? `${printable(outcome.display)} → ${outcome.image.url}` : outcome.image.url;
 
     // Every input is checked before anything is sent.
     const inputs = await expandInputs(positionals, context.io.cwd);
@@ -54,7 +62,7 @@ export const upload = defineCommand({
       while (printed < outcomes.length && outcomes[printed] !== undefined) {
         const outcome = outcomes[printed++]!;
         if (context.json) continue;
-        if ("image" in outcome) say(() => context.print(outcome.image.url));
+        if ("image" in outcome) say(() => context.print(line(outcome)));
         else say(() => context.reportError(`${printable(outcome.display)}: ${outcome.error.message}`));
       }
     };
@@ -68,7 +76,7 @@ export const upload = defineCommand({
     const queue = checked.flatMap((entry, index) => (isRejected(entry) ? [] : [{ file: entry, index }]));
     const worker = async () => {
       for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-        outcomes[next.index] = await uploadOne(context, client, next.file, next.index, board, visibility);
+        outcomes[next.index] = await uploadOne(context, client, next.file, next.index, board, options);
         flush();
       }
     };
@@ -99,13 +107,18 @@ export const upload = defineCommand({
   },
 });
 
+interface UploadOneOptions {
+  visibility: Visibility;
+  wait: boolean;
+}
+
 async function uploadOne(
   context: Context,
   client: ReturnType<Context["client"]>,
   file: CheckedFile,
   index: number,
   board: ProgressBoard | null,
-  visibility: Visibility,
+  { visibility, wait }: UploadOneOptions,
 ): Promise<Outcome> {
   board?.start(index, file.display, file.size);
   try {
@@ -117,7 +130,14 @@ async function uploadOne(
       onProgress: ({ sent, total }) => board?.update(index, sent, total),
       onStage: (stage) => board?.setStatus(index, stage === "converting" ? "converting to JPEG" : null),
     });
-    return { display: file.display, image };
+    if (!wait) return { display: file.display, image };
+    board?.setStatus(index, "processing");
+    const processed = await client.awaitProcessed(image.id);
+    if (processed.status === "FAILED") {
+      const message = `uploaded, but the server could not process it: ${processed.failureReason ?? "no reason given"}`;
+      return { display: file.display, error: new CliError(ExitCode.ERROR, message) };
+    }
+    return { display: file.display, image: processed };
   } catch (error) {
     if (isImageHostError(error, "BAD_USER_INPUT") && error.details.stage === "converting") {
       // The client's message names the file again; the line already starts with it.

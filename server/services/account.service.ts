@@ -192,8 +192,10 @@ export class AccountService {
       // Per username *and source*: ten wrong passwords from one address lock that address out of the account, not
       // the owner logging in from elsewhere (issue 15). Guessing from many addresses is still capped per address
       // by login-ip, across all usernames. README "Security" states the trade-off.
+      // The name appears only hashed with the address: a deleted account leaves no counter that names it (the
+      // counter itself expires with its window).
       buckets.push([
-        `login-user:${usernameKey}:${origin.clientIp}`,
+        `login-user-source:${hashSecret(`${usernameKey}\n${origin.clientIp}`).slice(0, 32)}`,
         { limit: limits.loginFailuresPerUsername, windowMs: LOGIN_WINDOW_MS },
       ]);
     }

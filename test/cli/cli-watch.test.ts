@@ -27,13 +27,14 @@ describe("imagehost watch", () => {
     return { apiKey, userId: user.id, env: { IMAGEHOST_URL: server.baseUrl, IMAGEHOST_API_KEY: apiKey } };
   }
 
-  it("--json --count 2: prints the CREATED and DELETED events as JSON lines, then exits 0", async () => {
+  it("--json --count 3: prints the CREATED, READY and DELETED events as JSON lines, then exits 0", async () => {
     const { apiKey, userId, env } = await user();
-    const watching = runCli(["watch", "--json", "--count", "2"], { env });
+    const watching = runCli(["watch", "--json", "--count", "3"], { env });
     await waitForSubscribers(redisUrl, userId);
     const image = await uploadImage(server.baseUrl, apiKey, await makeImage("png"), "image/png", {
       filename: "live.png",
     });
+    // uploadImage returns once the worker has processed the image, so READY precedes the delete.
     await gql(server.baseUrl, DELETE_IMAGE, { id: image.id }, apiKey);
     const result = await watching;
     expect(result.code, result.stderr).toBe(0);
@@ -43,10 +44,11 @@ describe("imagehost watch", () => {
       .map((l) => JSON.parse(l) as { kind: string; imageId: string; image: { url: string } | null });
     expect(lines.map((l) => [l.kind, l.imageId])).toEqual([
       ["CREATED", image.id],
+      ["READY", image.id],
       ["DELETED", image.id],
     ]);
     expect(lines[0]!.image!.url).toBe(image.url);
-    expect(lines[1]!.image).toBeNull();
+    expect(lines[2]!.image).toBeNull();
     expect(result.stderr).toContain("Watching");
   });
 
@@ -65,8 +67,16 @@ describe("imagehost watch", () => {
         filename: "tile.gif",
       });
       const deadline = Date.now() + 5000;
-      while (!stdout.includes("\n") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      expect(stdout.trimEnd().split(/\s+/)).toEqual(["CREATED", image.id, "tile.gif", image.url]);
+      while (stdout.split("\n").length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(
+        stdout
+          .trimEnd()
+          .split("\n")
+          .map((line) => line.split(/\s+/)),
+      ).toEqual([
+        ["CREATED", image.id, "tile.gif", image.url],
+        ["READY", image.id, "tile.gif", image.url],
+      ]);
       child.kill("SIGINT");
       expect(await exited).toBe(0);
     } finally {

@@ -195,8 +195,10 @@ describe.each(["local", "s3"] as const)("imagehost CLI with the %s driver", (dri
     const table = await cli(["ls"]);
     expect(table.code).toBe(0);
     const lines = table.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^ID\s+CREATED\s+SIZE\s+PIXELS\s+TYPE\s+NAME$/);
+    expect(lines[0]).toMatch(/^ID\s+STATUS\s+CREATED\s+SIZE\s+PIXELS\s+TYPE\s+NAME$/);
     expect(lines).toHaveLength(uploaded.length + 1);
+    // The first upload's images were fetched (so processed) in an earlier test.
+    expect(lines[2]).toMatch(new RegExp(`^${uploaded[1]!.id}\\s+ready\\s`));
     expect(lines[1]).toContain(uploaded[0]!.id);
     expect(lines.join("\n")).toMatch(/12x8\s+png\s+cat\.png/);
 

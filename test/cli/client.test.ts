@@ -6,6 +6,7 @@ import { createElement } from "react";
 import { renderToString } from "react-dom/server";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { ImageHostError } from "../../client/errors.js";
 import type { MeQuery, MeQueryVariables } from "../../client/generated/graphql.js";
 import { MeDocument, useMeQuery } from "../../client/generated/react-query.js";
@@ -64,7 +65,8 @@ describe.each(["local", "s3"] as const)("ImageHostClient with the %s driver", (d
       };
     }
     server = await startTestApp(env);
-    const anonymous = new ImageHostClient({ baseUrl: `${server.baseUrl}/` });
+    // Node 20 has no global WebSocket (for `wait`, which listens on the subscription).
+    const anonymous = new ImageHostClient({ baseUrl: `${server.baseUrl}/`, webSocket: WebSocket });
     const { apiKey, user } = await anonymous.register(uniqueUsername(driver), PASSWORD);
     client = anonymous.withCredential(apiKey);
     expect(await client.me()).toEqual(user);
@@ -76,14 +78,22 @@ describe.each(["local", "s3"] as const)("ImageHostClient with the %s driver", (d
   it("uploads with progress, lists, looks up and deletes", async () => {
     const bytes = await noisePng(160, 160);
     const events: UploadProgress[] = [];
-    const image = await client.upload(bytes, { filename: "noise.png", onProgress: (p) => events.push(p) });
+    const image = await client.upload(bytes, {
+      filename: "noise.png",
+      onProgress: (p) => events.push(p),
+      wait: true,
+    });
+    // `wait`: the image comes back processed, with its thumbnail and placeholder.
     expect(image).toMatchObject({
       filename: "noise.png",
       contentType: "image/png",
       size: bytes.length,
       width: 160,
       height: 160,
+      status: "READY",
+      variants: [{ width: 160, height: 160, contentType: "image/webp" }],
     });
+    expect(image.placeholder).toMatch(/^[A-Za-z0-9+/]+=*$/);
     await expectSamePicture((await fetchPublic(image.url)).bytes, bytes);
 
     expect(events[0]).toEqual({ sent: 0, total: bytes.length });

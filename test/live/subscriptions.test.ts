@@ -50,23 +50,27 @@ describe("imageEvents subscription", () => {
       const image = await uploadImage(server.baseUrl, alice.key, await makeImage("png"), "image/png", {
         filename: "mine.png",
       });
-      await aliceSocket.waitFor(() => aliceSocket.events("a").length === 1, "CREATED");
-      expect(aliceSocket.events("a")[0]).toEqual({
-        kind: "CREATED",
-        imageId: image.id,
-        image: { id: image.id, url: image.url, filename: "mine.png" },
-      });
+      // uploadImage waits until the worker has processed the image: CREATED, then READY.
+      await aliceSocket.waitFor(() => aliceSocket.events("a").length === 2, "CREATED and READY");
+      const shown = { id: image.id, url: image.url, filename: "mine.png" };
+      expect(aliceSocket.events("a")).toEqual([
+        { kind: "CREATED", imageId: image.id, image: shown },
+        { kind: "READY", imageId: image.id, image: shown },
+      ]);
       expect((await gql(server.baseUrl, DELETE_IMAGE, { id: image.id }, alice.key)).data).toEqual({
         deleteImage: true,
       });
-      await aliceSocket.waitFor(() => aliceSocket.events("a").length === 2, "DELETED");
-      expect(aliceSocket.events("a")[1]).toEqual({ kind: "DELETED", imageId: image.id, image: null });
+      await aliceSocket.waitFor(() => aliceSocket.events("a").length === 3, "DELETED");
+      expect(aliceSocket.events("a")[2]).toEqual({ kind: "DELETED", imageId: image.id, image: null });
 
       // Bob's subscription is live (he hears his own upload), and heard nothing of Alice's.
       const own = await uploadImage(server.baseUrl, bob.key, await makeImage("gif"), "image/gif");
-      await bobSocket.waitFor(() => bobSocket.events("b").length > 0, "Bob's own event");
-      expect(bobSocket.events("b").map((e) => e.imageId)).toEqual([own.id]);
-      expect(aliceSocket.events("a")).toHaveLength(2);
+      await bobSocket.waitFor(() => bobSocket.events("b").length === 2, "Bob's own events");
+      expect(bobSocket.events("b").map((e) => [e.kind, e.imageId])).toEqual([
+        ["CREATED", own.id],
+        ["READY", own.id],
+      ]);
+      expect(aliceSocket.events("a")).toHaveLength(3);
     } finally {
       await Promise.all([aliceSocket.close(), bobSocket.close()]);
     }
