@@ -17,7 +17,7 @@ import { build } from "esbuild";
 const root = fileURLToPath(new URL("..", import.meta.url));
 
 /** Every command the server ships; each becomes dist/server/<name>.js. */
-export const SERVER_COMMANDS = ["main", "sweep", "worker"] as const;
+export const SERVER_COMMANDS = ["main", "sweep", "worker", "backfill"] as const;
 
 export async function buildServer(outdir = path.join(root, "dist/server")): Promise<void> {
   await bundle(

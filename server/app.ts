@@ -51,6 +51,7 @@ import { registerRestRoutes } from "./rest/rest-routes.js";
 import { AccessGrants } from "./services/access-grants.js";
 import { AccountDeletion } from "./services/account-deletion.service.js";
 import { AccountService } from "./services/account.service.js";
+import { Backfill } from "./services/backfill.service.js";
 import { AlbumService } from "./services/album.service.js";
 import { AdminService, type AuditLog } from "./services/admin.service.js";
 import { InviteService } from "./services/invite.service.js";
@@ -94,6 +95,8 @@ export interface Services {
   readonly shares: ShareLinkService;
   readonly blobs: LocalBlobStore | S3BlobStore;
   readonly sweeper: Sweeper;
+  /** `npm run backfill`: queues the images recorded before the pipeline existed. */
+  readonly backfill: Backfill;
   readonly metrics: Metrics;
   /** Image events for subscriptions, heard through this node's Redis subscriber connection. */
   readonly live: LiveEventsService;
@@ -178,6 +181,7 @@ export async function createServices(config: Config, options: ServicesOptions = 
       shares,
       blobs,
       metrics,
+      backfill: new Backfill(imageStore, images),
       sweeper: new Sweeper(
         imageStore,
         blobs,

@@ -82,6 +82,14 @@ export interface ImageStore {
    */
   watchChanges(listener: ImageChangeListener): Promise<() => Promise<void>>;
 
+  /**
+   * One page of a walk over every image record of every user, whatever its state, for `npm run backfill`. Start
+   * with cursor null; the answer's cursor is null once the walk is done. About `count` records are looked at per
+   * page (a page may hold fewer ids, even none, before the walk ends). An id may come twice; records created or
+   * deleted during the walk may or may not come. The cursor is opaque and only valid on the same deployment.
+   */
+  scanImageIds(cursor: string | null, count: number): Promise<{ ids: string[]; cursor: string | null }>;
+
   /** For deleting an account: every image id listed under the user, whatever its state. */
   listAllImageIds(userId: string): Promise<string[]>;
   /** For deleting an account: every upload id the user's ticket list holds, expired ones too. */

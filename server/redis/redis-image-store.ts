@@ -1,4 +1,4 @@
-import { Cluster } from "ioredis";
+import { Cluster, type Redis } from "ioredis";
 import type {
   ImageChangeListener,
   ImageCursor,
@@ -315,6 +315,24 @@ export class RedisImageStore implements ImageStore {
     await this.announce(image.id);
   }
 
+  async scanImageIds(cursor: string | null, count: number): Promise<{ ids: string[]; cursor: string | null }> {
+    // On Cluster every master holds a share of the records: walk them one after the other, in address order so
+    // that a cursor's node index means the same node on every call.
+    const nodes =
+      this.redis instanceof Cluster
+        ? this.redis.nodes("master").sort((a, b) => nodeName(a).localeCompare(nodeName(b)))
+        : [this.redis];
+    const [nodeText = "0", scanCursor = "0"] = (cursor ?? "0:0").split(":");
+    const index = Number(nodeText);
+    const node = nodes[index];
+    if (!node) return { ids: [], cursor: null };
+    const [next, keys] = await node.scan(scanCursor, "MATCH", IMAGE_KEY_PATTERN, "COUNT", count);
+    // The pattern also matches an image's side keys (`…}:albums`): only the record itself ends at the tag.
+    const ids = keys.flatMap((key) => IMAGE_KEY.exec(key)?.[1] ?? []);
+    if (next !== "0") return { ids, cursor: `${index}:${next}` };
+    return { ids, cursor: index + 1 < nodes.length ? `${index + 1}:0` : null };
+  }
+
   async listAllImageIds(userId: string): Promise<string[]> {
     return this.redis.zrange(redisKeys.userImages(userId), "0", "-1");
   }
@@ -362,6 +380,14 @@ export function imageFields(image: ImageRecord): Record<string, string> {
     publicSize: p.publicSize === null ? "" : String(p.publicSize),
     variants: JSON.stringify(p.variants),
   };
+}
+
+/** Image records' keys (redisKeys.image): the pattern for SCAN, and the exact form with the id. */
+const IMAGE_KEY_PATTERN = redisKeys.image("*");
+const IMAGE_KEY = /^ih:img:\{([^}]+)\}$/;
+
+function nodeName(node: Redis): string {
+  return `${node.options.host ?? ""}:${node.options.port ?? ""}`;
 }
 
 /** Pre-pipeline images were stored under `img/`, which is served as it is; the pipeline keeps uploads elsewhere. */

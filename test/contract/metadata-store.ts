@@ -6,6 +6,7 @@ import { RedisAccountStore } from "../../server/redis/redis-account-store.js";
 import { RedisImageStore } from "../../server/redis/redis-image-store.js";
 import { RedisRateLimitStore } from "../../server/redis/redis-rate-limit-store.js";
 import { hashSecret, newId, newSecret } from "../../server/services/credentials.js";
+import { defineImageScanContract } from "./image-scan-store.js";
 import { defineUserAdminStoreContract } from "./user-admin-store.js";
 
 /**
@@ -365,5 +366,6 @@ export function defineMetadataStoreContract(
     });
 
     defineUserAdminStoreContract(() => redis);
+    defineImageScanContract(() => redis);
   });
 }
