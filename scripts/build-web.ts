@@ -8,12 +8,15 @@
  *   tsx scripts/build-web.ts --force    build anyway
  *
  * The new build is written next to web/dist and swapped in with renames, so a running server never sees a
- * half-written directory.
+ * half-written directory. Every file gets a brotli (`.br`) and a gzip (`.gz`) copy beside it, made once here so the
+ * server picks one by Accept-Encoding without compressing per request (server/http/web-app.routes.ts).
  */
 import { randomBytes } from "node:crypto";
-import { readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import { brotliCompress, constants as zlibConstants, gzip } from "node:zlib";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const webDir = path.join(root, "web");
@@ -54,6 +57,7 @@ export async function buildWebApp(options: BuildWebOptions = {}): Promise<"built
       logLevel: "warn",
       build: { outDir: staging, emptyOutDir: true },
     });
+    await precompress(staging);
     await writeFile(path.join(staging, ".build-stamp"), `${new Date().toISOString()}\n`);
     await swapInto(staging, distDir);
   } finally {
@@ -61,6 +65,36 @@ export async function buildWebApp(options: BuildWebOptions = {}): Promise<"built
   }
   log(`imagehost: web app built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return "built";
+}
+
+/** Formats that are compressed already: a second compression only costs time. */
+const incompressible = /\.(png|jpe?g|gif|webp|avif|woff2?|br|gz|zip)$/i;
+
+/**
+ * Writes `<file>.br` and `<file>.gz` beside each file of the build; dotfiles are skipped. Brotli at quality 9, not
+ * 11: on this build 11 saves another 9 % but takes 15 times as long (35 s of CPU instead of 2.4), on every build.
+ */
+async function precompress(dir: string): Promise<void> {
+  const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
+    .filter((entry) => entry.isFile() && !entry.name.startsWith(".") && !incompressible.test(entry.name))
+    .map((entry) => path.join(entry.parentPath, entry.name));
+  const brotli = promisify(brotliCompress);
+  const gzipped = promisify(gzip);
+  await Promise.all(
+    files.map(async (file) => {
+      const bytes = await readFile(file);
+      const [br, gz] = await Promise.all([
+        brotli(bytes, {
+          params: {
+            [zlibConstants.BROTLI_PARAM_QUALITY]: 9,
+            [zlibConstants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+          },
+        }),
+        gzipped(bytes, { level: zlibConstants.Z_BEST_COMPRESSION }),
+      ]);
+      await Promise.all([writeFile(`${file}.br`, br), writeFile(`${file}.gz`, gz)]);
+    }),
+  );
 }
 
 /** Replaces `target` with `staging` by two renames; the old build is removed afterwards. */

@@ -31,6 +31,9 @@ const RESERVED_PREFIXES = [
   "/assets",
 ];
 
+/** The copies scripts/build-web.ts writes beside each file. */
+const PRECOMPRESSED_COPY = /\.(br|gz)$/;
+
 /** Hashed file names (Vite's `assets/name-[hash].ext`): they never change, so caches may keep them for a year. */
 const IMMUTABLE_CACHE = "public, max-age=31536000, immutable";
 
@@ -51,7 +54,7 @@ export interface WebApp {
 
 /**
  * Serves the built web app (web/dist) at `/`: hashed assets with a long cache, HTML with `no-cache` so a new
- * build is picked up at once. Files are looked up per request, so a server started before the build serves it
+ * build is picked up at once, each precompressed (brotli or gzip, by Accept-Encoding). Files are looked up per request, so a server started before the build serves it
  * as soon as it exists; until then `/` answers one line saying how to build it.
  */
 export async function registerWebApp(app: FastifyInstance, options: WebAppOptions): Promise<WebApp> {
@@ -67,8 +70,13 @@ export async function registerWebApp(app: FastifyInstance, options: WebAppOption
     suppressWarning: true,
     serveDotFiles: false,
     cacheControl: false,
-    // The playground's page is served at /graphql only, and only while the explorer switch is on.
-    allowedPath: (pathName, _root, request) => pathName !== "/playground.html" || pathOf(request) === "/graphql",
+    // The build's `.br` and `.gz` copies (scripts/build-web.ts), chosen by Accept-Encoding, with `Vary:
+    // Accept-Encoding`; a client accepting neither gets the plain file.
+    preCompressed: true,
+    // The playground's page is served at /graphql only, and only while the explorer switch is on. The compressed
+    // copies are only ever sent in place of their original, never asked for by name (that would pass by this check).
+    allowedPath: (pathName, _root, request) =>
+      !PRECOMPRESSED_COPY.test(pathName) && (pathName !== "/playground.html" || pathOf(request) === "/graphql"),
     setHeaders: (reply, filePath) => {
       reply.header("cache-control", filePath.startsWith(assetsDir) ? IMMUTABLE_CACHE : "no-cache");
     },
