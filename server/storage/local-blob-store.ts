@@ -1,5 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import type { Stats } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
 import fs, { type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -13,6 +12,19 @@ import {
   type UploadTarget,
   type UploadTargetRequest,
 } from "../ports/blob-store.js";
+import {
+  errnoOf,
+  exists,
+  fsyncDir,
+  linkWithoutReplacing,
+  readDirOrEmpty,
+  statOrNull,
+  writeAll,
+  writeFileDurably,
+} from "./durable-file.js";
+import { CONTENT_TYPE_PATTERN, ID_PATTERN, KEY_PATTERN, PREFIX_DIR_PATTERN } from "./local-blob-names.js";
+import { type OpenedBlob, SIDECAR_SUFFIX, type Sidecar, openBlob, readSidecar } from "./local-blob-sidecar.js";
+import { LocalUploadTokens, type UploadClaims, claimsProblem } from "./local-upload-token.js";
 
 export interface LocalBlobStoreOptions {
   /** Absolute directory holding the blobs. */
@@ -23,42 +35,6 @@ export interface LocalBlobStoreOptions {
   signingSecret: Buffer;
 }
 
-/** What a signed upload URL allows. */
-export interface UploadClaims {
-  key: string;
-  contentType: string;
-  /** Bytes. */
-  maxBytes: number;
-  /** Bytes; null when the client did not declare a size. */
-  exactBytes: number | null;
-  /** Milliseconds since epoch. */
-  expiresAt: number;
-}
-
-/** A blob opened for serving: metadata read from the open file, so it matches the bytes streamed. */
-export interface OpenedBlob {
-  /** Bytes. */
-  size: number;
-  contentType: string;
-  /** Strong validator, quotes included. */
-  etag: string;
-  /** Streams bytes `start..end` (inclusive) or the whole blob, and closes the file when done. */
-  stream(range?: { start: number; end: number }): Readable;
-  /** Closes the file when no stream will be taken (HEAD, 304, 416). */
-  close(): Promise<void>;
-}
-
-// Server-made keys only (SEC-12): a lowercase prefix and a base64url id. Anything else names nothing.
-const KEY_PATTERN = /^([a-z]{1,32})\/([A-Za-z0-9_-]{1,128})$/;
-const PREFIX_DIR_PATTERN = /^[a-z]{1,32}$/;
-const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
-// A media type without parameters: it is echoed into a header, so no spaces, quotes or line breaks.
-const CONTENT_TYPE_PATTERN = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
-const TOKEN_PATTERN = /^[A-Za-z0-9_-]{1,2048}\.[A-Za-z0-9_-]{43}$/;
-const TOKEN_VERSION = "u1";
-// Binds the HMAC to this one use, should the secret ever be reused for something else.
-const TOKEN_CONTEXT = "imagehost/local-upload\n";
-const SIDECAR_SUFFIX = ".meta.json";
 // Errors that mean the disk, not the request, is the problem.
 const STORAGE_FAULTS = new Set(["ENOSPC", "EDQUOT", "EROFS", "EIO", "EMFILE", "ENFILE"]);
 
@@ -74,14 +50,13 @@ export class LocalBlobStore implements BlobStore {
   readonly driver = "local" as const;
   private readonly root: string;
   private readonly publicUrl: string;
-  private readonly secret: Buffer;
+  private readonly tokens: LocalUploadTokens;
 
   constructor(options: LocalBlobStoreOptions) {
     if (!path.isAbsolute(options.root)) throw new Error(`LocalBlobStore: root must be absolute, got ${options.root}`);
-    if (options.signingSecret.length < 32) throw new Error("LocalBlobStore: signingSecret must be at least 32 bytes");
+    this.tokens = new LocalUploadTokens(options.signingSecret);
     this.root = path.resolve(options.root);
     this.publicUrl = options.publicUrl.replace(/\/+$/, "");
-    this.secret = options.signingSecret;
   }
 
   /** Local storage only takes PUTs; a POST request still gets a PUT target, and `method` tells the client so. */
@@ -98,7 +73,7 @@ export class LocalBlobStore implements BlobStore {
     if (claims.expiresAt <= Date.now()) throw badInput("Cannot create an upload target that has already expired.");
     return {
       method: "PUT",
-      url: `${this.publicUrl}/uploads/${this.signUploadToken(claims)}`,
+      url: `${this.publicUrl}/uploads/${this.tokens.sign(claims)}`,
       headers: [{ name: "Content-Type", value: claims.contentType }],
       fields: [],
     };
@@ -106,25 +81,7 @@ export class LocalBlobStore implements BlobStore {
 
   /** The claims of a token made by `createUploadTarget`; throws BAD_USER_INPUT when forged, damaged or expired. */
   verifyUploadToken(token: string, now: number = Date.now()): UploadClaims {
-    const invalid = () => badInput("This upload URL is not valid; request a new upload.");
-    if (!TOKEN_PATTERN.test(token)) throw invalid();
-    const [payload = "", mac = ""] = token.split(".");
-    const expected = this.mac(payload);
-    const given = Buffer.from(mac, "base64url");
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
-
-    let decoded: unknown;
-    try {
-      decoded = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
-    } catch {
-      throw invalid();
-    }
-    if (!Array.isArray(decoded) || decoded.length !== 6 || decoded[0] !== TOKEN_VERSION) throw invalid();
-    const [, key, contentType, maxBytes, exactBytes, expiresAt] = decoded as unknown[];
-    const claims = { key, contentType, maxBytes, exactBytes, expiresAt } as UploadClaims;
-    if (claimsProblem(claims) !== null) throw invalid();
-    if (now > claims.expiresAt) throw badInput("This upload URL has expired; request a new upload.");
-    return claims;
+    return this.tokens.verify(token, now);
   }
 
   /**
@@ -172,7 +129,7 @@ export class LocalBlobStore implements BlobStore {
 
         const meta: Sidecar = { v: 1, contentType: limits.contentType, size, sha256: hash.digest("base64url") };
         await writeFileDurably(tmpMeta, JSON.stringify(meta));
-        await linkWithoutReplacing(tmpBlob, blobPath);
+        if (!(await linkWithoutReplacing(tmpBlob, blobPath))) throw alreadyUploaded();
         await fs.rename(tmpMeta, metaPath);
         await fsyncDir(dir);
         return { size };
@@ -326,71 +283,7 @@ export class LocalBlobStore implements BlobStore {
   async openRead(key: string): Promise<OpenedBlob | null> {
     const location = this.locate(key);
     if (location === null) return null;
-    return this.guardDisk(async () => {
-      let handle: FileHandle;
-      try {
-        handle = await fs.open(location.blobPath, "r");
-      } catch (error) {
-        if (errnoOf(error) === "ENOENT" || errnoOf(error) === "EISDIR") return null;
-        throw error;
-      }
-      try {
-        const stats = await handle.stat();
-        const meta = stats.isFile() ? await readSidecar(location.metaPath, stats.size) : null;
-        if (meta === null) {
-          await handle.close();
-          return null;
-        }
-        const opened = handle;
-        return {
-          size: stats.size,
-          contentType: meta.contentType,
-          etag: `"${meta.sha256}"`,
-          stream: (range) => opened.createReadStream(range ? { start: range.start, end: range.end } : {}),
-          close: () => opened.close(),
-        };
-      } catch (error) {
-        await handle.close().catch(() => undefined);
-        throw error;
-      }
-    });
-  }
-
-  /**
-   * Removes temp files and orphan sidecars older than `olderThanMs` (ms) that a crash left behind; the sweeper
-   * may call it. Returns how many files it removed.
-   */
-  async removeStaleTempFiles(olderThanMs: number, now: number = Date.now()): Promise<number> {
-    let removed = 0;
-    for (const dirName of await readDirOrEmpty(this.root)) {
-      const dir = path.join(this.root, dirName);
-      const isPrefixDir = PREFIX_DIR_PATTERN.test(dirName);
-      const names = isPrefixDir ? await readDirOrEmpty(dir) : [dirName];
-      const base = isPrefixDir ? dir : this.root;
-      for (const name of names) {
-        const isTemp = name.startsWith(".") && name.endsWith(".tmp");
-        const orphanSidecar =
-          isPrefixDir &&
-          name.endsWith(SIDECAR_SUFFIX) &&
-          !(await exists(path.join(dir, name.slice(0, -SIDECAR_SUFFIX.length))));
-        if (!isTemp && !orphanSidecar) continue;
-        const stats = await statOrNull(path.join(base, name));
-        if (stats === null || !stats.isFile() || now - stats.mtimeMs < olderThanMs) continue;
-        await fs.rm(path.join(base, name), { force: true });
-        removed += 1;
-      }
-    }
-    return removed;
-  }
-
-  private signUploadToken(claims: UploadClaims): string {
-    const body = [TOKEN_VERSION, claims.key, claims.contentType, claims.maxBytes, claims.exactBytes, claims.expiresAt];
-    const payload = Buffer.from(JSON.stringify(body), "utf8").toString("base64url");
-    return `${payload}.${this.mac(payload).toString("base64url")}`;
-  }
-
-  private mac(payload: string): Buffer {
-    return createHmac("sha256", this.secret).update(TOKEN_CONTEXT).update(payload).digest();
+    return this.guardDisk(() => openBlob(location.blobPath, location.metaPath));
   }
 
   /** Paths for `key`, or null when the key is not one the server could have made (SEC-12). */
@@ -415,124 +308,6 @@ export class LocalBlobStore implements BlobStore {
       throw error;
     }
   }
-}
-
-interface Sidecar {
-  v: 1;
-  contentType: string;
-  /** Bytes. */
-  size: number;
-  /** base64url SHA-256 of the bytes; the ETag. */
-  sha256: string;
-}
-
-/** Why `claims` are not acceptable, or null when they are. */
-function claimsProblem(claims: UploadClaims): string | null {
-  if (typeof claims.key !== "string" || !KEY_PATTERN.test(claims.key)) return "invalid storage key";
-  if (typeof claims.contentType !== "string" || !CONTENT_TYPE_PATTERN.test(claims.contentType))
-    return "invalid content type";
-  if (!Number.isSafeInteger(claims.maxBytes) || claims.maxBytes < 1) return "maxBytes must be a positive integer";
-  if (
-    claims.exactBytes !== null &&
-    (!Number.isSafeInteger(claims.exactBytes) || claims.exactBytes < 1 || claims.exactBytes > claims.maxBytes)
-  )
-    return "exactBytes must be null or between 1 and maxBytes";
-  if (!Number.isSafeInteger(claims.expiresAt)) return "expiresAt must be milliseconds since epoch";
-  return null;
-}
-
-async function readSidecar(metaPath: string, blobSize: number): Promise<Sidecar | null> {
-  let text: string;
-  try {
-    text = await fs.readFile(metaPath, "utf8");
-  } catch (error) {
-    if (errnoOf(error) === "ENOENT") return null;
-    throw error;
-  }
-  try {
-    const meta = JSON.parse(text) as Partial<Sidecar>;
-    const valid =
-      meta.v === 1 &&
-      typeof meta.contentType === "string" &&
-      CONTENT_TYPE_PATTERN.test(meta.contentType) &&
-      meta.size === blobSize &&
-      typeof meta.sha256 === "string" &&
-      /^[A-Za-z0-9_-]{43}$/.test(meta.sha256);
-    return valid ? (meta as Sidecar) : null;
-  } catch {
-    return null;
-  }
-}
-
-async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
-    offset += bytesWritten;
-  }
-}
-
-async function writeFileDurably(filePath: string, text: string): Promise<void> {
-  const handle = await fs.open(filePath, "wx", 0o600);
-  try {
-    await handle.writeFile(text, "utf8");
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Publishes `from` as `to` unless `to` exists. Filesystems without hard links fall back to check-then-rename. */
-async function linkWithoutReplacing(from: string, to: string): Promise<void> {
-  try {
-    await fs.link(from, to);
-  } catch (error) {
-    const code = errnoOf(error);
-    if (code === "EEXIST") throw alreadyUploaded();
-    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw error;
-    if (await exists(to)) throw alreadyUploaded();
-    await fs.rename(from, to);
-  }
-}
-
-/** Makes the rename itself durable; some platforms cannot open a directory, which is not worth failing for. */
-async function fsyncDir(dir: string): Promise<void> {
-  let handle: FileHandle | null = null;
-  try {
-    handle = await fs.open(dir, "r");
-    await handle.sync();
-  } catch {
-    // best effort
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
-}
-
-async function exists(filePath: string): Promise<boolean> {
-  return (await statOrNull(filePath)) !== null;
-}
-
-async function statOrNull(filePath: string): Promise<Stats | null> {
-  try {
-    return await fs.stat(filePath);
-  } catch (error) {
-    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return null;
-    throw error;
-  }
-}
-
-async function readDirOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await fs.readdir(dir);
-  } catch (error) {
-    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return [];
-    throw error;
-  }
-}
-
-function errnoOf(error: unknown): string | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === "string" ? code : undefined;
 }
 
 const alreadyUploaded = () => conflict("This upload has already been received; complete it or request a new upload.");

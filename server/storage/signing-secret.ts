@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
+import { writeFileDurably } from "./durable-file.js";
 
 const SECRET_BYTES = 32;
 
@@ -21,13 +22,7 @@ export async function loadOrCreateSigningSecret(dataDir: string, configured: str
 
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = path.join(dir, `.upload-signing.key.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await fs.open(tmp, "wx", 0o600);
-  try {
-    await handle.writeFile(randomBytes(SECRET_BYTES).toString("base64url") + "\n", "utf8");
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await writeFileDurably(tmp, randomBytes(SECRET_BYTES).toString("base64url") + "\n");
   try {
     await publishExclusively(tmp, file);
   } finally {

@@ -303,27 +303,6 @@ describe("writing", () => {
     await store.delete(key);
     expect(await store.stat(key)).toBeNull();
   });
-
-  it("sweeps stale temp files and orphan sidecars, and only stale ones", async () => {
-    const dir = path.join(root, "img");
-    await fs.mkdir(dir, { recursive: true });
-    const staleTemp = path.join(dir, ".abc.0123.tmp");
-    const freshTemp = path.join(dir, ".def.4567.tmp");
-    const orphanSidecar = path.join(dir, "ghost.meta.json");
-    for (const file of [staleTemp, freshTemp, orphanSidecar]) await fs.writeFile(file, "x");
-    const old = new Date(Date.now() - 2 * 3600_000);
-    await fs.utimes(staleTemp, old, old);
-    await fs.utimes(orphanSidecar, old, old);
-    const kept = await stored(randomBytes(30));
-
-    expect(await store.removeStaleTempFiles(3600_000)).toBe(2);
-    const names = await fs.readdir(dir);
-    expect(names).toContain(path.basename(freshTemp));
-    expect(names).not.toContain(path.basename(staleTemp));
-    expect(names).not.toContain("ghost.meta.json");
-    expect(await store.stat(kept)).toMatchObject({ size: 30, contentType: "image/png" });
-    await fs.rm(freshTemp);
-  });
 });
 
 describe("serving /files", () => {

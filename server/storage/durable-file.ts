@@ -1,0 +1,86 @@
+import type { Stats } from "node:fs";
+import fs, { type FileHandle } from "node:fs/promises";
+
+/**
+ * File helpers for writers that must survive a crash (the local blob store, the signing secret): everything
+ * written is fsynced before it is published, and "absent" is an answer, not an error.
+ */
+
+/** Creates `filePath` (it must not exist), mode 0600, writes `text` and fsyncs it. */
+export async function writeFileDurably(filePath: string, text: string): Promise<void> {
+  const handle = await fs.open(filePath, "wx", 0o600);
+  try {
+    await handle.writeFile(text, "utf8");
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes all of `bytes` at the handle's position (one `write` may write less). */
+export async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+/** Makes a rename itself durable; some platforms cannot open a directory, which is not worth failing for. */
+export async function fsyncDir(dir: string): Promise<void> {
+  let handle: FileHandle | null = null;
+  try {
+    handle = await fs.open(dir, "r");
+    await handle.sync();
+  } catch {
+    // best effort
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Publishes `from` as `to` unless `to` exists; false when it does. Filesystems without hard links fall back to
+ * check-then-rename.
+ */
+export async function linkWithoutReplacing(from: string, to: string): Promise<boolean> {
+  try {
+    await fs.link(from, to);
+    return true;
+  } catch (error) {
+    const code = errnoOf(error);
+    if (code === "EEXIST") return false;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "ENOSYS") throw error;
+    if (await exists(to)) return false;
+    await fs.rename(from, to);
+    return true;
+  }
+}
+
+export async function exists(filePath: string): Promise<boolean> {
+  return (await statOrNull(filePath)) !== null;
+}
+
+export async function statOrNull(filePath: string): Promise<Stats | null> {
+  try {
+    return await fs.stat(filePath);
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return null;
+    throw error;
+  }
+}
+
+export async function readDirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return [];
+    throw error;
+  }
+}
+
+/** The `code` of a Node system error (`ENOENT`…), or undefined. */
+export function errnoOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
