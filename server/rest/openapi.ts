@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { TAGS, errorBody, type RouteSpec } from "./route-table.js";
+import { TAGS, errorBody, type RouteSpec } from "./route-spec.js";
 
 export type JsonSchema = Record<string, unknown>;
 

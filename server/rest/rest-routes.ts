@@ -11,15 +11,10 @@ import { accountHandlers } from "./account.routes.js";
 import { imageHandlers } from "./image.routes.js";
 import { buildOpenApiDocument, jsonSchemaOf } from "./openapi.js";
 import { readinessHandlers } from "./readiness.routes.js";
-import {
-  type HandledRouteName,
-  type RestHandler,
-  type RestHandlers,
-  type RouteName,
-  type RouteSpec,
-  restRoutes,
-} from "./route-table.js";
+import type { RestHandler, RouteSpec } from "./route-spec.js";
+import { type HandledRouteName, type RestHandlers, type RouteName, restRoutes } from "./route-table.js";
 import { uploadHandlers } from "./upload.routes.js";
+import { clientGoneSignal } from "../http/client-gone.js";
 
 export interface RestDependencies {
   readonly accounts: AccountService;
@@ -80,6 +75,7 @@ export function registerRestRoutes(app: FastifyInstance, { accounts, images, rea
             params: request.params,
             viewer: viewers.get(request) ?? null,
             clientIp: request.ip,
+            signal: clientGoneSignal(reply.raw),
           } as Parameters<typeof handler>[0]);
           return reply.code(spec.success.status).send(body);
         } catch (error) {

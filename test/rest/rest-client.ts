@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import { errorBody } from "../../server/rest/route-table.js";
+import { errorBody } from "../../server/rest/route-spec.js";
 import { uniqueUsername } from "../support/graphql.js";
 
 /** What an old client sees of a REST answer. */
