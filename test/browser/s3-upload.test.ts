@@ -6,6 +6,7 @@ import { makeImage } from "../support/images.js";
 import { freePort } from "../support/redis-server.js";
 import { rgwBucket, rgwEnv } from "../support/rgw-bucket.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
+import { PROCESSING_DEADLINE_MS } from "../support/uploads.js";
 import { collectConsoleErrors, launchChromium } from "./chromium.js";
 
 /**
@@ -60,15 +61,21 @@ describe("web app upload to S3 (RGW) with bucket CORS, in Chromium", () => {
     // The bytes went to the bucket (a CORS preflight, then the PUT), not through the app.
     expect(storageRequests).toContain("PUT");
 
+    // The tile shows its thumbnail once the pipeline has processed the image; until then it loads nothing.
     const gallery = page.getByRole("list", { name: "Your images" });
-    await gallery.getByRole("img").first().waitFor();
+    const tile = gallery.locator("li.thumb").filter({ hasText: "red.png" });
+    await expect.poll(() => tile.getAttribute("data-status"), { timeout: PROCESSING_DEADLINE_MS }).toBe("ready");
     await expect
       .poll(() =>
         gallery
           .locator("img")
-          .evaluateAll((imgs) => (imgs as HTMLImageElement[]).map((img) => img.complete && img.naturalWidth)),
+          .evaluateAll((imgs) =>
+            (imgs as HTMLImageElement[]).map((img) =>
+              img.complete && img.naturalWidth > 0 ? new URL(img.currentSrc).pathname.split("/").at(-1) : null,
+            ),
+          ),
       )
-      .toEqual([40]);
+      .toEqual(["w320"]);
     expect(errors).toEqual([]);
   });
 

@@ -6,6 +6,7 @@
  */
 import { type QueryClient, useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
+import type { ImageFieldsFragment, ImageQuery, MyImagesQuery } from "../../client/generated/graphql.js";
 import type { ImageEvent } from "../../client/live.js";
 import { useImageQuery, useMyAlbumsQuery, useMyImagesQuery } from "../../client/generated/react-query.js";
 import { useImageHostClient } from "../../client/react.js";
@@ -30,10 +31,31 @@ export function useLiveImageEvents(userId: string): void {
 
 function applyEvent(queryClient: QueryClient, event: ImageEvent): void {
   const key = useImageQuery.getKey({ id: event.imageId });
+  const image = event.image;
   if (event.kind === "DELETED") queryClient.setQueryData(key, { image: null });
-  else if (event.image) void queryClient.invalidateQueries({ queryKey: key });
+  else if (image) {
+    // The event carries the image as it is now: a PROCESSING tile or page turns READY or FAILED at once, without
+    // waiting for a refetch. The invalidations below still run: they cancel a refetch that started before the
+    // event (whose answer would put PROCESSING back) and bring in what the event cannot (a new image's place).
+    queryClient.setQueryData<ImageQuery>(key, (old) => (old === undefined ? old : { image }));
+    queryClient.setQueriesData<MyImagesQuery>({ queryKey: [useMyImagesQuery.rootKey] }, (old) =>
+      old === undefined ? old : replaceNode(old, image),
+    );
+    void queryClient.invalidateQueries({ queryKey: key });
+  }
   void queryClient.invalidateQueries({ queryKey: [useMyImagesQuery.rootKey] });
   if (event.kind === "DELETED") void queryClient.invalidateQueries({ queryKey: [useMyAlbumsQuery.rootKey] });
+}
+
+function replaceNode(page: MyImagesQuery, image: ImageFieldsFragment): MyImagesQuery {
+  const edges = page.myImages.edges;
+  if (!edges.some((edge) => edge.node.id === image.id)) return page;
+  return {
+    myImages: {
+      ...page.myImages,
+      edges: edges.map((edge) => (edge.node.id === image.id ? { ...edge, node: image } : edge)),
+    },
+  };
 }
 
 function isImageQuery(key: readonly unknown[]): boolean {

@@ -1,10 +1,9 @@
 import { keepPreviousData } from "@tanstack/react-query";
 import { useCallback, useEffect, useState } from "react";
-import type { ImageFieldsFragment } from "../../../client/generated/graphql.js";
 import { useMyImagesQuery } from "../../../client/generated/react-query.js";
 import { describeError } from "../errors.js";
-import { formatBytes, formatCount } from "../format.js";
-import { linkHandler } from "../router.js";
+import { formatCount } from "../format.js";
+import { ImageTile } from "./ImageTile.js";
 
 const PAGE_SIZE = 24;
 
@@ -104,33 +103,8 @@ function GalleryPage(props: { index: number; after: string | null; onInfo(index:
   return (
     <>
       {page.data.myImages.edges.map(({ node }) => (
-        <Thumbnail key={node.id} image={node} />
+        <ImageTile key={node.id} image={node} />
       ))}
     </>
-  );
-}
-
-function Thumbnail({ image }: { image: ImageFieldsFragment }) {
-  const href = `/images/${image.id}`;
-  return (
-    <li className="thumb">
-      <a href={href} onClick={linkHandler(href)}>
-        <img
-          src={image.viewUrl}
-          alt={image.filename}
-          loading="lazy"
-          decoding="async"
-          width={image.width}
-          height={image.height}
-        />
-        <span className="thumb-caption">
-          <span className="thumb-name">{image.filename}</span>
-          {image.visibility === "PRIVATE" && <span className="badge">Private</span>}
-          <span className="thumb-meta">
-            {image.width} × {image.height} · {formatBytes(image.size)}
-          </span>
-        </span>
-      </a>
-    </li>
   );
 }

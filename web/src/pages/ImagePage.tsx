@@ -1,5 +1,5 @@
 import { useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useRef, useState } from "react";
 import {
   useDeleteImageMutation,
   useImageQuery,
@@ -8,6 +8,7 @@ import {
 } from "../../../client/generated/react-query.js";
 import { LinkField } from "../components/CopyButton.js";
 import { ConfirmDialog } from "../components/ConfirmDialog.js";
+import { ImageFigure } from "../components/ImageFigure.js";
 import { describeError } from "../errors.js";
 import { formatBytes, formatCount, formatDate } from "../format.js";
 import { showNotice } from "../notice.js";
@@ -27,9 +28,11 @@ export function ImagePage(props: { id: string }) {
       );
     },
   });
+  // Named when the delete is confirmed: the live DELETED event may empty the cached image before the answer comes.
+  const deletedName = useRef("The image");
   const remove = useDeleteImageMutation({
     onSuccess: () => {
-      const name = image.data?.image?.filename ?? "The image";
+      const name = deletedName.current;
       setConfirming(false);
       queryClient.removeQueries({ queryKey: useImageQuery.getKey({ id: props.id }) });
       void queryClient.invalidateQueries({ queryKey: [useMyImagesQuery.rootKey] });
@@ -54,6 +57,15 @@ export function ImagePage(props: { id: string }) {
       </>
     );
   }
+  // The live DELETED event can arrive before the mutation's answer: not "not found", just gone on purpose.
+  if ((remove.isPending || remove.isSuccess) && (image.isError || image.data.image === null)) {
+    return (
+      <>
+        {back}
+        <p role="status">Deleting…</p>
+      </>
+    );
+  }
   if (image.isError || image.data.image === null) {
     return (
       <>
@@ -66,23 +78,21 @@ export function ImagePage(props: { id: string }) {
     );
   }
 
-  const { url, viewUrl, visibility, filename, size, width, height, contentType, createdAt } = image.data.image;
+  const { url, viewUrl, visibility, filename, size, width, height, contentType, createdAt, status } = image.data.image;
   const isPrivate = visibility === "PRIVATE";
   return (
     <>
       {back}
       <article className="panel image-view">
         <h1 className="image-title">{filename}</h1>
-        <figure>
-          <a href={viewUrl} target="_blank" rel="noopener noreferrer">
-            <img src={viewUrl} alt={filename} width={width} height={height} />
-          </a>
-        </figure>
+        <ImageFigure image={image.data.image} />
         <dl className="facts">
           <div>
             <dt>Link</dt>
             <dd>
               <LinkField url={url} label="Public link" />
+              {status === "PROCESSING" && <p className="muted">The link works once processing has finished.</p>}
+              {status === "FAILED" && <p className="muted">Processing failed: this link answers “not found”.</p>}
               {isPrivate && <p className="muted">Private: this link answers “not found” to everyone else.</p>}
             </dd>
           </div>
@@ -132,9 +142,11 @@ export function ImagePage(props: { id: string }) {
           </div>
         </dl>
         <div className="actions">
-          <a className="button secondary" href={viewUrl} target="_blank" rel="noopener noreferrer">
-            Open original
-          </a>
+          {status === "READY" && (
+            <a className="button secondary" href={viewUrl} target="_blank" rel="noopener noreferrer">
+              Open original
+            </a>
+          )}
           <button
             type="button"
             className="danger"
@@ -154,7 +166,10 @@ export function ImagePage(props: { id: string }) {
         busy={remove.isPending}
         error={remove.isError ? describeError(remove.error) : null}
         onCancel={() => setConfirming(false)}
-        onConfirm={() => remove.mutate({ id: props.id })}
+        onConfirm={() => {
+          deletedName.current = filename;
+          remove.mutate({ id: props.id });
+        }}
       >
         <p>The image and its link stop working for everyone at once. This cannot be undone.</p>
       </ConfirmDialog>
