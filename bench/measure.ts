@@ -2,7 +2,8 @@ import { Latencies, type Sample } from "./load.js";
 import type { Settings } from "./options.js";
 import { type ChildServer, cpuSecondsOf } from "./processes.js";
 
-export type Unit = "req/s" | "MB/s" | "uploads/s" | "logins/s" | "hashes/s" | "events/s" | "subscriptions/s";
+export type Unit =
+  "req/s" | "MB/s" | "uploads/s" | "logins/s" | "hashes/s" | "events/s" | "subscriptions/s" | "images/s";
 
 /** A scenario's numbers over all its rounds. */
 export interface Measurement {

@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 
-export const GROUPS = ["redirect", "list", "flat", "upload", "login", "live"] as const;
+export const GROUPS = ["redirect", "list", "flat", "upload", "login", "live", "pipeline"] as const;
 export type Group = (typeof GROUPS)[number];
 
 export interface Settings {

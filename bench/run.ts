@@ -13,6 +13,7 @@ import type { Row } from "./measure.js";
 import { LIMITS, formatTable, judge, judgeLimits, judgeRss } from "./report.js";
 import { type BenchContext, COMPARISONS, UPLOAD_BYTES, runGroup } from "./scenarios.js";
 import { pngOfExactSize, seedImages } from "./seed.js";
+import { judgePipeline } from "./pipeline-scenarios.js";
 import { buildServer, bundle } from "../scripts/build-server.js";
 
 /** Where the bundled baseline server goes (two levels below the checkout, like dist/server/). */
@@ -90,6 +91,7 @@ async function main(): Promise<number> {
       "s3 driver",
     ),
     ...judgeLimits(rows, LIMITS),
+    ...judgePipeline(rows),
   ].filter((r) => r !== null);
   const header = [
     `ImageHost benchmark${settings.smoke ? " (SMOKE: tiny durations and seeds; timings are not judged)" : ""}`,
@@ -241,6 +243,7 @@ async function setUp(settings: Settings): Promise<BenchContext> {
 
   return {
     settings,
+    redisUrl: redis.url,
     local,
     s3: s3Server,
     baseline,

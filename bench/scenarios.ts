@@ -6,6 +6,7 @@ import type { Group, Settings } from "./options.js";
 import { type ChildServer, sleep } from "./processes.js";
 import type { Comparison } from "./report.js";
 import { liveGroup } from "./live-scenarios.js";
+import { pipelineGroup } from "./pipeline-scenarios.js";
 import { uploadGroup } from "./upload-scenarios.js";
 
 export const UPLOAD_BYTES = 256 * 1024;
@@ -13,6 +14,8 @@ export const UPLOAD_BYTES = 256 * 1024;
 /** Everything the scenarios run against, set up by bench/run.ts. */
 export interface BenchContext {
   readonly settings: Settings;
+  /** The bench's own redis-server, which both servers use. */
+  readonly redisUrl: string;
   /** The ImageHost server, local driver. */
   readonly local: ChildServer;
   /** The ImageHost server, S3 driver (s3rver), presigned GETs. */
@@ -50,6 +53,8 @@ export const COMPARISONS: readonly Comparison[] = [
   { row: "upload-put", baseline: "upload-bare", metric: "rate", target: { op: ">=", value: 0.7 } },
   { row: "upload-flow", baseline: "upload-fs", metric: "rate" },
   { row: "login", baseline: "login-bcrypt", metric: "rate" },
+  // Issue 13: what the worker adds to sharp's own work (storage, Redis, the queue) must stay small.
+  { row: "pipeline-worker", baseline: "pipeline-sharp", metric: "rate", target: { op: ">=", value: 0.8 } },
   // A login that held the event loop (or every thread a request needs) would make other requests wait for a whole
   // hash: their p99 would reach its time.
   ...["redirect", "files"].map((key): Comparison => ({
@@ -75,6 +80,8 @@ export function runGroup(group: Group, ctx: BenchContext): Promise<Row[]> {
       return loginGroup(ctx);
     case "live":
       return liveGroup(ctx, measure);
+    case "pipeline":
+      return pipelineGroup(ctx, measure);
     default:
       return unreachable(group);
   }
