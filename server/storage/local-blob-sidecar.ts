@@ -1,7 +1,7 @@
 import fs, { type FileHandle } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { errnoOf } from "./durable-file.js";
-import { CONTENT_TYPE_PATTERN } from "./local-blob-names.js";
+import { CONTENT_TYPE_PATTERN } from "./blob-key-patterns.js";
 
 /**
  * The `<id>.meta.json` file beside each local blob: its content type and a SHA-256 of its bytes (the ETag and the

@@ -22,7 +22,7 @@ import {
   writeAll,
   writeFileDurably,
 } from "./durable-file.js";
-import { CONTENT_TYPE_PATTERN, ID_PATTERN, KEY_PATTERN, PREFIX_DIR_PATTERN } from "./local-blob-names.js";
+import { CONTENT_TYPE_PATTERN, ID_PATTERN, KEY_PATTERN, PREFIX_DIR_PATTERN } from "./blob-key-patterns.js";
 import { type OpenedBlob, SIDECAR_SUFFIX, type Sidecar, openBlob, readSidecar } from "./local-blob-sidecar.js";
 import { LocalUploadTokens, type UploadClaims, claimsProblem } from "./local-upload-token.js";
 

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { badInput } from "../errors.js";
-import { CONTENT_TYPE_PATTERN, KEY_PATTERN } from "./local-blob-names.js";
+import { CONTENT_TYPE_PATTERN, KEY_PATTERN } from "./blob-key-patterns.js";
 
 /** What a signed local upload URL allows. */
 export interface UploadClaims {

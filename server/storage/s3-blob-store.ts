@@ -10,58 +10,25 @@ import {
   S3Client,
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
-import { createPresignedPost } from "@aws-sdk/s3-presigned-post";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { S3StorageConfig } from "../config.js";
 import type { RelayTokens } from "./upload-relay-token.js";
 import { DependencyUnavailableError, badInput } from "../errors.js";
+import { CONTENT_TYPE_PATTERN, KEY_PATTERN } from "./blob-key-patterns.js";
+import { type S3UploadRelay, presignUploadTarget } from "./s3-upload-target.js";
+import { StorageMisconfiguredError, isNotFound, isUnavailable, nameOf, statusOf } from "./s3-errors.js";
 import {
   BlobChangedError,
   BlobNotFoundError,
   type BlobInfo,
   type BlobListing,
   type BlobStore,
-  type HttpField,
   type UploadTarget,
   type UploadTargetRequest,
 } from "../ports/blob-store.js";
 
-/** The relay for PUTs of undeclared size: this server's base URL and the token signer. */
-export interface S3UploadRelay {
-  publicUrl: string;
-  tokens: RelayTokens;
-}
-
 /** How long a presigned GET from `downloadUrl` works, seconds. */
 export const DOWNLOAD_URL_TTL_SECONDS = 3600;
-// SigV4 presigned URLs cannot live longer than a week.
-const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
-// Server-made keys only (SEC-12). S3 could store anything, but a key like `../x` joined to a public base URL would
-// point outside it.
-const KEY_PATTERN = /^[a-z]{1,32}\/[A-Za-z0-9_-]{1,128}$/;
-// Signed into URLs and policies and echoed in a header: a bare media type.
-const CONTENT_TYPE_PATTERN = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,126}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,126}$/;
-const NETWORK_ERROR_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENETDOWN",
-]);
-const NETWORK_ERROR_NAMES = new Set(["TimeoutError", "RequestTimeout", "RequestTimeoutException", "NetworkingError"]);
-
-/** The bucket is missing or refuses us: a configuration problem an operator must fix, not an outage. */
-export class StorageMisconfiguredError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "StorageMisconfiguredError";
-  }
-}
 
 /**
  * Blobs in an S3 bucket (AWS or S3-compatible: MinIO, R2, Garage, s3rver). Clients upload straight to the bucket
@@ -104,47 +71,7 @@ export class S3BlobStore implements BlobStore {
 
   async createUploadTarget(request: UploadTargetRequest): Promise<UploadTarget> {
     this.assertKey(request.key);
-    if (!CONTENT_TYPE_PATTERN.test(request.contentType)) throw badInput("Invalid content type.");
-    if (!Number.isSafeInteger(request.maxBytes) || request.maxBytes < 1)
-      throw badInput("maxBytes must be a positive integer.");
-    const exact = request.exactBytes;
-    if (exact !== null && (!Number.isSafeInteger(exact) || exact < 1 || exact > request.maxBytes))
-      throw badInput("exactBytes must be null or between 1 and maxBytes.");
-    const expiresIn = Math.min(MAX_PRESIGN_SECONDS, Math.floor((request.expiresAt - Date.now()) / 1000));
-    if (expiresIn < 1) throw badInput("Cannot create an upload target that has already expired.");
-
-    return this.guard(async () => {
-      if (request.method === "POST") {
-        const post = await createPresignedPost(this.client, {
-          Bucket: this.bucket,
-          Key: request.key,
-          // Fields become exact-match conditions too, so the policy also pins Content-Type, key and bucket.
-          Conditions: [["content-length-range", exact ?? 1, exact ?? request.maxBytes]],
-          Fields: { "Content-Type": request.contentType },
-          Expires: expiresIn,
-        });
-        return {
-          method: "POST",
-          url: post.url,
-          headers: [],
-          fields: Object.entries(post.fields).map(([name, value]) => ({ name, value })),
-        };
-      }
-
-      if (exact === null) return this.relayTarget(request);
-      const command = new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: request.key,
-        ContentType: request.contentType,
-        ...(exact !== null ? { ContentLength: exact } : {}),
-      });
-      // The presigner leaves content-type unsigned unless named here; S3 then rejects any other type or length.
-      const signableHeaders = new Set(exact !== null ? ["content-type", "content-length"] : ["content-type"]);
-      const url = await getSignedUrl(this.client, command, { expiresIn, signableHeaders });
-      const headers: HttpField[] = [{ name: "Content-Type", value: request.contentType }];
-      if (exact !== null) headers.push({ name: "Content-Length", value: String(exact) });
-      return { method: "PUT", url, headers, fields: [] };
-    });
+    return this.guard(() => presignUploadTarget(this.client, this.bucket, this.relay, request));
   }
 
   /**
@@ -170,22 +97,6 @@ export class S3BlobStore implements BlobStore {
   /** The relay's token checker, for its route; null when no relay is configured. */
   get relayTokens(): RelayTokens | null {
     return this.relay?.tokens ?? null;
-  }
-
-  private relayTarget(request: UploadTargetRequest): UploadTarget {
-    if (this.relay === null) throw badInput("Declare the upload's size: this store signs only exact-length PUTs.");
-    const token = this.relay.tokens.sign({
-      key: request.key,
-      contentType: request.contentType,
-      maxBytes: request.maxBytes,
-      expiresAt: request.expiresAt,
-    });
-    return {
-      method: "PUT",
-      url: `${this.relay.publicUrl}/uploads/s3/${token}`,
-      headers: [{ name: "Content-Type", value: request.contentType }],
-      fields: [],
-    };
   }
 
   async stat(key: string): Promise<BlobInfo | null> {
@@ -363,22 +274,6 @@ export class S3BlobStore implements BlobStore {
   }
 }
 
-/** The headers a presigned URL signs (`X-Amz-SignedHeaders`), lowercase; what S3 will insist on. */
-export function signedHeadersOf(presignedUrl: string): string[] {
-  const value = new URL(presignedUrl).searchParams.get("X-Amz-SignedHeaders");
-  return value === null ? [] : value.split(";").filter(Boolean);
-}
-
-/** The policy document a presigned POST carries in its `Policy` field (base64 JSON). */
-export function decodePostPolicy(fields: readonly HttpField[]): { expiration: string; conditions: unknown[] } {
-  const policy = fields.find((field) => field.name === "Policy");
-  if (policy === undefined) throw new Error("The POST fields carry no Policy.");
-  return JSON.parse(Buffer.from(policy.value, "base64").toString("utf8")) as {
-    expiration: string;
-    conditions: unknown[];
-  };
-}
-
 /** RGW answers a copy's ETag without the quotes HEAD puts around it. */
 function unquoted(etag: string): string {
   return etag.replace(/^W\//, "").replace(/^"(.*)"$/, "$1");
@@ -403,28 +298,4 @@ async function readAtMost(body: Readable, length: number): Promise<Buffer> {
     body.destroy();
   }
   return Buffer.concat(chunks, total).subarray(0, length);
-}
-
-function isNotFound(error: unknown): boolean {
-  const name = nameOf(error);
-  return statusOf(error) === 404 || name === "NotFound" || name === "NoSuchKey";
-}
-
-function isUnavailable(error: unknown): boolean {
-  const status = statusOf(error);
-  if (status !== undefined && status >= 500) return true;
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === "string" && NETWORK_ERROR_CODES.has(code)) return true;
-  const name = nameOf(error);
-  return name !== undefined && NETWORK_ERROR_NAMES.has(name);
-}
-
-function statusOf(error: unknown): number | undefined {
-  const status = (error as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
-  return typeof status === "number" ? status : undefined;
-}
-
-function nameOf(error: unknown): string | undefined {
-  const name = (error as { name?: unknown } | null)?.name;
-  return typeof name === "string" ? name : undefined;
 }

@@ -5,14 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { S3StorageConfig } from "../../server/config.js";
 import { AppError, DependencyUnavailableError, ErrorCode } from "../../server/errors.js";
 import { BlobChangedError, type UploadTargetRequest } from "../../server/ports/blob-store.js";
-import {
-  DOWNLOAD_URL_TTL_SECONDS,
-  S3BlobStore,
-  StorageMisconfiguredError,
-  decodePostPolicy,
-  signedHeadersOf,
-} from "../../server/storage/s3-blob-store.js";
+import { DOWNLOAD_URL_TTL_SECONDS, S3BlobStore } from "../../server/storage/s3-blob-store.js";
+import { StorageMisconfiguredError } from "../../server/storage/s3-errors.js";
 import { RelayTokens } from "../../server/storage/upload-relay-token.js";
+import { decodePostPolicy, signedHeadersOf } from "../support/presigned.js";
 import { type RunningS3rver, startS3rver } from "../support/s3rver.js";
 
 // Presigning needs no server: nothing listens on this endpoint and nothing is sent to it.
