@@ -69,6 +69,7 @@ import { LinkCache } from "./services/link-cache.js";
 import type { ServableImage } from "./ports/image-store.js";
 import { browserStorageOrigins } from "./storage/storage-origins.js";
 import { loadOrCreateSigningSecret } from "./storage/signing-secret.js";
+import { clientGoneSignal } from "./http/client-gone.js";
 
 /** SEC-7: request bodies on /graphql and JSON routes. */
 const JSON_BODY_LIMIT_BYTES = 100 * 1024;
@@ -337,11 +338,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     });
     http.server.on("upgrade", (request, socket, head) => live.handleUpgrade(request, socket, head));
     const graphql = fastifyApolloHandler(apollo, {
-      context: async (request): Promise<GraphQLContext> => {
+      context: async (request, reply): Promise<GraphQLContext> => {
         let viewer: ReturnType<GraphQLContext["viewer"]> | undefined;
         return {
           requestId: request.id,
           clientIp: request.ip,
+          // Made on first use: most operations never wait on anything the client could abandon.
+          get signal() {
+            return clientGoneSignal(reply.raw);
+          },
           viewer: () => (viewer ??= accounts.authenticate(presentedSecret(request.headers))),
         };
       },

@@ -81,7 +81,7 @@ export function restCodeOf(code: ErrorCode): RestErrorCode {
   }
 }
 
-function assertNever(value: never): never {
+export function assertNever(value: never): never {
   throw new Error(`unexpected value: ${String(value)}`);
 }
 

@@ -8,6 +8,8 @@ export interface GraphQLContext {
   /** For abuse limits (SEC-3): from the socket, or from trusted proxies only. */
   clientIp: string;
   viewer(): Promise<Viewer | null>;
+  /** Aborts when the client goes away before the answer is sent (absent on WebSocket operations). */
+  signal?: AbortSignal;
   /** Live updates; only on WebSocket connections (subscriptions do not run over HTTP). */
   live?: LiveEventsService;
 }

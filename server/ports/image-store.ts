@@ -3,12 +3,23 @@
  * `server/redis/redis-image-store.ts`. Times are milliseconds since epoch, sizes bytes. Every method is safe to
  * retry; the ones that span two hash slots say how a crash between their steps is harmless.
  */
+/** What `openTicket` checks: open tickets per user, images and bytes per user (live tickets included). */
+export interface TicketLimits {
+  maxOpen: number;
+  quotaImages: number;
+  quotaBytes: number;
+}
+
+export type TicketOpening = "opened" | "too-many-open" | "image-quota" | "byte-quota";
+
 export interface ImageStore {
   /**
-   * Stores the ticket unless the user already has `maxOpen` live tickets (SEC-13). Returns false at the limit.
-   * The ticket disappears by itself at `expiresAt`.
+   * Stores the ticket unless, atomically, the user already has `maxOpen` live tickets (SEC-13) or the ticket would
+   * pass a quota. Each live ticket reserves one image and its `maxBytes` on top of what the user's listed images
+   * use, so no number of concurrent requests passes a quota. The reservation ends when the ticket is listed as an
+   * image (`listImage`, which counts the real size) or expires; the ticket disappears by itself at `expiresAt`.
    */
-  openTicket(ticket: UploadTicketRecord, maxOpen: number): Promise<boolean>;
+  openTicket(ticket: UploadTicketRecord, limits: TicketLimits): Promise<TicketOpening>;
   /**
    * The user's ticket, or null (absent, used, or someone else's). Redis drops expired tickets by itself but may
    * return one in the moments before it does: callers check `expiresAt`.

@@ -8,6 +8,8 @@ import type {
   ProcessedImage,
   ProcessingRecord,
   ServableImage,
+  TicketLimits,
+  TicketOpening,
   UploadTicketRecord,
   Visibility,
 } from "../ports/image-store.js";
@@ -18,14 +20,37 @@ import { CREATE_HASH_IF_ABSENT } from "./scripts.js";
 /** Where changes to image records are announced (plain pub/sub: on Redis Cluster it reaches every node). */
 const IMAGE_CHANGES_CHANNEL = "ih:changes:images";
 
-/** KEYS: tickets zset, ticket hash. ARGV: now, maxOpen, uploadId, expiresAt, field/value pairs… */
+/**
+ * KEYS: tickets zset, ticket hash, usage hash. ARGV: now, maxOpen, uploadId, expiresAt, quotaImages, quotaBytes,
+ * field/value pairs… Live tickets reserve one image and their maxBytes each (their hashes share the user's slot).
+ * Returns 1 opened, 0 too many open, -1 image quota, -2 byte quota.
+ */
 const OPEN_TICKET = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+local open = redis.call('ZRANGE', KEYS[1], 0, -1)
+if #open >= tonumber(ARGV[2]) then return 0 end
+local usage = redis.call('HMGET', KEYS[3], 'images', 'bytes')
+if tonumber(usage[1] or '0') + #open + 1 > tonumber(ARGV[5]) then return -1 end
+local prefix = string.sub(KEYS[2], 1, #KEYS[2] - #ARGV[3])
+local reserved = 0
+for _, id in ipairs(open) do
+  reserved = reserved + tonumber(redis.call('HGET', prefix .. id, 'maxBytes') or '0')
+end
+local fields = {unpack(ARGV, 7)}
+local wanted = 0
+for i = 1, #fields, 2 do if fields[i] == 'maxBytes' then wanted = tonumber(fields[i + 1]) end end
+if tonumber(usage[2] or '0') + reserved + wanted > tonumber(ARGV[6]) then return -2 end
 redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
-redis.call('HSET', KEYS[2], unpack(ARGV, 5))
+redis.call('HSET', KEYS[2], unpack(fields))
 redis.call('PEXPIREAT', KEYS[2], ARGV[4])
 return 1`;
+
+const OPENINGS: Record<string, TicketOpening> = {
+  "1": "opened",
+  "0": "too-many-open",
+  "-1": "image-quota",
+  "-2": "byte-quota",
+};
 
 /** KEYS: images zset, usage hash, tickets zset, ticket hash. ARGV: createdAt, imageId, size. Counts once. */
 const LIST_IMAGE = `
@@ -111,7 +136,7 @@ export class RedisImageStore implements ImageStore {
     await this.redis.publish(IMAGE_CHANGES_CHANNEL, imageId);
   }
 
-  async openTicket(t: UploadTicketRecord, maxOpen: number): Promise<boolean> {
+  async openTicket(t: UploadTicketRecord, limits: TicketLimits): Promise<TicketOpening> {
     const fields = flatten({
       uploadId: t.uploadId,
       userId: t.userId,
@@ -126,16 +151,21 @@ export class RedisImageStore implements ImageStore {
     });
     const opened = await this.redis.eval(
       OPEN_TICKET,
-      2,
+      3,
       redisKeys.userTickets(t.userId),
       redisKeys.ticket(t.userId, t.uploadId),
+      redisKeys.userUsage(t.userId),
       String(t.createdAt),
-      String(maxOpen),
+      String(limits.maxOpen),
       t.uploadId,
       String(t.expiresAt),
+      String(limits.quotaImages),
+      String(limits.quotaBytes),
       ...fields,
     );
-    return opened === 1;
+    const opening = OPENINGS[String(opened)];
+    if (opening === undefined) throw new Error(`Unexpected answer from the ticket script: ${String(opened)}`);
+    return opening;
   }
 
   async findTicket(userId: string, uploadId: string): Promise<UploadTicketRecord | null> {

@@ -75,7 +75,9 @@ export function registerRestRoutes(app: FastifyInstance, { accounts, images, rea
             params: request.params,
             viewer: viewers.get(request) ?? null,
             clientIp: request.ip,
-            signal: clientGoneSignal(reply.raw),
+            get signal() {
+              return clientGoneSignal(reply.raw);
+            },
           } as Parameters<typeof handler>[0]);
           return reply.code(spec.success.status).send(body);
         } catch (error) {

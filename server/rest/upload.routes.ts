@@ -19,11 +19,11 @@ export function uploadHandlers(images: ImageService): Pick<RestHandlers, "reques
       if (target.method !== "PUT") throw new Error(`blob store answered a PUT request with ${target.method}`);
       return { iid: ticket.uploadId, key: ticket.key, filename: ticket.filename, presigned_url: target.url };
     },
-    completeUpload: async ({ viewer, body }) => {
+    completeUpload: async ({ viewer, body, signal }) => {
       const ticket = await images.findTicket(viewer, body.iid);
       if (ticket !== null) assertSameUpload(body, ticket);
       // Without a live ticket this is a retry (the service hands back the caller's image) or a 404.
-      const image = await images.completeUpload(viewer, body.iid);
+      const image = await images.completeUpload(viewer, body.iid, signal);
       // The key handed out was where to upload; the image now lives at its final key.
       if (ticket === null) assertSameUpload(body, { ...image, key: uploadKeyFor(image.id) });
       return { id: image.id, url: images.linkFor(image.id) };

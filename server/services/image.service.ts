@@ -1,5 +1,6 @@
 import {
   AppError,
+  assertNever,
   DependencyUnavailableError,
   ErrorCode,
   badInput,
@@ -97,6 +98,23 @@ export interface ImagePage {
 
 /** How long one complete may hold its claim: longer than checking and moving the largest upload takes. */
 const COMPLETION_CLAIM_MS = 30_000;
+/** How often a complete waiting on a concurrent one looks for its result: two Redis reads per poll at most. */
+const COMPLETION_POLL_MS = 100;
+
+/** Waits `ms`; a request whose client has gone away stops waiting (its answer would reach nobody). */
+async function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) throw conflict("The request was cancelled.");
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+  if (signal?.aborted) throw conflict("The request was cancelled.");
+}
 
 /** SEC-7: the largest page a client may ask for. */
 export const MAX_PAGE_SIZE = 100;
@@ -150,16 +168,6 @@ export class ImageService {
       if (size > this.options.maxUploadBytes)
         throw payloadTooLarge(`Images may be at most ${formatBytes(this.options.maxUploadBytes)}.`);
     }
-    const usage = await this.images.usage(viewer.userId);
-    if (usage.images + 1 > this.options.quotaImages) {
-      throw payloadTooLarge(`Image quota reached (${this.options.quotaImages} images); delete some first.`);
-    }
-    if (usage.bytes + (size ?? 1) > this.options.quotaBytes) {
-      throw payloadTooLarge(
-        `Storage quota reached (${formatBytes(this.options.quotaBytes)}); delete some images first.`,
-      );
-    }
-
     const uploadId = newId();
     const now = this.now();
     const ticket: UploadTicketRecord = {
@@ -182,14 +190,29 @@ export class ImageService {
       expiresAt: ticket.expiresAt,
       method: request.method,
     });
-    if (!(await this.images.openTicket(ticket, this.options.maxOpenTickets))) {
-      throw new AppError(
-        ErrorCode.RATE_LIMITED,
-        `You already have ${this.options.maxOpenTickets} uploads in progress; complete them or wait for them to expire.`,
-        { retryAfterSeconds: Math.ceil(TICKET_TTL_MS / 1000) },
-      );
+    const { maxOpenTickets: maxOpen, quotaImages, quotaBytes } = this.options;
+    // SEC-13: the limits are checked, and the quota reserved, in the same atomic step that opens the ticket.
+    const opening = await this.images.openTicket(ticket, { maxOpen, quotaImages, quotaBytes });
+    switch (opening) {
+      case "opened":
+        return { ticket, target };
+      case "too-many-open":
+        throw new AppError(
+          ErrorCode.RATE_LIMITED,
+          `You already have ${maxOpen} uploads in progress; complete them or wait for them to expire.`,
+          { retryAfterSeconds: Math.ceil(TICKET_TTL_MS / 1000) },
+        );
+      case "image-quota":
+        throw payloadTooLarge(
+          `Image quota reached (${quotaImages} images, counting uploads in progress); delete some first.`,
+        );
+      case "byte-quota":
+        throw payloadTooLarge(
+          `Storage quota reached (${formatBytes(quotaBytes)}, counting uploads in progress); delete some images first.`,
+        );
+      default:
+        return assertNever(opening);
     }
-    return { ticket, target };
   }
 
   /**
@@ -197,9 +220,18 @@ export class ImageService {
    * returns the same image; concurrent completes make one image; a rejected object is deleted and the ticket
    * stays open for another try.
    */
-  async completeUpload(viewer: Viewer, uploadId: string): Promise<ImageRecord> {
-    const ticket = await this.findTicket(viewer, uploadId);
-    if (!ticket) {
+  async completeUpload(viewer: Viewer, uploadId: string, signal?: AbortSignal): Promise<ImageRecord> {
+    if (!(await this.images.claimCompletion(viewer.userId, uploadId, COMPLETION_CLAIM_MS))) {
+      return this.awaitConcurrentCompletion(viewer, uploadId, signal);
+    }
+    return this.completeHolding(viewer, uploadId);
+  }
+
+  /** Completes the upload while holding its claim, and gives the claim back whatever happens. */
+  private async completeHolding(viewer: Viewer, uploadId: string): Promise<ImageRecord> {
+    try {
+      const ticket = await this.findTicket(viewer, uploadId);
+      if (ticket) return await this.completeClaimed(ticket);
       const done = await this.imageById(uploadId);
       if (done && done.ownerId === viewer.userId && done.status === "live") {
         // A retry after the job could not be queued (Redis hiccup) queues it now; queueing twice adds nothing.
@@ -207,26 +239,30 @@ export class ImageService {
         return done;
       }
       throw notFound("No such upload: it may have expired, or belong to someone else.");
-    }
-    if (!(await this.images.claimCompletion(viewer.userId, uploadId, COMPLETION_CLAIM_MS))) {
-      return this.awaitConcurrentCompletion(viewer, uploadId);
-    }
-    try {
-      return await this.completeClaimed(ticket);
     } finally {
       await this.images.releaseCompletion(viewer.userId, uploadId);
     }
   }
 
-  /** Another request is completing this upload: wait for its result instead of checking the bytes again. */
-  private async awaitConcurrentCompletion(viewer: Viewer, uploadId: string): Promise<ImageRecord> {
-    const deadline = Date.now() + COMPLETION_CLAIM_MS;
-    while (Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
+  /**
+   * Another request is completing this upload: wait for its result instead of checking the bytes again. Polls at a
+   * bounded rate, stops when `signal` says the client went away, and when the other attempt lets go without a
+   * result (rejected bytes, outage) completes by itself, holding a full claim: it never goes back to waiting, so it
+   * answers within one poll of the other attempt's end (issue 15).
+   */
+  private async awaitConcurrentCompletion(
+    viewer: Viewer,
+    uploadId: string,
+    signal: AbortSignal | undefined,
+  ): Promise<ImageRecord> {
+    const deadline = this.now() + COMPLETION_CLAIM_MS;
+    while (this.now() < deadline) {
+      await pause(COMPLETION_POLL_MS, signal);
       const image = await this.images.findImage(uploadId);
       if (image && image.ownerId === viewer.userId && image.status === "live") return image;
-      // The other attempt failed (rejected bytes, outage) and let go: this request tries itself.
-      if (await this.images.claimCompletion(viewer.userId, uploadId, 1)) return this.completeUpload(viewer, uploadId);
+      if (await this.images.claimCompletion(viewer.userId, uploadId, COMPLETION_CLAIM_MS)) {
+        return this.completeHolding(viewer, uploadId);
+      }
     }
     throw conflict("This upload is being completed by another request; try again in a moment.");
   }

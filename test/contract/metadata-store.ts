@@ -55,6 +55,8 @@ export function defineMetadataStoreContract(
       expiresAt: kind === "session" ? Date.now() + 3_600_000 : null,
       ...extra,
     });
+    /** Limits with only `maxOpen` tickets in play (quotas out of reach). */
+    const atMost = (maxOpen: number) => ({ maxOpen, quotaImages: 1e9, quotaBytes: 2 ** 50 });
     const ticket = (userId: string, extra: Partial<UploadTicketRecord> = {}): UploadTicketRecord => {
       const uploadId = newId();
       return {
@@ -153,20 +155,55 @@ export function defineMetadataStoreContract(
       it("opens at most maxOpen live tickets per user and finds only the owner's", async () => {
         const userId = newId();
         const opened = [];
-        for (let i = 0; i < 4; i++) opened.push(await images.openTicket(ticket(userId), 3));
-        expect(opened).toEqual([true, true, true, false]);
+        for (let i = 0; i < 4; i++) opened.push(await images.openTicket(ticket(userId), atMost(3)));
+        expect(opened).toEqual(["opened", "opened", "opened", "too-many-open"]);
         const t = ticket(userId, { declaredBytes: null });
-        expect(await images.openTicket(t, 10)).toBe(true);
+        expect(await images.openTicket(t, atMost(10))).toBe("opened");
         expect(await images.findTicket(userId, t.uploadId)).toEqual(t);
         expect(await images.findTicket(newId(), t.uploadId)).toBeNull();
       });
 
       it("does not count expired tickets against the limit", async () => {
         const userId = newId();
-        expect(await images.openTicket(ticket(userId, { expiresAt: Date.now() + 150 }), 1)).toBe(true);
-        expect(await images.openTicket(ticket(userId), 1)).toBe(false);
+        expect(await images.openTicket(ticket(userId, { expiresAt: Date.now() + 150 }), atMost(1))).toBe("opened");
+        expect(await images.openTicket(ticket(userId), atMost(1))).toBe("too-many-open");
         await new Promise((r) => setTimeout(r, 200));
-        expect(await images.openTicket(ticket(userId), 1)).toBe(true);
+        expect(await images.openTicket(ticket(userId), atMost(1))).toBe("opened");
+      });
+    });
+
+    describe("quota reservations (issue 15)", () => {
+      it("lets no number of concurrent openings pass the image quota; listing settles, expiry frees", async () => {
+        const userId = newId();
+        const limits = { maxOpen: 100, quotaImages: 2, quotaBytes: 2 ** 50 };
+        const tickets = Array.from({ length: 8 }, () => ticket(userId, { expiresAt: Date.now() + 60_000 }));
+        const openings = await Promise.all(tickets.map((t) => images.openTicket(t, limits)));
+        expect(openings.filter((o) => o === "opened")).toHaveLength(2);
+        expect(openings.filter((o) => o === "image-quota")).toHaveLength(6);
+        // Listing one converts its reservation into usage: still no room.
+        const first = tickets[openings.indexOf("opened")]!;
+        const listed = await images.createImage(image(userId, { id: first.uploadId, key: first.key, size: 10 }));
+        await images.listImage(listed);
+        expect(await images.openTicket(ticket(userId), limits)).toBe("image-quota");
+        // A reservation that expires frees its place.
+        const brief = newId();
+        expect(
+          await images.openTicket(ticket(brief, { expiresAt: Date.now() + 100 }), { ...limits, quotaImages: 1 }),
+        ).toBe("opened");
+        expect(await images.openTicket(ticket(brief), { ...limits, quotaImages: 1 })).toBe("image-quota");
+        await new Promise((r) => setTimeout(r, 150));
+        expect(await images.openTicket(ticket(brief), { ...limits, quotaImages: 1 })).toBe("opened");
+      });
+
+      it("reserves each open ticket's maxBytes against the byte quota", async () => {
+        const userId = newId();
+        const limits = { maxOpen: 100, quotaImages: 1e9, quotaBytes: 250 };
+        const openings = await Promise.all(
+          Array.from({ length: 5 }, () => images.openTicket(ticket(userId, { maxBytes: 100 }), limits)),
+        );
+        expect(openings.filter((o) => o === "opened")).toHaveLength(2);
+        expect(openings.filter((o) => o === "byte-quota")).toHaveLength(3);
+        expect(await images.openTicket(ticket(userId, { maxBytes: 50, declaredBytes: 50 }), limits)).toBe("opened");
       });
     });
 
@@ -174,7 +211,7 @@ export function defineMetadataStoreContract(
       it("creates one record out of concurrent creates and lists and counts it once", async () => {
         const ownerId = newId();
         const t = ticket(ownerId);
-        await images.openTicket(t, 10);
+        await images.openTicket(t, atMost(10));
         const candidate = image(ownerId, { id: t.uploadId, key: t.key, size: 77 });
         const created = await Promise.all(
           Array.from({ length: 5 }, (_, i) => images.createImage({ ...candidate, width: i + 1 })),
@@ -184,7 +221,7 @@ export function defineMetadataStoreContract(
         expect(await images.usage(ownerId)).toEqual({ images: 1, bytes: 77 });
         expect(await images.isListed(created[0]!)).toBe(true);
         expect(await images.findTicket(ownerId, t.uploadId)).toBeNull(); // listing closes the ticket
-        expect(await images.openTicket(ticket(ownerId), 1)).toBe(true); // and frees its slot
+        expect(await images.openTicket(ticket(ownerId), atMost(1))).toBe("opened"); // and frees its slot
       });
 
       it("grants one completion claim at a time, until released or run out", async () => {

@@ -12,6 +12,7 @@ import {
   MY_IMAGES,
   REQUEST_UPLOAD,
   type ImageData,
+  type Ticket,
   awaitProcessed,
   fetchPublic,
   requestUpload,
@@ -451,5 +452,33 @@ describe("quotas (SEC-13)", () => {
     );
     expect(errorCode(third)).toBe("PAYLOAD_TOO_LARGE");
     expect(third.errors![0]!.message).toMatch(/2 images/);
+  });
+
+  it("grants no more than the quota to concurrent requests, and completes no more (issue 15)", async () => {
+    const key = (await gql<{ register: { apiKey: string } }>(server.baseUrl, REGISTER, { u: uniqueUsername("quota") }))
+      .data!.register.apiKey;
+    const bytes = await makeImage("png");
+    const requests = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        gql<{ requestUpload: Ticket }>(
+          server.baseUrl,
+          REQUEST_UPLOAD,
+          { input: { filename: "a.png", contentType: "image/png", size: bytes.length } },
+          key,
+        ),
+      ),
+    );
+    const granted = requests.filter((r) => r.errors === undefined).map((r) => r.data!.requestUpload);
+    expect(granted).toHaveLength(2);
+    for (const refused of requests.filter((r) => r.errors !== undefined)) {
+      expect(errorCode(refused)).toBe("PAYLOAD_TOO_LARGE");
+      expect(refused.errors![0]!.message).toMatch(/2 images, counting uploads in progress/);
+    }
+    for (const ticket of granted) {
+      await sendBytes(ticket, bytes);
+      expect((await gql(server.baseUrl, COMPLETE_UPLOAD, { id: ticket.uploadId }, key)).errors).toBeUndefined();
+    }
+    const listed = await gql<{ myImages: { totalCount: number } }>(server.baseUrl, MY_IMAGES, {}, key);
+    expect(listed.data!.myImages.totalCount).toBe(2);
   });
 });

@@ -56,7 +56,7 @@ export class ImageResolver {
       "Step 3: verifies the bytes that arrived and records the image (status PROCESSING until its public image and thumbnails are made). Safe to retry.",
   })
   async completeUpload(@Ctx() context: GraphQLContext, @Arg("uploadId", () => ID) uploadId: string): Promise<Image> {
-    const image = await this.images.completeUpload(await requireViewer(context), uploadId);
+    const image = await this.images.completeUpload(await requireViewer(context), uploadId, context.signal);
     return toImage(image, this.images);
   }
 
