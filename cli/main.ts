@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "./command.js";
 import { account } from "./commands/account.js";
+import { exportImages } from "./commands/export.js";
 import { keys } from "./commands/keys.js";
 import { login } from "./commands/login.js";
 import { logout } from "./commands/logout.js";
@@ -20,7 +21,21 @@ import { Context, type Io } from "./context.js";
 import { type AuthHint, ExitCode, toCliError, usageError } from "./errors.js";
 import { resolveSettings } from "./settings.js";
 
-const COMMANDS: Command[] = [register, login, logout, whoami, upload, ls, rm, visibility, watch, keys, account, open];
+const COMMANDS: Command[] = [
+  register,
+  login,
+  logout,
+  whoami,
+  upload,
+  ls,
+  rm,
+  visibility,
+  watch,
+  keys,
+  account,
+  open,
+  exportImages,
+];
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let hint: AuthHint = { server: "the server", credentialSource: null };

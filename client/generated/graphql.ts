@@ -268,6 +268,15 @@ export type ImageEventsSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 export type ImageEventsSubscription = { imageEvents: { kind: ImageEventKind, imageId: string, image: { id: string, url: string, filename: string, contentType: string, size: number, width: number, height: number, createdAt: string, visibility: Visibility, viewUrl: string, status: ImageStatus, failureReason: string | null, placeholder: string | null, variants: Array<{ width: number, height: number, contentType: string, size: number, url: string }> } | null } };
 
+export type AlbumImageIdsQueryVariables = Exact<{
+  id: string;
+  first?: number;
+  after?: string | null | undefined;
+}>;
+
+
+export type AlbumImageIdsQuery = { album: { images: { pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string }> } } | null };
+
 export type UserFieldsFragment = { id: string, username: string, isAdmin: boolean };
 
 export type AdminUserFieldsFragment = { id: string, username: string, isAdmin: boolean, createdAt: string | null, lastSeenAt: string | null, disabled: boolean, imageCount: number, bytesUsed: number };

@@ -1001,6 +1001,44 @@ export const ImageEventsDocument = new TypedDocumentString(`
     url
   }
 }`);
+export const AlbumImageIdsDocument = new TypedDocumentString(`
+    query AlbumImageIds($id: ID!, $first: Int! = 100, $after: String) {
+  album(id: $id) {
+    images(first: $first, after: $after) {
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        id
+      }
+    }
+  }
+}
+    `);
+
+export const useAlbumImageIdsQuery = <
+      TData = Types.AlbumImageIdsQuery,
+      TError = ImageHostError
+    >(
+      variables: Types.AlbumImageIdsQueryVariables,
+      options?: Omit<UseQueryOptions<Types.AlbumImageIdsQuery, TError, TData>, 'queryKey'> & { queryKey?: UseQueryOptions<Types.AlbumImageIdsQuery, TError, TData>['queryKey'] }
+    ) => {
+    
+    return useQuery<Types.AlbumImageIdsQuery, TError, TData>(
+      {
+    queryKey: ['AlbumImageIds', variables],
+    queryFn: useImageHostFetcher<Types.AlbumImageIdsQuery, Types.AlbumImageIdsQueryVariables>(AlbumImageIdsDocument).bind(null, variables),
+    ...options
+  }
+    )};
+
+useAlbumImageIdsQuery.document = AlbumImageIdsDocument;
+
+useAlbumImageIdsQuery.getKey = (variables: Types.AlbumImageIdsQueryVariables) => ['AlbumImageIds', variables];
+
+useAlbumImageIdsQuery.rootKey = 'AlbumImageIds';
+
 export const MyImagesDocument = new TypedDocumentString(`
     query MyImages($first: Int! = 20, $after: String) {
   myImages(first: $first, after: $after) {

@@ -303,6 +303,21 @@ export const ImageEventsDocument = gql`
   }
 }
     ${ImageFieldsFragmentDoc}`;
+export const AlbumImageIdsDocument = gql`
+    query AlbumImageIds($id: ID!, $first: Int! = 100, $after: String) {
+  album(id: $id) {
+    images(first: $first, after: $after) {
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      nodes {
+        id
+      }
+    }
+  }
+}
+    `;
 export const MyImagesDocument = gql`
     query MyImages($first: Int! = 20, $after: String) {
   myImages(first: $first, after: $after) {
@@ -471,6 +486,9 @@ export function getSdk(client: GraphQLClient, withWrapper: SdkFunctionWrapper = 
     },
     ImageEvents(variables?: Types.ImageEventsSubscriptionVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.ImageEventsSubscription> {
       return withWrapper((wrappedRequestHeaders) => client.request<Types.ImageEventsSubscription>({ document: ImageEventsDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'ImageEvents', 'subscription', variables);
+    },
+    AlbumImageIds(variables: Types.AlbumImageIdsQueryVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.AlbumImageIdsQuery> {
+      return withWrapper((wrappedRequestHeaders) => client.request<Types.AlbumImageIdsQuery>({ document: AlbumImageIdsDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'AlbumImageIds', 'query', variables);
     },
     MyImages(variables?: Types.MyImagesQueryVariables, requestHeaders?: GraphQLClientRequestHeaders, signal?: RequestInit['signal']): Promise<Types.MyImagesQuery> {
       return withWrapper((wrappedRequestHeaders) => client.request<Types.MyImagesQuery>({ document: MyImagesDocument, variables, requestHeaders: { ...requestHeaders, ...wrappedRequestHeaders }, signal }), 'MyImages', 'query', variables);
