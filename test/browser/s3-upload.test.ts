@@ -46,7 +46,8 @@ describe("web app upload to S3 (RGW) with bucket CORS, in Chromium", () => {
     await page.goto(`${server.baseUrl}/`);
     await page.getByRole("link", { name: "Create an account" }).click();
     await page.getByLabel("Username").fill(uniqueUsername("s3browser"));
-    await page.getByLabel("Password").fill("violet-kettle-harbour-3");
+    await page.getByLabel("Password", { exact: true }).fill("violet-kettle-harbour-3");
+    await page.getByLabel("Confirm password").fill("violet-kettle-harbour-3");
     await page.getByRole("button", { name: "Register" }).click();
     await page.getByRole("button", { name: "Log out" }).waitFor();
 

@@ -75,7 +75,8 @@ describe("web app in Chromium (issue 6, SEC-5)", () => {
     await expect.poll(() => page.getByRole("heading", { name: "Log in" }).isVisible()).toBe(true);
     await page.getByRole("link", { name: "Create an account" }).click();
     await page.getByLabel("Username").fill(username);
-    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByLabel("Confirm password").fill(PASSWORD);
     await page.getByRole("button", { name: "Register" }).click();
     await page.getByRole("button", { name: "Log out" }).waitFor();
     expect(await page.getByText("Signed in as").textContent()).toBe(`Signed in as ${username}`);
@@ -541,7 +542,8 @@ describe("web app in Chromium (issue 6, SEC-5)", () => {
 
     await other.goto(`${base}/register`);
     await other.getByLabel("Username").fill(name);
-    await other.getByLabel("Password").fill(PASSWORD);
+    await other.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await other.getByLabel("Confirm password").fill(PASSWORD);
     await other.getByRole("button", { name: "Register" }).click();
     await expect
       .poll(() => other.getByRole("alert").textContent())
