@@ -3,6 +3,8 @@ import { type ReactNode, useEffect, useState } from "react";
 import { useMeQuery } from "../../client/generated/react-query.js";
 import type { UserFieldsFragment } from "../../client/generated/graphql.js";
 import { describeError, isUnauthenticated } from "./errors.js";
+import { AccountPage } from "./pages/AccountPage.js";
+import { AdminPage } from "./pages/AdminPage.js";
 import { AlbumPage } from "./pages/AlbumPage.js";
 import { AuthPage } from "./pages/AuthPage.js";
 import { ImagePage } from "./pages/ImagePage.js";
@@ -28,6 +30,12 @@ export function App() {
   }, [staleCookie, queryClient]);
 
   const signedIn = (user: UserFieldsFragment) => switchUser(queryClient, user);
+  // The account is gone and its sessions with it; clearing the cookie is tidiness, so its failure does not matter.
+  const signedOut = () => {
+    void logOut().catch(() => undefined);
+    switchUser(queryClient, null);
+    navigate("/login", { replace: true });
+  };
 
   const user = me.data?.me ?? null;
   const onAuthScreen = route.name === "login" || route.name === "register";
@@ -56,6 +64,9 @@ export function App() {
       {route.name === "images" ? <ImagesPage /> : null}
       {route.name === "image" ? <ImagePage id={route.id} /> : null}
       {route.name === "keys" ? <KeysPage /> : null}
+      {route.name === "account" ? <AccountPage user={user} onDeleted={signedOut} /> : null}
+      {/* Not a forbidden page: a non-admin is not told that there is an admin page at all. */}
+      {route.name === "admin" ? user.isAdmin ? <AdminPage /> : <NotFound /> : null}
       {route.name === "not-found" ? <NotFound /> : null}
     </Shell>
   );
@@ -105,6 +116,18 @@ function Shell(props: { user: UserFieldsFragment; route: Route; children: ReactN
           <a href="/keys" onClick={linkHandler("/keys")} aria-current={current === "keys" ? "page" : undefined}>
             API keys
           </a>
+          <a
+            href="/account"
+            onClick={linkHandler("/account")}
+            aria-current={current === "account" ? "page" : undefined}
+          >
+            Account
+          </a>
+          {props.user.isAdmin ? (
+            <a href="/admin" onClick={linkHandler("/admin")} aria-current={current === "admin" ? "page" : undefined}>
+              Admin
+            </a>
+          ) : null}
           <a href="/graphql">Playground</a>
         </nav>
         <div className="account">
@@ -170,6 +193,8 @@ function useDocumentTitle(route: Route, user: UserFieldsFragment | null) {
       image: "Image",
       album: "Album",
       keys: "API keys",
+      account: "Your account",
+      admin: "Admin",
       login: "Log in",
       register: "Create an account",
       "not-found": "Page not found",

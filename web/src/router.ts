@@ -6,6 +6,8 @@ export type Route =
   | { name: "image"; id: string }
   | { name: "album"; id: string }
   | { name: "keys" }
+  | { name: "account" }
+  | { name: "admin" }
   | { name: "login" }
   | { name: "register" }
   | { name: "not-found" };
@@ -13,6 +15,8 @@ export type Route =
 function parseRoute(pathname: string): Route {
   if (pathname === "/" || pathname === "") return { name: "images" };
   if (pathname === "/keys") return { name: "keys" };
+  if (pathname === "/account") return { name: "account" };
+  if (pathname === "/admin") return { name: "admin" };
   if (pathname === "/login") return { name: "login" };
   if (pathname === "/register") return { name: "register" };
   const album = /^\/a\/([A-Za-z0-9_-]{1,64})$/.exec(pathname);
