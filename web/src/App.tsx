@@ -5,7 +5,9 @@ import type { UserFieldsFragment } from "../../client/generated/graphql.js";
 import { describeError, isUnauthenticated } from "./errors.js";
 import { AccountPage } from "./pages/AccountPage.js";
 import { AdminPage } from "./pages/AdminPage.js";
+import { AlbumEditPage } from "./pages/AlbumEditPage.js";
 import { AlbumPage } from "./pages/AlbumPage.js";
+import { AlbumsPage } from "./pages/AlbumsPage.js";
 import { AuthPage } from "./pages/AuthPage.js";
 import { ImagePage } from "./pages/ImagePage.js";
 import { ImagesPage } from "./pages/ImagesPage.js";
@@ -63,6 +65,8 @@ export function App() {
     <Shell user={user} route={route}>
       {route.name === "images" ? <ImagesPage /> : null}
       {route.name === "image" ? <ImagePage id={route.id} /> : null}
+      {route.name === "albums" ? <AlbumsPage /> : null}
+      {route.name === "album-edit" ? <AlbumEditPage key={route.id} id={route.id} /> : null}
       {route.name === "keys" ? <KeysPage /> : null}
       {route.name === "account" ? <AccountPage user={user} onDeleted={signedOut} /> : null}
       {/* Not a forbidden page: a non-admin is not told that there is an admin page at all. */}
@@ -86,7 +90,8 @@ function Shell(props: { user: UserFieldsFragment; route: Route; children: ReactN
   useLiveImageEvents(props.user.id);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const current = props.route.name === "image" ? "images" : props.route.name;
+  const current =
+    props.route.name === "image" ? "images" : props.route.name === "album-edit" ? "albums" : props.route.name;
   const onLogOut = async () => {
     setBusy(true);
     setError(null);
@@ -112,6 +117,9 @@ function Shell(props: { user: UserFieldsFragment; route: Route; children: ReactN
         <nav aria-label="Main">
           <a href="/" onClick={linkHandler("/")} aria-current={current === "images" ? "page" : undefined}>
             Images
+          </a>
+          <a href="/albums" onClick={linkHandler("/albums")} aria-current={current === "albums" ? "page" : undefined}>
+            Albums
           </a>
           <a href="/keys" onClick={linkHandler("/keys")} aria-current={current === "keys" ? "page" : undefined}>
             API keys
@@ -192,6 +200,8 @@ function useDocumentTitle(route: Route, user: UserFieldsFragment | null) {
       images: "Your images",
       image: "Image",
       album: "Album",
+      albums: "Your albums",
+      "album-edit": "Edit album",
       keys: "API keys",
       account: "Your account",
       admin: "Admin",

@@ -5,6 +5,8 @@ export type Route =
   | { name: "images" }
   | { name: "image"; id: string }
   | { name: "album"; id: string }
+  | { name: "albums" }
+  | { name: "album-edit"; id: string }
   | { name: "keys" }
   | { name: "account" }
   | { name: "admin" }
@@ -15,12 +17,15 @@ export type Route =
 function parseRoute(pathname: string): Route {
   if (pathname === "/" || pathname === "") return { name: "images" };
   if (pathname === "/keys") return { name: "keys" };
+  if (pathname === "/albums") return { name: "albums" };
   if (pathname === "/account") return { name: "account" };
   if (pathname === "/admin") return { name: "admin" };
   if (pathname === "/login") return { name: "login" };
   if (pathname === "/register") return { name: "register" };
   const album = /^\/a\/([A-Za-z0-9_-]{1,64})$/.exec(pathname);
   if (album) return { name: "album", id: album[1]! };
+  const albumEdit = /^\/albums\/([A-Za-z0-9_-]{1,64})$/.exec(pathname);
+  if (albumEdit) return { name: "album-edit", id: albumEdit[1]! };
   const image = /^\/images\/([A-Za-z0-9_-]{1,64})$/.exec(pathname);
   if (image) return { name: "image", id: image[1]! };
   return { name: "not-found" };

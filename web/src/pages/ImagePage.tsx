@@ -9,6 +9,7 @@ import {
 import { LinkField } from "../components/CopyButton.js";
 import { ConfirmDialog } from "../components/ConfirmDialog.js";
 import { ImageFigure } from "../components/ImageFigure.js";
+import { ShareButton } from "../components/ShareDialog.js";
 import { describeError } from "../errors.js";
 import { formatBytes, formatCount, formatDate } from "../format.js";
 import { showNotice } from "../notice.js";
@@ -147,6 +148,7 @@ export function ImagePage(props: { id: string }) {
               Open original
             </a>
           )}
+          <ShareButton target={{ imageId: props.id }} name={filename} />
           <button
             type="button"
             className="danger"
