@@ -6,7 +6,7 @@ import type { ImageRecord } from "../server/ports/image-store.js";
 import { redisKeys } from "../server/redis/keys.js";
 import { imageFields } from "../server/redis/redis-image-store.js";
 import { newId } from "../server/services/credentials.js";
-import { storageKeyFor } from "../server/services/image.service.js";
+import { legacyKeyFor } from "../server/services/image-keys.js";
 
 /**
  * Seeding that bypasses the API, on purpose: 100,000 uploads through the API would take longer than the whole
@@ -34,7 +34,7 @@ export async function seedImages(redis: Redis, ownerId: string, count: number, n
       const image: ImageRecord = {
         id,
         ownerId,
-        key: storageKeyFor(id),
+        key: legacyKeyFor(id),
         filename: `seeded-${i}.png`,
         contentType: "image/png",
         size,

@@ -56,7 +56,9 @@ import { AlbumService } from "./services/album.service.js";
 import { AdminService, type AuditLog } from "./services/admin.service.js";
 import { InviteService } from "./services/invite.service.js";
 import { OwnAccountService } from "./services/own-account.service.js";
-import { ImageService, storageKeyFor } from "./services/image.service.js";
+import { ImageService } from "./services/image.service.js";
+import { SERVED_KEY_PREFIX } from "./services/image-keys.js";
+import { UploadService } from "./services/upload.service.js";
 import { LiveEventsService } from "./services/live-events.service.js";
 import { ReadinessService } from "./services/readiness.service.js";
 import { ShareLinkService } from "./services/share-link.service.js";
@@ -92,6 +94,7 @@ export interface Services {
   readonly ownAccount: OwnAccountService;
   readonly admin: AdminService;
   readonly images: ImageService;
+  readonly uploads: UploadService;
   readonly albums: AlbumService;
   readonly shares: ShareLinkService;
   readonly blobs: LocalBlobStore | S3BlobStore;
@@ -139,20 +142,24 @@ export async function createServices(config: Config, options: ServicesOptions = 
     const grants = new AccessGrants(signingSecret);
     const linkCache = config.linkCache && new LinkCache<ServableImage>(config.linkCache);
     const stopWatching = linkCache ? await imageStore.watchChanges(linkCache) : async () => {};
+    const serviceBlobs = countDependencyErrors(withCachedDownloadUrls(blobs), metrics);
+    const queue = redisPort(jobs);
     const images = new ImageService(
       imageStore,
-      countDependencyErrors(withCachedDownloadUrls(blobs), metrics),
+      serviceBlobs,
       grants,
       {
-        ...config.uploads,
         linkCache,
         publicUrl: config.http.publicUrl,
         forgetImage: (imageId) => albumStore.forgetImage(imageId),
-        onUploadOutcome: (outcome) => metrics.uploads.inc({ outcome }),
         events: redisPort(new RedisImageEventPublisher(redis)),
       },
-      redisPort(jobs),
+      queue,
     );
+    const uploads = new UploadService(imageStore, serviceBlobs, images, queue, {
+      ...config.uploads,
+      onUploadOutcome: (outcome) => metrics.uploads.inc({ outcome }),
+    });
     const pipeline = new ImagePipeline(imageStore, blobs, images, { keepOriginals: config.pipeline.keepOriginals });
     const workers: JobWorker[] = [];
     const albums = new AlbumService(albumStore, images, { publicUrl: config.http.publicUrl });
@@ -178,6 +185,7 @@ export async function createServices(config: Config, options: ServicesOptions = 
         audit,
       ),
       images,
+      uploads,
       albums,
       shares,
       blobs,
@@ -278,8 +286,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     registerHealthRoutes(http);
     registerImageLinkRoutes(http, images);
     registerShareLinkRoutes(http, services.shares);
-    registerRestRoutes(http, { accounts, images, readiness: services.readiness });
-    if (blobs instanceof LocalBlobStore) registerLocalBlobRoutes(http, blobs, { servedPrefix: storageKeyFor("") });
+    registerRestRoutes(http, { accounts, images, uploads: services.uploads, readiness: services.readiness });
+    if (blobs instanceof LocalBlobStore) registerLocalBlobRoutes(http, blobs, { servedPrefix: SERVED_KEY_PREFIX });
     if (blobs instanceof S3BlobStore && blobs.relayTokens !== null)
       registerUploadRelayRoutes(http, blobs, blobs.relayTokens);
 
@@ -287,7 +295,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       new AccountResolver(accounts, services.ownAccount),
       new AdminResolver(services.admin),
       new ApiKeyResolver(accounts),
-      new ImageResolver(images),
+      new ImageResolver(images, services.uploads),
       new ImageEventResolver(images),
       new AlbumResolver(services.albums, images, services.shares),
       new ShareLinkResolver(services.shares),

@@ -1,5 +1,6 @@
 import type { ImageRecord } from "../ports/image-store.js";
-import { MAX_PAGE_SIZE, encodeCursor, type ImageService } from "../services/image.service.js";
+import { MAX_PAGE_SIZE, encodeCursor } from "../services/image-cursor.js";
+import type { ImageService } from "../services/image.service.js";
 import type { RestHandlers } from "./route-table.js";
 
 /** GET /api/v1/me/images and DELETE /api/v1/image/<id>; GET of the public link lives in http/image-link.routes.ts. */

@@ -7,6 +7,7 @@ import { presentedSecret } from "../http/presented-secret.js";
 import type { AccountService, Viewer } from "../services/account.service.js";
 import type { ImageService } from "../services/image.service.js";
 import type { ReadinessService } from "../services/readiness.service.js";
+import type { UploadService } from "../services/upload.service.js";
 import { accountHandlers } from "./account.routes.js";
 import { imageHandlers } from "./image.routes.js";
 import { buildOpenApiDocument, jsonSchemaOf } from "./openapi.js";
@@ -19,6 +20,7 @@ import { clientGoneSignal } from "../http/client-gone.js";
 export interface RestDependencies {
   readonly accounts: AccountService;
   readonly images: ImageService;
+  readonly uploads: UploadService;
   readonly readiness: ReadinessService;
 }
 
@@ -27,11 +29,14 @@ export interface RestDependencies {
  * the same table. Each route: authenticate (when it needs a caller), validate, call its handler, send the
  * success status; every failure goes through `sendError`.
  */
-export function registerRestRoutes(app: FastifyInstance, { accounts, images, readiness }: RestDependencies): void {
+export function registerRestRoutes(
+  app: FastifyInstance,
+  { accounts, images, uploads, readiness }: RestDependencies,
+): void {
   const openApiDocument = buildOpenApiDocument(restRoutes);
   const handlers: RestHandlers = {
     ...accountHandlers(accounts),
-    ...uploadHandlers(images),
+    ...uploadHandlers(uploads, images),
     ...imageHandlers(images),
     ...readinessHandlers(readiness),
     openApi: async () => openApiDocument,

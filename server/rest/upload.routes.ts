@@ -1,16 +1,22 @@
 import { badInput } from "../errors.js";
-import { displayNameOf, type ImageService, uploadKeyFor } from "../services/image.service.js";
+import { displayNameOf } from "../services/display-name.js";
+import { uploadKeyFor } from "../services/image-keys.js";
+import type { ImageService } from "../services/image.service.js";
+import type { UploadService } from "../services/upload.service.js";
 import type { RestHandlers } from "./route-table.js";
 
 /**
  * POST /api/v1/upload/request and /api/v1/upload/complete: the older two-step upload over the same ticketed flow
  * GraphQL uses. The client's `key` is only compared, never used: the service completes with the key it issued.
  */
-export function uploadHandlers(images: ImageService): Pick<RestHandlers, "requestUpload" | "completeUpload"> {
+export function uploadHandlers(
+  uploads: UploadService,
+  images: ImageService,
+): Pick<RestHandlers, "requestUpload" | "completeUpload"> {
   return {
     requestUpload: async ({ viewer, body }) => {
       // Older clients only know one way to send bytes: PUT with Content-Type. Both drivers issue that for "PUT".
-      const { ticket, target } = await images.requestUpload(viewer, {
+      const { ticket, target } = await uploads.requestUpload(viewer, {
         filename: body.filename,
         contentType: body.mime_type,
         size: body.size ?? null,
@@ -20,10 +26,10 @@ export function uploadHandlers(images: ImageService): Pick<RestHandlers, "reques
       return { iid: ticket.uploadId, key: ticket.key, filename: ticket.filename, presigned_url: target.url };
     },
     completeUpload: async ({ viewer, body, signal }) => {
-      const ticket = await images.findTicket(viewer, body.iid);
+      const ticket = await uploads.findTicket(viewer, body.iid);
       if (ticket !== null) assertSameUpload(body, ticket);
       // Without a live ticket this is a retry (the service hands back the caller's image) or a 404.
-      const image = await images.completeUpload(viewer, body.iid, signal);
+      const image = await uploads.completeUpload(viewer, body.iid, signal);
       // The key handed out was where to upload; the image now lives at its final key.
       if (ticket === null) assertSameUpload(body, { ...image, key: uploadKeyFor(image.id) });
       return { id: image.id, url: images.linkFor(image.id) };

@@ -3,7 +3,8 @@ import type { BlobStore } from "../ports/blob-store.js";
 import type { ImageStore } from "../ports/image-store.js";
 import type { RateLimitStore } from "../ports/rate-limit-store.js";
 import type { UserDirectory } from "../ports/user-directory.js";
-import { type ImageService, storageKeyFor, uploadKeyFor } from "./image.service.js";
+import { legacyKeyFor, uploadKeyFor } from "./image-keys.js";
+import type { ImageService } from "./image.service.js";
 
 /** Images deleted at once while removing an account: bounded, so one big account cannot hog the store. */
 const PARALLEL_DELETES = 8;
@@ -81,7 +82,7 @@ export class AccountDeletion {
     await inBatches(ids, PARALLEL_DELETES, async (id) => {
       const image = await imageStore.findImage(id);
       if (image && image.ownerId === userId) await images.finishDelete(image);
-      else if (!image) await blobs.delete(storageKeyFor(id));
+      else if (!image) await blobs.delete(legacyKeyFor(id));
       await blobs.delete(uploadKeyFor(id));
       await imageStore.dropTicket(userId, id);
     });

@@ -3,7 +3,8 @@ import type { AlbumChanges, AlbumCursor, AlbumRecord, AlbumStore } from "../port
 import type { ImageRecord, Visibility } from "../ports/image-store.js";
 import type { Viewer } from "./account.service.js";
 import { isWellFormedId, newId } from "./credentials.js";
-import { MAX_PAGE_SIZE, type ImageService } from "./image.service.js";
+import { MAX_PAGE_SIZE } from "./image-cursor.js";
+import type { ImageService } from "./image.service.js";
 
 /** Limits that keep one album (and one request about it) small enough to handle in one step. */
 const ALBUM_LIMITS = {

@@ -1,7 +1,7 @@
 import { THUMBNAIL_WIDTHS } from "./image-processor.js";
 
 /**
- * Storage keys of an image, built only from its server-made id (S12). Everything under `img/` is public (the
+ * Storage keys of an image, built only from its server-made id (SEC-12). Everything under `img/` is public (the
  * local driver serves it; an S3 public base should expose only it); `up/` and `orig/` never are.
  *
  * | key                   | holds                                                                  |
@@ -12,6 +12,11 @@ import { THUMBNAIL_WIDTHS } from "./image-processor.js";
  * | img/<id>-w<width>     | a WebP thumbnail                                                        |
  * | img/<id>              | an image recorded before the pipeline, served as uploaded until backfilled |
  */
+
+/** Where the client uploads to. Never served: bytes reach `orig/` only after completeUpload has checked them. */
+export function uploadKeyFor(uploadId: string): string {
+  return `up/${uploadId}`;
+}
 
 export function originalKeyFor(imageId: string): string {
   return `orig/${imageId}`;
@@ -30,6 +35,9 @@ export function variantKeyFor(imageId: string, name: string): string {
 export function legacyKeyFor(imageId: string): string {
   return `img/${imageId}`;
 }
+
+/** The prefix of every servable key (`img/`); the local driver serves only what is under it. */
+export const SERVED_KEY_PREFIX = "img/";
 
 /** Every key the image may have objects under, whatever state a crash left it in: what a delete removes. */
 export function allKeysFor(imageId: string): string[] {

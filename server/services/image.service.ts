@@ -1,23 +1,7 @@
-import {
-  AppError,
-  assertNever,
-  DependencyUnavailableError,
-  ErrorCode,
-  badInput,
-  conflict,
-  notFound,
-  payloadTooLarge,
-} from "../errors.js";
-import {
-  BlobChangedError,
-  BlobNotFoundError,
-  type BlobInfo,
-  type BlobStore,
-  type UploadTarget,
-} from "../ports/blob-store.js";
+import { DependencyUnavailableError, badInput, notFound } from "../errors.js";
+import type { BlobStore } from "../ports/blob-store.js";
 import type { ImageEventKind, ImageEventPublisher } from "../ports/image-events.js";
 import type {
-  ImageCursor,
   ImageRecord,
   ImageStore,
   ProcessedImage,
@@ -29,62 +13,24 @@ import type { JobQueue } from "../ports/job-queue.js";
 import type { LinkCache } from "./link-cache.js";
 import type { AccessGrants } from "./access-grants.js";
 import type { Viewer } from "./account.service.js";
-import { isWellFormedId, newId } from "./credentials.js";
-import { allKeysFor, originalKeyFor } from "./image-keys.js";
-import {
-  ALLOWED_IMAGE_TYPES,
-  INSPECTION_HEAD_BYTES,
-  MAX_PIXELS,
-  MAX_SIDE_PX,
-  isAllowedImageType,
-  readDimensions,
-  sniffImageType,
-  withinDimensionLimits,
-} from "./image-inspection.js";
-import { formatBytes } from "../../client/units.js";
+import { isWellFormedId } from "./credentials.js";
+import { MAX_PAGE_SIZE, decodeCursor } from "./image-cursor.js";
+import { allKeysFor } from "./image-keys.js";
+import type { VerifiedUpload } from "./upload-verification.js";
 
 export interface ImageServiceOptions {
-  /** Largest image, bytes. */
-  maxUploadBytes: number;
   /** Base of public links, no trailing slash. */
   publicUrl: string;
-  /** SEC-13: open upload tickets per user. */
-  maxOpenTickets: number;
-  /** SEC-13: images per user. */
-  quotaImages: number;
-  /** SEC-13: stored bytes per user. */
-  quotaBytes: number;
   /**
    * Called while an image is being deleted (after it stops being served, before its record goes), to take it out
    * of everything that refers to it: albums, share links. Must be safe to call again.
    */
   forgetImage?: (imageId: string) => Promise<void>;
-  /** Told how each verification of an upload ended, for metrics. */
-  onUploadOutcome?: (outcome: "completed" | "rejected" | "failed") => void;
   /** Where the service announces what happened to an image (live updates); absent = nowhere. */
   events?: ImageEventPublisher;
   /** What the public link serves, kept in process (issue 16); null or absent = read the store every time. */
   linkCache?: LinkCache<ServableImage> | null;
   now?: () => number;
-}
-
-/** DESIGN.md: a ticket lives at most 15 minutes. */
-export const TICKET_TTL_MS = 15 * 60_000;
-
-export interface UploadRequest {
-  filename: string;
-  contentType: string;
-  /** Declared size, bytes; null when the client does not say (older REST clients). */
-  size: number | null;
-  /** How the client prefers to send the bytes; the ticket says what it must do. */
-  method: "PUT" | "POST";
-  /** Of the image it becomes; public unless asked otherwise (older clients never ask). */
-  visibility?: Visibility;
-}
-
-export interface IssuedUpload {
-  ticket: UploadTicketRecord;
-  target: UploadTarget;
 }
 
 /** Where a public link leads: a redirect to the bytes, or "come back later" while the image is processed. */
@@ -96,31 +42,10 @@ export interface ImagePage {
   totalCount: number;
 }
 
-/** How long one complete may hold its claim: longer than checking and moving the largest upload takes. */
-const COMPLETION_CLAIM_MS = 30_000;
-/** How often a complete waiting on a concurrent one looks for its result: two Redis reads per poll at most. */
-const COMPLETION_POLL_MS = 100;
-
-/** Waits `ms`; a request whose client has gone away stops waiting (its answer would reach nobody). */
-async function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (signal?.aborted) throw conflict("The request was cancelled.");
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
-  if (signal?.aborted) throw conflict("The request was cancelled.");
-}
-
-/** SEC-7: the largest page a client may ask for. */
-export const MAX_PAGE_SIZE = 100;
-const MAX_FILENAME_LENGTH = 255;
-
-/** The upload flow (DESIGN.md "Upload flow"), listing and deleting. Knows nothing of HTTP, Redis or S3 calls. */
+/**
+ * Images once uploaded: reading, links, listing, visibility, the pipeline's state transitions and deleting (the
+ * upload itself is `UploadService`). Knows nothing of HTTP, Redis or S3 calls.
+ */
 export class ImageService {
   private readonly now: () => number;
 
@@ -154,135 +79,15 @@ export class ImageService {
     return image.visibility === "public" ? link : `${link}?grant=${this.grants.issue("image", image.id)}`;
   }
 
-  /** Step 1: validates the request and quota, opens a ticket, and says how to send the bytes. */
-  async requestUpload(viewer: Viewer, request: UploadRequest): Promise<IssuedUpload> {
-    const filename = cleanFilename(request.filename);
-    const contentType = request.contentType.trim().toLowerCase();
-    if (!isAllowedImageType(contentType)) {
-      throw badInput(`Only ${ALLOWED_IMAGE_TYPES.join(", ")} images are accepted.`, { field: "contentType" });
-    }
-    const size = request.size;
-    if (size !== null) {
-      if (!Number.isSafeInteger(size) || size < 1)
-        throw badInput("Size must be a positive number of bytes.", { field: "size" });
-      if (size > this.options.maxUploadBytes)
-        throw payloadTooLarge(`Images may be at most ${formatBytes(this.options.maxUploadBytes)}.`);
-    }
-    const uploadId = newId();
-    const now = this.now();
-    const ticket: UploadTicketRecord = {
-      uploadId,
-      userId: viewer.userId,
-      key: uploadKeyFor(uploadId),
-      filename,
-      contentType,
-      maxBytes: size ?? this.options.maxUploadBytes,
-      declaredBytes: size,
-      visibility: request.visibility ?? "public",
-      createdAt: now,
-      expiresAt: now + TICKET_TTL_MS,
-    };
-    const target = await this.blobs.createUploadTarget({
-      key: ticket.key,
-      contentType,
-      maxBytes: ticket.maxBytes,
-      exactBytes: size,
-      expiresAt: ticket.expiresAt,
-      method: request.method,
-    });
-    const { maxOpenTickets: maxOpen, quotaImages, quotaBytes } = this.options;
-    // SEC-13: the limits are checked, and the quota reserved, in the same atomic step that opens the ticket.
-    const opening = await this.images.openTicket(ticket, { maxOpen, quotaImages, quotaBytes });
-    switch (opening) {
-      case "opened":
-        return { ticket, target };
-      case "too-many-open":
-        throw new AppError(
-          ErrorCode.RATE_LIMITED,
-          `You already have ${maxOpen} uploads in progress; complete them or wait for them to expire.`,
-          { retryAfterSeconds: Math.ceil(TICKET_TTL_MS / 1000) },
-        );
-      case "image-quota":
-        throw payloadTooLarge(
-          `Image quota reached (${quotaImages} images, counting uploads in progress); delete some first.`,
-        );
-      case "byte-quota":
-        throw payloadTooLarge(
-          `Storage quota reached (${formatBytes(quotaBytes)}, counting uploads in progress); delete some images first.`,
-        );
-      default:
-        return assertNever(opening);
-    }
-  }
-
   /**
-   * Step 3: verifies what arrived for the caller's own ticket (SEC-11) and records it once. Retrying after success
-   * returns the same image; concurrent completes make one image; a rejected object is deleted and the ticket
-   * stays open for another try.
+   * A verified upload becomes an image: recorded (PROCESSING), listed, announced and queued for the pipeline.
+   * Returns the record, which a concurrent delete may already have marked.
    */
-  async completeUpload(viewer: Viewer, uploadId: string, signal?: AbortSignal): Promise<ImageRecord> {
-    if (!(await this.images.claimCompletion(viewer.userId, uploadId, COMPLETION_CLAIM_MS))) {
-      return this.awaitConcurrentCompletion(viewer, uploadId, signal);
-    }
-    return this.completeHolding(viewer, uploadId);
-  }
-
-  /** Completes the upload while holding its claim, and gives the claim back whatever happens. */
-  private async completeHolding(viewer: Viewer, uploadId: string): Promise<ImageRecord> {
-    try {
-      const ticket = await this.findTicket(viewer, uploadId);
-      if (ticket) return await this.completeClaimed(ticket);
-      const done = await this.imageById(uploadId);
-      if (done && done.ownerId === viewer.userId && done.status === "live") {
-        // A retry after the job could not be queued (Redis hiccup) queues it now; queueing twice adds nothing.
-        if (done.processing?.status === "PROCESSING") await this.jobs.enqueue(done.id);
-        return done;
-      }
-      throw notFound("No such upload: it may have expired, or belong to someone else.");
-    } finally {
-      await this.images.releaseCompletion(viewer.userId, uploadId);
-    }
-  }
-
-  /**
-   * Another request is completing this upload: wait for its result instead of checking the bytes again. Polls at a
-   * bounded rate, stops when `signal` says the client went away, and when the other attempt lets go without a
-   * result (rejected bytes, outage) completes by itself, holding a full claim: it never goes back to waiting, so it
-   * answers within one poll of the other attempt's end (issue 15).
-   */
-  private async awaitConcurrentCompletion(
-    viewer: Viewer,
-    uploadId: string,
-    signal: AbortSignal | undefined,
-  ): Promise<ImageRecord> {
-    const deadline = this.now() + COMPLETION_CLAIM_MS;
-    while (this.now() < deadline) {
-      await pause(COMPLETION_POLL_MS, signal);
-      const image = await this.images.findImage(uploadId);
-      if (image && image.ownerId === viewer.userId && image.status === "live") return image;
-      if (await this.images.claimCompletion(viewer.userId, uploadId, COMPLETION_CLAIM_MS)) {
-        return this.completeHolding(viewer, uploadId);
-      }
-    }
-    throw conflict("This upload is being completed by another request; try again in a moment.");
-  }
-
-  private async completeClaimed(ticket: UploadTicketRecord): Promise<ImageRecord> {
-    const finalKey = originalKeyFor(ticket.uploadId);
-    let verified: Awaited<ReturnType<ImageService["verifyObject"]>>;
-    try {
-      verified = await this.verifyAndPromote(ticket, finalKey);
-    } catch (error) {
-      const rejected =
-        error instanceof AppError &&
-        (error.code === ErrorCode.BAD_USER_INPUT || error.code === ErrorCode.PAYLOAD_TOO_LARGE);
-      this.options.onUploadOutcome?.(rejected ? "rejected" : "failed");
-      throw error;
-    }
+  async recordUpload(ticket: UploadTicketRecord, key: string, verified: VerifiedUpload): Promise<ImageRecord> {
     const image = await this.images.createImage({
       id: ticket.uploadId,
       ownerId: ticket.userId,
-      key: finalKey,
+      key,
       filename: ticket.filename,
       contentType: verified.contentType,
       size: verified.size,
@@ -306,14 +111,7 @@ export class ImageService {
       await this.announce("CREATED", image);
       await this.jobs.enqueue(image.id);
     }
-    this.options.onUploadOutcome?.("completed");
     return image;
-  }
-
-  /** The ticket of an upload in progress, or null. For the REST shim, which echoes ticket details. */
-  async findTicket(viewer: Viewer, uploadId: string): Promise<UploadTicketRecord | null> {
-    const ticket = isWellFormedId(uploadId) ? await this.images.findTicket(viewer.userId, uploadId) : null;
-    return ticket && ticket.expiresAt > this.now() ? ticket : null;
   }
 
   /** Metadata of a live image the viewer may see (any public one, and their own), or null. */
@@ -470,114 +268,8 @@ export class ImageService {
       if (!(error instanceof DependencyUnavailableError)) throw error;
     }
   }
-
-  /**
-   * Moves the upload to its final key, then checks the bytes there. Only the server writes final keys, so the
-   * bytes checked are the bytes served, even if the client rewrites its upload URL at any moment (SEC-11); the move
-   * itself also refuses an upload that changed since it was looked at. If a crash (or a concurrent complete)
-   * already moved it, the object at the final key is checked like any other.
-   */
-  private async verifyAndPromote(
-    ticket: UploadTicketRecord,
-    finalKey: string,
-  ): Promise<{ contentType: string; size: number; width: number; height: number }> {
-    const uploaded = await this.blobs.stat(ticket.key);
-    if (uploaded) {
-      // Refuse what is too big before copying it.
-      await this.checkSize(ticket, ticket.key, uploaded);
-      try {
-        await this.blobs.promote(ticket.key, finalKey, uploaded.version);
-      } catch (error) {
-        if (error instanceof BlobChangedError)
-          throw badInput("The upload changed while it was being checked; upload it again.");
-        // Moved meanwhile by a concurrent complete: check what arrived at the final key like any other.
-        if (!(error instanceof BlobNotFoundError)) throw error;
-      }
-    }
-    const nothingYet = () => badInput("Nothing has been uploaded for this ticket yet: send the bytes first.");
-    const promoted = await this.blobs.stat(finalKey);
-    if (!promoted) throw nothingYet();
-    return this.verifyObject(ticket, finalKey, promoted).catch((error: unknown) => {
-      throw error instanceof BlobNotFoundError ? nothingYet() : error;
-    });
-  }
-
-  /** Rejects (and deletes) an empty or oversized object. */
-  private async checkSize(ticket: UploadTicketRecord, key: string, info: BlobInfo): Promise<void> {
-    if (info.size > 0 && info.size <= ticket.maxBytes) return;
-    await this.blobs.delete(key);
-    if (info.size === 0) throw badInput("The uploaded file is empty.");
-    throw payloadTooLarge(`The upload is larger than the ${formatBytes(ticket.maxBytes)} this ticket allows.`);
-  }
-
-  private async verifyObject(
-    ticket: UploadTicketRecord,
-    key: string,
-    info: BlobInfo,
-  ): Promise<{ contentType: string; size: number; width: number; height: number }> {
-    const reject = async (error: AppError): Promise<never> => {
-      await this.blobs.delete(key);
-      throw error;
-    };
-    await this.checkSize(ticket, key, info);
-
-    let bytes = await this.blobs.readHead(key, Math.min(info.size, INSPECTION_HEAD_BYTES));
-    const actualType = sniffImageType(bytes);
-    if (!actualType) return reject(badInput(`The file is not an accepted image (${ALLOWED_IMAGE_TYPES.join(", ")}).`));
-    if (actualType !== ticket.contentType) {
-      return reject(badInput(`The file is ${actualType}, but the upload was requested as ${ticket.contentType}.`));
-    }
-    let dimensions = readDimensions(bytes);
-    // Some JPEGs carry more metadata than the head holds before their frame header.
-    if (!dimensions && bytes.length < info.size) {
-      bytes = await this.blobs.readHead(key, info.size);
-      dimensions = readDimensions(bytes);
-    }
-    if (!dimensions) return reject(badInput("The image is damaged: its dimensions cannot be read."));
-    if (!withinDimensionLimits(dimensions)) {
-      return reject(
-        badInput(
-          `The image is ${dimensions.width}×${dimensions.height}; at most ${MAX_SIDE_PX} px a side and ${MAX_PIXELS / 1e6} megapixels are accepted.`,
-        ),
-      );
-    }
-    return { contentType: actualType, size: info.size, ...dimensions };
-  }
 }
 
 function mayView(viewer: Viewer | null, image: ImageRecord): boolean {
   return image.visibility === "public" || image.ownerId === viewer?.userId;
-}
-
-/** SEC-12: storage keys are built only from server-made ids. Where a verified image lives. */
-export function storageKeyFor(imageId: string): string {
-  return `img/${imageId}`;
-}
-
-/** Where the client uploads to. Never served: bytes reach `img/` only after completeUpload has checked them. */
-export function uploadKeyFor(uploadId: string): string {
-  return `up/${uploadId}`;
-}
-
-/** The name shown for an uploaded file: its last path part, NFC. Never used to build a path or a key. */
-export function displayNameOf(raw: string): string {
-  return raw.normalize("NFC").split(/[/\\]/).pop()!.trim();
-}
-
-function cleanFilename(raw: string): string {
-  const name = displayNameOf(raw);
-  if (name.length === 0 || name.length > MAX_FILENAME_LENGTH || /\p{Cc}/u.test(name)) {
-    throw badInput(`Filename must be 1 to ${MAX_FILENAME_LENGTH} printable characters.`, { field: "filename" });
-  }
-  return name;
-}
-
-export function encodeCursor(image: Pick<ImageRecord, "createdAt" | "id">): string {
-  return Buffer.from(`${image.createdAt}:${image.id}`).toString("base64url");
-}
-
-function decodeCursor(cursor: string): ImageCursor {
-  const match = /^(\d{1,15}):([A-Za-z0-9_-]{16})$/.exec(Buffer.from(cursor, "base64url").toString("latin1"));
-  if (!match) throw badInput("Invalid cursor.", { field: "after" });
-  return { createdAt: Number(match[1]), id: match[2]! };
 }

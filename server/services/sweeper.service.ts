@@ -2,8 +2,9 @@ import type { BlobStore } from "../ports/blob-store.js";
 import type { ImageRecord, ImageStore } from "../ports/image-store.js";
 import type { UserDirectory } from "../ports/user-directory.js";
 import type { AccountDeletion } from "./account-deletion.service.js";
-import { imageIdOfKey, originalKeyFor } from "./image-keys.js";
-import { type ImageService, TICKET_TTL_MS, storageKeyFor, uploadKeyFor } from "./image.service.js";
+import { imageIdOfKey, legacyKeyFor, originalKeyFor, uploadKeyFor } from "./image-keys.js";
+import type { ImageService } from "./image.service.js";
+import { TICKET_TTL_MS } from "./upload.service.js";
 
 /** What one sweep found and (unless dry-run) did. Lists hold storage keys or image ids. */
 export interface SweepReport {
@@ -66,7 +67,7 @@ export class Sweeper {
     }
     // Per image, once: several objects (original, public image, thumbnails) belong to each.
     const seen = new Set<string>();
-    for (const prefix of [originalKeyFor(""), storageKeyFor("")]) {
+    for (const prefix of [originalKeyFor(""), legacyKeyFor("")]) {
       for await (const object of this.blobs.list(prefix)) {
         report.scanned += 1;
         const owner = imageIdOfKey(object.key);

@@ -17,7 +17,8 @@ import { BullMqJobQueue } from "../../server/queue/bullmq-job-queue.js";
 import { newId } from "../../server/services/credentials.js";
 import { AccessGrants } from "../../server/services/access-grants.js";
 import { AccountService } from "../../server/services/account.service.js";
-import { ImageService, type ImageServiceOptions } from "../../server/services/image.service.js";
+import { ImageService } from "../../server/services/image.service.js";
+import { UploadService } from "../../server/services/upload.service.js";
 import { Sweeper } from "../../server/services/sweeper.service.js";
 import { LocalBlobStore } from "../../server/storage/local-blob-store.js";
 import { S3BlobStore } from "../../server/storage/s3-blob-store.js";
@@ -104,16 +105,23 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
     store: ImageStore = imageStore(),
     blobStore: BlobStore = blobs,
     queue: JobQueue = jobs,
-  ): ImageService {
-    const options: ImageServiceOptions = {
+  ): { images: ImageService; uploads: UploadService } {
+    const now = () => clock;
+    const images = new ImageService(
+      store,
+      blobStore,
+      new AccessGrants(randomBytes(32)),
+      { publicUrl: server.baseUrl, now },
+      queue,
+    );
+    const uploads = new UploadService(store, blobStore, images, queue, {
       maxUploadBytes: 1024 * 1024,
-      publicUrl: server.baseUrl,
       maxOpenTickets: 10,
       quotaImages: 100,
       quotaBytes: 10 * 1024 * 1024,
-      now: () => clock,
-    };
-    return new ImageService(store, blobStore, new AccessGrants(randomBytes(32)), options, queue);
+      now,
+    });
+    return { images, uploads };
   }
 
   async function viewer(): Promise<Viewer> {
@@ -123,12 +131,12 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
 
   /** request + send bytes, not completed. */
   async function uploaded(
-    images: ImageService,
+    uploads: UploadService,
     user: Viewer,
     options: { method?: "PUT" | "POST"; size?: number | null } = {},
   ): Promise<{ uploadId: string; bytes: Buffer; ticket: Ticket }> {
     const bytes = await makeImage("png");
-    const { ticket: record, target } = await images.requestUpload(user, {
+    const { ticket: record, target } = await uploads.requestUpload(user, {
       filename: "p.png",
       contentType: "image/png",
       size: options.size === undefined ? bytes.length : options.size,
@@ -161,7 +169,7 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
       clock = Date.now();
       const user = await viewer();
       // A POST form takes any length up to the limit, so a different valid image can be swapped in.
-      const { uploadId, ticket } = await uploaded(service(), user, { method: "POST", size: null });
+      const { uploadId, ticket } = await uploaded(service().uploads, user, { method: "POST", size: null });
       const swapped = await makeImage("png", 33, 17);
       let swaps = 0;
       const swapping = new Proxy(blobs, {
@@ -176,15 +184,15 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
           };
         },
       });
-      const images = service(imageStore(), swapping);
-      await expect(images.completeUpload(user, uploadId)).rejects.toMatchObject({
+      const { images, uploads } = service(imageStore(), swapping);
+      await expect(uploads.completeUpload(user, uploadId)).rejects.toMatchObject({
         code: "BAD_USER_INPUT",
         message: expect.stringMatching(/changed/),
       });
       expect(await images.getImage(user, uploadId)).toBeNull();
       expect(await blobs.stat(`orig/${uploadId}`)).toBeNull();
       // Completing again checks, promotes and serves exactly the bytes now uploaded.
-      const image = await images.completeUpload(user, uploadId);
+      const image = await uploads.completeUpload(user, uploadId);
       expect([image.width, image.height]).toEqual([33, 17]);
       const served = await fetch((await blobs.downloadUrl(image.key, image.contentType)).url);
       expect(Buffer.from(await served.arrayBuffer()).equals(swapped)).toBe(true);
@@ -192,11 +200,11 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
 
   it("expires tickets: completing after 15 minutes is NOT_FOUND, and the sweeper then removes the bytes", async () => {
     clock = Date.now();
-    const images = service();
+    const { images, uploads } = service();
     const user = await viewer();
-    const { uploadId } = await uploaded(images, user);
+    const { uploadId } = await uploaded(uploads, user);
     clock += 15 * 60_000 + 1;
-    await expect(images.completeUpload(user, uploadId)).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(uploads.completeUpload(user, uploadId)).rejects.toMatchObject({ code: "NOT_FOUND" });
 
     const key = `up/${uploadId}`;
     // Too young to be sure the upload is abandoned: left alone.
@@ -216,10 +224,10 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
     clock = Date.now();
     const user = await viewer();
     const crashing = service(failing(imageStore(), "listImage"));
-    const { uploadId } = await uploaded(crashing, user);
-    await expect(crashing.completeUpload(user, uploadId)).rejects.toThrow(/simulated crash/);
+    const { uploadId } = await uploaded(crashing.uploads, user);
+    await expect(crashing.uploads.completeUpload(user, uploadId)).rejects.toThrow(/simulated crash/);
 
-    const images = service();
+    const { images, uploads } = service();
     expect(await images.getImage(null, uploadId)).not.toBeNull(); // bytes before record: the record points at real bytes
     expect((await images.listImages(user, 10, null)).images).toEqual([]);
     const report = await new Sweeper(imageStore(), blobs, images).sweep({ dryRun: false });
@@ -228,7 +236,7 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
     expect(page.images.map((i) => i.id)).toEqual([uploadId]);
     expect(page.totalCount).toBe(1);
     // Retrying complete now returns the same image and counts nothing twice (SEC-15).
-    expect((await images.completeUpload(user, uploadId)).id).toBe(uploadId);
+    expect((await uploads.completeUpload(user, uploadId)).id).toBe(uploadId);
     expect((await images.listImages(user, 10, null)).totalCount).toBe(1);
     expect(report.requeued).toContain(uploadId); // the job the crash never queued
   });
@@ -237,13 +245,13 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
     clock = Date.now();
     const user = await viewer();
     const crashing = service(imageStore(), blobs, failing<JobQueue>(jobs, "enqueue"));
-    const { uploadId } = await uploaded(crashing, user);
+    const { uploadId } = await uploaded(crashing.uploads, user);
     const before = await jobs.pendingCount();
-    await expect(crashing.completeUpload(user, uploadId)).rejects.toThrow(/simulated crash/);
+    await expect(crashing.uploads.completeUpload(user, uploadId)).rejects.toThrow(/simulated crash/);
     expect(await jobs.pendingCount()).toBe(before);
-    const images = service();
-    expect((await images.completeUpload(user, uploadId)).processing?.status).toBe("PROCESSING");
-    expect(await images.completeUpload(user, uploadId)).toMatchObject({ id: uploadId });
+    const { images, uploads } = service();
+    expect((await uploads.completeUpload(user, uploadId)).processing?.status).toBe("PROCESSING");
+    expect(await uploads.completeUpload(user, uploadId)).toMatchObject({ id: uploadId });
     expect(await jobs.pendingCount()).toBe(before + 1);
     expect(await images.publicLink(uploadId, null)).toEqual({ kind: "processing" });
   });
@@ -251,11 +259,11 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
   it("a crash while deleting the bytes leaves the image unserved; the sweeper finishes the delete", async () => {
     clock = Date.now();
     const user = await viewer();
-    const images = service();
-    const { uploadId } = await uploaded(images, user);
-    await images.completeUpload(user, uploadId);
+    const { images, uploads } = service();
+    const { uploadId } = await uploaded(uploads, user);
+    await uploads.completeUpload(user, uploadId);
     const crashing = service(imageStore(), failing<BlobStore>(blobs, "delete"));
-    await expect(crashing.deleteImage(user, uploadId)).rejects.toThrow(/simulated crash/);
+    await expect(crashing.images.deleteImage(user, uploadId)).rejects.toThrow(/simulated crash/);
 
     expect(await images.downloadUrl(uploadId)).toBeNull();
     expect(await images.getImage(null, uploadId)).toBeNull();
@@ -270,11 +278,11 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
   it("a crash after the bytes are gone leaves a tombstone that deleting again clears", async () => {
     clock = Date.now();
     const user = await viewer();
-    const images = service();
-    const { uploadId } = await uploaded(images, user);
-    await images.completeUpload(user, uploadId);
+    const { images, uploads } = service();
+    const { uploadId } = await uploaded(uploads, user);
+    await uploads.completeUpload(user, uploadId);
     const crashing = service(failing(imageStore(), "removeImage"));
-    await expect(crashing.deleteImage(user, uploadId)).rejects.toThrow(/simulated crash/);
+    await expect(crashing.images.deleteImage(user, uploadId)).rejects.toThrow(/simulated crash/);
     expect(await images.downloadUrl(uploadId)).toBeNull();
     await images.deleteImage(user, uploadId);
     expect(await imageStore().findImage(uploadId)).toBeNull();

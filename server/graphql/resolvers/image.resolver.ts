@@ -1,5 +1,6 @@
 import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from "type-graphql";
 import type { ImageService } from "../../services/image.service.js";
+import type { UploadService } from "../../services/upload.service.js";
 import { type GraphQLContext, requireViewer } from "../context.js";
 import { toImage, toImageConnection, toUploadTicket } from "../mappers.js";
 import { Image, ImageConnection } from "../types/image.type.js";
@@ -8,7 +9,10 @@ import { Visibility, fromVisibility } from "../types/visibility.type.js";
 
 @Resolver()
 export class ImageResolver {
-  constructor(private readonly images: ImageService) {}
+  constructor(
+    private readonly images: ImageService,
+    private readonly uploads: UploadService,
+  ) {}
 
   @Query(() => ImageConnection, { description: "Your images, newest first. `first` is at most 100." })
   async myImages(
@@ -44,7 +48,7 @@ export class ImageResolver {
     @Ctx() context: GraphQLContext,
     @Arg("input", () => RequestUploadInput) input: RequestUploadInput,
   ): Promise<UploadTicket> {
-    const issued = await this.images.requestUpload(await requireViewer(context), {
+    const issued = await this.uploads.requestUpload(await requireViewer(context), {
       ...input,
       visibility: fromVisibility(input.visibility ?? Visibility.PUBLIC),
     });
@@ -56,7 +60,7 @@ export class ImageResolver {
       "Step 3: verifies the bytes that arrived and records the image (status PROCESSING until its public image and thumbnails are made). Safe to retry.",
   })
   async completeUpload(@Ctx() context: GraphQLContext, @Arg("uploadId", () => ID) uploadId: string): Promise<Image> {
-    const image = await this.images.completeUpload(await requireViewer(context), uploadId, context.signal);
+    const image = await this.uploads.completeUpload(await requireViewer(context), uploadId, context.signal);
     return toImage(image, this.images);
   }
 
