@@ -19,16 +19,30 @@ export type UploadProgressListener = (sent: number, total: number) => void;
 /**
  * A client for one upload whose byte transfer reports real progress. fetch cannot report upload progress in
  * browsers (only HTTP/2 streams could), so the request to the storage URL goes through XMLHttpRequest, whose
- * `upload.onprogress` can; GraphQL calls go through fetch as usual.
+ * `upload.onprogress` can; GraphQL calls go through fetch as usual. `beforeComplete` is awaited before the image is
+ * recorded.
  */
-export function createUploadClient(onBytes: UploadProgressListener): ImageHostClient {
+export function createUploadClient(
+  onBytes: UploadProgressListener,
+  options: { beforeComplete?: () => Promise<void> } = {},
+): ImageHostClient {
   const graphqlEndpoint = new URL("/graphql", window.location.href).href;
   const progressFetch: typeof fetch = (input, init) => {
     const url = input instanceof Request ? input.url : String(input);
     if (new URL(url, window.location.href).href === graphqlEndpoint) return sameOriginFetch(input, init);
     return xhrFetch(url, init, onBytes);
   };
-  return new ImageHostClient({ baseUrl: "", credential: null, fetch: progressFetch });
+  const clientOptions = { baseUrl: "", credential: null, fetch: progressFetch };
+  const { beforeComplete } = options;
+  if (!beforeComplete) return new ImageHostClient(clientOptions);
+  // `upload` records the image through `completeUpload`, after the bytes are sent: holding that call back orders
+  // when images are recorded (and so the gallery) without holding back the transfers.
+  return new (class extends ImageHostClient {
+    override async completeUpload(uploadId: string) {
+      await beforeComplete();
+      return super.completeUpload(uploadId);
+    }
+  })(clientOptions);
 }
 
 /** Statuses whose Response must have no body. */

@@ -1,27 +1,11 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { ImageFieldsFragment } from "../../../client/generated/graphql.js";
 import { useMyImagesQuery } from "../../../client/generated/react-query.js";
 import { ALLOWED_IMAGE_TYPES, HEIF_TYPE, INPUT_IMAGE_TYPES_TEXT } from "../../../client/image-type.js";
 import { createUploadClient } from "../api.js";
+import { CompletionOrder } from "../completion-order.js";
 import { describeError } from "../errors.js";
-import { formatBytes } from "../format.js";
-import { LinkField } from "./CopyButton.js";
-
-type UploadState =
-  | { status: "queued" }
-  | { status: "converting" }
-  | { status: "uploading"; sent: number; total: number }
-  | { status: "verifying" }
-  | { status: "done"; image: ImageFieldsFragment }
-  | { status: "failed"; message: string };
-
-interface UploadItem {
-  key: number;
-  file: File;
-  name: string;
-  state: UploadState;
-}
+import { Previews, type UploadItem, type UploadState, UploadRow } from "./UploadRow.js";
 
 /** What the file picker offers; HEIC/HEIF photos are converted to JPEG by the client before they are sent. */
 const PICKER_TYPES = [...ALLOWED_IMAGE_TYPES, HEIF_TYPE, "image/heic", ".heic", ".heif"].join(",");
@@ -32,7 +16,8 @@ const CONCURRENCY = 3;
 /**
  * Upload by drag-and-drop (anywhere on the page), paste, or the file picker; several files at once, each with its
  * own progress bar and its own error. The client checks each file's type by its first bytes before anything is
- * sent, and the server checks it again after the bytes arrive.
+ * sent, and the server checks it again after the bytes arrive. The newest batch is listed on top, each batch in the
+ * order picked, and images are recorded in that order too, so the gallery follows it whichever file finishes first.
  */
 export function Uploader() {
   const queryClient = useQueryClient();
@@ -42,6 +27,13 @@ export function Uploader() {
   const queue = useRef<UploadItem[]>([]);
   const running = useRef(0);
   const nextKey = useRef(1);
+  const order = useRef(new CompletionOrder());
+  const previews = useRef(new Previews());
+
+  useEffect(() => {
+    const live = previews.current;
+    return () => live.revokeAll();
+  }, []);
 
   const update = useCallback((key: number, state: UploadState) => {
     setItems((list) => list.map((item) => (item.key === key ? { ...item, state } : item)));
@@ -52,9 +44,12 @@ export function Uploader() {
       let stage: "converting" | "uploading" | "completing" = "uploading";
       update(item.key, { status: "uploading", sent: 0, total: item.file.size });
       // Byte counts from the transfer itself (XMLHttpRequest), only while the bytes are on their way.
-      const client = createUploadClient((sent, total) => {
-        if (stage === "uploading") update(item.key, { status: "uploading", sent, total });
-      });
+      const client = createUploadClient(
+        (sent, total) => {
+          if (stage === "uploading") update(item.key, { status: "uploading", sent, total });
+        },
+        { beforeComplete: () => item.turn.wait },
+      );
       try {
         const image = await client.upload(item.file, {
           filename: item.name,
@@ -71,6 +66,8 @@ export function Uploader() {
         void queryClient.invalidateQueries({ queryKey: [useMyImagesQuery.rootKey] });
       } catch (error) {
         update(item.key, { status: "failed", message: describeError(error) });
+      } finally {
+        item.turn.release();
       }
     },
     [queryClient, update],
@@ -95,8 +92,12 @@ export function Uploader() {
         file,
         name: file.name || "upload",
         state: { status: "queued" },
+        preview: previews.current.create(file),
+        // Taken here, in the order picked; the queue starts them in that order too, so no turn waits on an
+        // upload that has not started.
+        turn: order.current.take(),
       }));
-      setItems((list) => [...list, ...added]);
+      setItems((list) => [...added, ...list]);
       queue.current.push(...added);
       pump();
     },
@@ -179,11 +180,12 @@ export function Uploader() {
               <button
                 type="button"
                 className="link-button"
-                onClick={() =>
+                onClick={() => {
+                  for (const item of finished) previews.current.revoke(item.preview);
                   setItems((list) =>
                     list.filter((item) => item.state.status !== "done" && item.state.status !== "failed"),
-                  )
-                }
+                  );
+                }}
               >
                 Clear finished
               </button>
@@ -191,66 +193,13 @@ export function Uploader() {
           </div>
           <ul className="uploads" aria-label="Uploads">
             {items.map((item) => (
-              <UploadRow key={item.key} item={item} />
+              <UploadRow key={item.key} item={item} previews={previews.current} />
             ))}
           </ul>
         </>
       ) : null}
     </section>
   );
-}
-
-function UploadRow({ item }: { item: UploadItem }) {
-  const { state } = item;
-  return (
-    <li className={`upload upload-${state.status}`} data-status={state.status}>
-      <div className="upload-head">
-        <span className="upload-name">{item.name}</span>
-        <span className="upload-size">{formatBytes(item.file.size)}</span>
-      </div>
-      {state.status === "failed" ? (
-        <p className="upload-error">
-          <span aria-hidden="true">⚠ </span>
-          {state.message}
-        </p>
-      ) : (
-        <>
-          <progress max={100} value={percentOf(state)} aria-label={`Progress of ${item.name}`} />
-          <p className="upload-status">{statusText(state)}</p>
-        </>
-      )}
-      {state.status === "done" ? <LinkField url={state.image.url} label={`Link to ${item.name}`} /> : null}
-    </li>
-  );
-}
-
-function percentOf(state: UploadState): number {
-  switch (state.status) {
-    case "queued":
-    case "converting":
-      return 0;
-    case "uploading":
-      return state.total > 0 ? Math.round((state.sent / state.total) * 100) : 0;
-    default:
-      return 100;
-  }
-}
-
-function statusText(state: UploadState): string {
-  switch (state.status) {
-    case "queued":
-      return "Waiting…";
-    case "converting":
-      return "Converting HEIC to JPEG…";
-    case "uploading":
-      return `Uploading… ${percentOf(state)}%`;
-    case "verifying":
-      return "Checking the image…";
-    case "done":
-      return `Uploaded · ${state.image.width} × ${state.image.height} px`;
-    case "failed":
-      return state.message;
-  }
 }
 
 /** Clipboard images arrive as "image.png": give them a name that says when they were pasted. */
