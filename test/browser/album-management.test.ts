@@ -107,6 +107,7 @@ describe("album management and share links in Chromium (issue 17)", () => {
     await expect.poll(() => picker.getByRole("status").innerText()).toContain("2 selected");
     await picker.getByRole("button", { name: "Add 2 images" }).click();
     await expect.poll(() => picker.count()).toBe(0);
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Add images…");
     await expect.poll(() => orderItems().count()).toBe(2);
     const order = await albumOrder();
     expect([...order!].sort()).toEqual([first.id, second.id].sort());
@@ -173,9 +174,9 @@ describe("album management and share links in Chromium (issue 17)", () => {
     const dialog = page.getByRole("dialog", { name: "Share first.png" });
     await dialog.getByLabel("View limit").fill("");
     await dialog.getByLabel("Note (optional)").fill("for a while");
-    await dialog.getByRole("button", { name: "Create link" }).click();
     const field = dialog.getByRole("textbox", { name: "New share link" });
     const previous = await field.inputValue();
+    await dialog.getByRole("button", { name: "Create link" }).click();
     await expect.poll(() => field.inputValue()).not.toBe(previous);
     const link = await field.inputValue();
     expect(await statusOf(link)).toBe(302);
@@ -215,6 +216,7 @@ describe("album management and share links in Chromium (issue 17)", () => {
       expect(await scrollsSideways(page)).toBe(false);
       await page.keyboard.press("Escape");
       await expect.poll(() => share.count()).toBe(0);
+      expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Share…");
     } finally {
       await page.setViewportSize({ width: 1280, height: 860 });
     }

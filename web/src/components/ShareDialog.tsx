@@ -8,6 +8,7 @@ import {
 } from "../../../client/generated/react-query.js";
 import { describeError } from "../errors.js";
 import { formatCount, formatDate } from "../format.js";
+import { useFocusReturn } from "../focus-return.js";
 import { LinkField } from "./CopyButton.js";
 import "../albums.css";
 
@@ -25,9 +26,10 @@ const EXPIRY_CHOICES = [
 /** "Share…" and the dialog it opens; the dialog (and its query) exists only while open. */
 export function ShareButton(props: { target: ShareTarget; name: string }) {
   const [open, setOpen] = useState(false);
+  const button = useFocusReturn<HTMLButtonElement>(open);
   return (
     <>
-      <button type="button" className="secondary" aria-haspopup="dialog" onClick={() => setOpen(true)}>
+      <button ref={button} type="button" className="secondary" aria-haspopup="dialog" onClick={() => setOpen(true)}>
         Share…
       </button>
       {open ? <ShareDialog target={props.target} name={props.name} onClose={() => setOpen(false)} /> : null}

@@ -20,6 +20,7 @@ import { AlbumOrder } from "../components/AlbumOrder.js";
 import { ImagePicker } from "../components/ImagePicker.js";
 import { ShareButton } from "../components/ShareDialog.js";
 import { describeError } from "../errors.js";
+import { useFocusReturn } from "../focus-return.js";
 import { formatCount } from "../format.js";
 import { showNotice } from "../notice.js";
 import { linkHandler } from "../router.js";
@@ -68,6 +69,8 @@ export function AlbumEditPage(props: { id: string }) {
   const fetchAlbum = useImageHostFetcher<AlbumQuery, AlbumQueryVariables>(useAlbumQuery.document);
   const loaded = useQuery({ queryKey: editorKey(props.id), queryFn: () => loadAlbum(fetchAlbum, props.id) });
   const [picking, setPicking] = useState(false);
+  const addButton = useFocusReturn<HTMLButtonElement>(picking);
+  const closePicker = () => setPicking(false);
   // Reorders go one after another, so the server ends with the last order shown even when keys are pressed fast.
   const reorders = useRef(Promise.resolve());
   const [orderError, setOrderError] = useState<string | null>(null);
@@ -124,7 +127,7 @@ export function AlbumEditPage(props: { id: string }) {
     for (let start = 0; start < imageIds.length; start += IDS_PER_CALL)
       await add.mutateAsync({ albumId: album.id, imageIds: imageIds.slice(start, start + IDS_PER_CALL) });
     showNotice(`Added ${formatCount(imageIds.length)} ${imageIds.length === 1 ? "image" : "images"} to the album.`);
-    setPicking(false);
+    closePicker();
     changed();
   };
 
@@ -138,6 +141,7 @@ export function AlbumEditPage(props: { id: string }) {
             Images <span className="count">({formatCount(images.length)})</span>
           </h2>
           <button
+            ref={addButton}
             type="button"
             className="primary"
             aria-haspopup="dialog"
@@ -174,7 +178,7 @@ export function AlbumEditPage(props: { id: string }) {
           busy={add.isPending}
           error={add.isError ? describeError(add.error) : null}
           onPick={(ids) => void addImages(ids).catch(() => changed())}
-          onCancel={() => setPicking(false)}
+          onCancel={closePicker}
         />
       ) : null}
     </>
