@@ -44,6 +44,7 @@ import { RedisShareLinkStore } from "./redis/redis-share-link-store.js";
 import { RedisInviteStore } from "./redis/redis-invite-store.js";
 import { RedisUserDirectory } from "./redis/redis-user-directory.js";
 import { RedisRateLimitStore } from "./redis/redis-rate-limit-store.js";
+import type { BlobStore } from "./ports/blob-store.js";
 import type { JobWorker } from "./ports/job-queue.js";
 import { BullMqJobQueue } from "./queue/bullmq-job-queue.js";
 import { ImagePipeline } from "./services/image-pipeline.service.js";
@@ -63,10 +64,8 @@ import { LiveEventsService } from "./services/live-events.service.js";
 import { ReadinessService } from "./services/readiness.service.js";
 import { ShareLinkService } from "./services/share-link.service.js";
 import { Sweeper } from "./services/sweeper.service.js";
-import { createBlobStore } from "./storage/create-blob-store.js";
+import { type ConfiguredBlobStore, createBlobStore } from "./storage/create-blob-store.js";
 import { withCachedDownloadUrls } from "./storage/download-url-cache.js";
-import { LocalBlobStore } from "./storage/local-blob-store.js";
-import { S3BlobStore } from "./storage/s3-blob-store.js";
 import { LinkCache } from "./services/link-cache.js";
 import type { ServableImage } from "./ports/image-store.js";
 import { browserStorageOrigins } from "./storage/storage-origins.js";
@@ -97,7 +96,9 @@ export interface Services {
   readonly uploads: UploadService;
   readonly albums: AlbumService;
   readonly shares: ShareLinkService;
-  readonly blobs: LocalBlobStore | S3BlobStore;
+  readonly blobs: BlobStore;
+  /** What the HTTP edge serves for the store's URLs: local uploads and files, or the S3 upload relay. */
+  readonly storageRoutes: Pick<ConfiguredBlobStore, "local" | "relay">;
   readonly sweeper: Sweeper;
   /** `npm run backfill`: queues the images recorded before the pipeline existed. */
   readonly backfill: Backfill;
@@ -134,7 +135,8 @@ export async function createServices(config: Config, options: ServicesOptions = 
     const invites = new InviteService(redisPort(new RedisInviteStore(redis)));
     const accounts = await AccountService.create(accountStore, rateLimits, { users, invites }, config.auth);
     const signingSecret = await loadOrCreateSigningSecret(config.dataDir, config.uploads.signingSecret);
-    const blobs = createBlobStore(config.storage, { publicUrl: config.http.publicUrl, signingSecret });
+    const configured = createBlobStore(config.storage, { publicUrl: config.http.publicUrl, signingSecret });
+    const blobs = configured.store;
     // Fail at start, with the adapter's clear message, when the bucket or directory is unusable.
     await blobs.checkReady();
     const imageStore = redisPort(new RedisImageStore(redis));
@@ -189,6 +191,7 @@ export async function createServices(config: Config, options: ServicesOptions = 
       albums,
       shares,
       blobs,
+      storageRoutes: { local: configured.local, relay: configured.relay },
       metrics,
       backfill: new Backfill(imageStore, images),
       sweeper: new Sweeper(
@@ -216,7 +219,7 @@ export async function createServices(config: Config, options: ServicesOptions = 
         await Promise.all(workers.splice(0).map((worker) => worker.close()));
         await jobs.close();
         await stopWatching();
-        if (blobs instanceof S3BlobStore) blobs.close();
+        configured.close();
         await feed?.close();
         await redis.quit().catch(() => redis.disconnect());
       },
@@ -287,9 +290,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     registerImageLinkRoutes(http, images);
     registerShareLinkRoutes(http, services.shares);
     registerRestRoutes(http, { accounts, images, uploads: services.uploads, readiness: services.readiness });
-    if (blobs instanceof LocalBlobStore) registerLocalBlobRoutes(http, blobs, { servedPrefix: SERVED_KEY_PREFIX });
-    if (blobs instanceof S3BlobStore && blobs.relayTokens !== null)
-      registerUploadRelayRoutes(http, blobs, blobs.relayTokens);
+    const { local, relay } = services.storageRoutes;
+    if (local !== null) registerLocalBlobRoutes(http, local, { servedPrefix: SERVED_KEY_PREFIX });
+    if (relay !== null) registerUploadRelayRoutes(http, relay.store, relay.tokens);
 
     const schema = await buildGraphQLSchema([
       new AccountResolver(accounts, services.ownAccount),

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { fastifyCookie } from "@fastify/cookie";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { AppError, ErrorCode, badInput } from "../errors.js";
+import { badInput } from "../errors.js";
 import type { AccountService, IssuedCredential } from "../services/account.service.js";
 import { sendForbidden } from "./error-reply.js";
 import { SESSION_COOKIE, presentedHeaderSecret, sessionCookieOf } from "./presented-secret.js";
@@ -60,7 +60,8 @@ export function registerWebSessionRoutes(
 
   /** Answers the user only; the secret leaves in the cookie. The session the cookie held before is revoked. */
   const startSession = async (request: FastifyRequest, reply: FastifyReply, issued: IssuedCredential) => {
-    await revokeCookieSession(accounts, request.headers, issued.secret);
+    const previous = sessionCookieOf(request.headers);
+    if (previous !== null && previous !== issued.secret) await accounts.endSession(previous);
     setCookie(reply, issued.secret);
     reply.header("cache-control", "no-store");
     const { userId: id, username } = issued.record;
@@ -85,7 +86,8 @@ export function registerWebSessionRoutes(
       return startSession(request, reply, issued);
     });
     scope.delete("/web/session", async (request, reply) => {
-      await revokeCookieSession(accounts, request.headers, null);
+      const secret = sessionCookieOf(request.headers);
+      if (secret !== null) await accounts.endSession(secret);
       clearCookie(reply);
       return reply.code(204).header("cache-control", "no-store").send();
     });
@@ -100,23 +102,6 @@ function isSameOrigin(headers: IncomingHttpHeaders, appOrigins: ReadonlySet<stri
   const origin = headers.origin;
   if (origin !== undefined) return appOrigins.has(origin);
   return headers["sec-fetch-site"] === "same-origin";
-}
-
-/** Revokes the login session the cookie holds (not `keep`). A bad or expired cookie has nothing to revoke. */
-async function revokeCookieSession(
-  accounts: AccountService,
-  headers: IncomingHttpHeaders,
-  keep: string | null,
-): Promise<void> {
-  const secret = sessionCookieOf(headers);
-  if (secret === null || secret === keep) return;
-  try {
-    const viewer = await accounts.authenticate(secret);
-    // Only a login session: a cookie holding an API key (set by hand) must not revoke that key.
-    if (viewer !== null && viewer.credential.kind === "session") await accounts.logout(viewer);
-  } catch (error) {
-    if (!(error instanceof AppError && error.code === ErrorCode.UNAUTHENTICATED)) throw error;
-  }
 }
 
 function usernameAndPassword(body: unknown): { username: string; password: string } {

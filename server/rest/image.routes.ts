@@ -1,5 +1,4 @@
 import type { ImageRecord } from "../ports/image-store.js";
-import { MAX_PAGE_SIZE, encodeCursor } from "../services/image-cursor.js";
 import type { ImageService } from "../services/image.service.js";
 import type { RestHandlers } from "./route-table.js";
 
@@ -7,17 +6,8 @@ import type { RestHandlers } from "./route-table.js";
 export function imageHandlers(images: ImageService): Pick<RestHandlers, "myImages" | "deleteImage"> {
   return {
     myImages: async ({ viewer, query }) => {
-      // The older dialect has no paging: it lists everything (or `limit`), fetched in the service's largest pages.
-      const limit = query.limit ?? Number.POSITIVE_INFINITY;
-      const items: ImageRecord[] = [];
-      let after: string | null = null;
-      while (items.length < limit) {
-        const page = await images.listImages(viewer, Math.min(MAX_PAGE_SIZE, limit - items.length), after);
-        items.push(...page.images);
-        const last = page.images.at(-1);
-        if (!page.hasMore || last === undefined) break;
-        after = encodeCursor(last);
-      }
+      // The older dialect has no paging: it lists everything (or `limit`).
+      const items = await images.listAllImages(viewer, query.limit ?? null);
       return { items: items.map((image) => toListItem(image, images)) };
     },
     deleteImage: async ({ viewer, params }) => {

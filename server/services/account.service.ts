@@ -259,6 +259,20 @@ export class AccountService {
   }
 
   /**
+   * Ends the login session `secret` names (a web app's cookie on logout, or the one a new login replaces). Only a
+   * login session: a secret naming an API key (a cookie set by hand) never revokes that key; a malformed, unknown or
+   * expired secret has nothing to end.
+   */
+  async endSession(secret: string): Promise<void> {
+    try {
+      const viewer = await this.authenticate(secret);
+      if (viewer !== null && viewer.credential.kind === "session") await this.logout(viewer);
+    } catch (error) {
+      if (!(error instanceof AppError && error.code === ErrorCode.UNAUTHENTICATED)) throw error;
+    }
+  }
+
+  /**
    * Resolves a presented secret to its user. Returns null when nothing was presented; throws UNAUTHENTICATED for
    * a malformed, unknown, revoked or expired secret so the client learns its key is bad instead of silently
    * acting anonymously.

@@ -14,7 +14,7 @@ import type { LinkCache } from "./link-cache.js";
 import type { AccessGrants } from "./access-grants.js";
 import type { Viewer } from "./account.service.js";
 import { isWellFormedId } from "./credentials.js";
-import { MAX_PAGE_SIZE, decodeCursor } from "./image-cursor.js";
+import { MAX_PAGE_SIZE, decodeCursor, encodeCursor } from "./image-cursor.js";
 import { allKeysFor } from "./image-keys.js";
 import type { VerifiedUpload } from "./upload-verification.js";
 
@@ -151,6 +151,24 @@ export class ImageService {
       this.images.usage(viewer.userId),
     ]);
     return { ...page, totalCount: usage.images };
+  }
+
+  /**
+   * The caller's images, newest first: all of them, or the newest `limit`. For clients that cannot page (the REST
+   * dialect); read in the largest pages `listImages` allows.
+   */
+  async listAllImages(viewer: Viewer, limit: number | null): Promise<ImageRecord[]> {
+    const wanted = limit ?? Number.POSITIVE_INFINITY;
+    const items: ImageRecord[] = [];
+    let after: string | null = null;
+    while (items.length < wanted) {
+      const page = await this.listImages(viewer, Math.min(MAX_PAGE_SIZE, wanted - items.length), after);
+      items.push(...page.images);
+      const last = page.images.at(-1);
+      if (!page.hasMore || last === undefined) break;
+      after = encodeCursor(last);
+    }
+    return items;
   }
 
   /**

@@ -4,7 +4,7 @@ import type { ImageRecord, ImageStore, UploadTicketRecord, Visibility } from "..
 import type { JobQueue } from "../ports/job-queue.js";
 import type { Viewer } from "./account.service.js";
 import { isWellFormedId, newId } from "./credentials.js";
-import { cleanFilename } from "./display-name.js";
+import { cleanFilename, displayNameOf } from "./display-name.js";
 import { ALLOWED_IMAGE_TYPES, isAllowedImageType } from "./image-inspection.js";
 import { originalKeyFor, uploadKeyFor } from "./image-keys.js";
 import type { ImageService } from "./image.service.js";
@@ -37,6 +37,13 @@ export interface UploadRequest {
   method: "PUT" | "POST";
   /** Of the image it becomes; public unless asked otherwise (older clients never ask). */
   visibility?: Visibility;
+}
+
+/** What a client sends back of an issued upload, to be compared with it (see completeEchoedUpload). */
+export interface EchoedUpload {
+  key: string;
+  filename: string;
+  contentType: string;
 }
 
 export interface IssuedUpload {
@@ -212,9 +219,49 @@ export class UploadService {
     return image;
   }
 
-  /** The ticket of an upload in progress, or null. For the REST shim, which echoes ticket details. */
-  async findTicket(viewer: Viewer, uploadId: string): Promise<UploadTicketRecord | null> {
+  /**
+   * completeUpload for clients that send back what requestUpload handed out (the REST dialect's `key`, `filename`,
+   * `mime_type`): the echo must match the ticket, or on a retry after success the image; BAD_USER_INPUT otherwise.
+   * The echoed key is only compared: the upload completes with the key the server issued.
+   */
+  async completeEchoedUpload(
+    viewer: Viewer,
+    uploadId: string,
+    echoed: EchoedUpload,
+    signal?: AbortSignal,
+  ): Promise<ImageRecord> {
+    const ticket = await this.findTicket(viewer, uploadId);
+    if (ticket !== null) assertSameUpload(echoed, ticket);
+    // Without a live ticket this is a retry (completeUpload hands back the caller's image) or a 404.
+    const image = await this.completeUpload(viewer, uploadId, signal);
+    // The key handed out was where to upload; the image now lives at its final key.
+    if (ticket === null) assertSameUpload(echoed, { ...image, key: uploadKeyFor(image.id) });
+    return image;
+  }
+
+  /** The ticket of an upload in progress, or null. */
+  private async findTicket(viewer: Viewer, uploadId: string): Promise<UploadTicketRecord | null> {
     const ticket = isWellFormedId(uploadId) ? await this.images.findTicket(viewer.userId, uploadId) : null;
     return ticket && ticket.expiresAt > this.now() ? ticket : null;
   }
+}
+
+/** What upload/request handed out must come back unchanged; the stored values are the ones the server made. */
+function assertSameUpload(sent: EchoedUpload, issued: { key: string; filename: string; contentType: string }): void {
+  if (sent.key !== issued.key)
+    throw badInput("key is not the one issued for this iid: send the key upload/request returned.");
+  if (!sameDisplayName(sent.filename, issued.filename)) {
+    throw badInput(`filename does not match the upload: it was requested as "${issued.filename}".`);
+  }
+  if (sent.contentType.trim().toLowerCase() !== issued.contentType) {
+    throw badInput(`mime_type does not match the upload: it was requested as ${issued.contentType}.`);
+  }
+}
+
+/**
+ * The ticket keeps the display name the service made of the requested filename. Clients send back either that
+ * name (from the upload/request answer) or the one they first sent; accept both.
+ */
+function sameDisplayName(sent: string, issued: string): boolean {
+  return sent === issued || displayNameOf(sent) === issued;
 }

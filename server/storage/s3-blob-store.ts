@@ -12,7 +12,6 @@ import {
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { S3StorageConfig } from "../config.js";
-import type { RelayTokens } from "./upload-relay-token.js";
 import { DependencyUnavailableError, badInput } from "../errors.js";
 import { CONTENT_TYPE_PATTERN, KEY_PATTERN } from "./blob-key-patterns.js";
 import { type S3UploadRelay, presignUploadTarget } from "./s3-upload-target.js";
@@ -92,11 +91,6 @@ export class S3BlobStore implements BlobStore {
         }),
       ),
     );
-  }
-
-  /** The relay's token checker, for its route; null when no relay is configured. */
-  get relayTokens(): RelayTokens | null {
-    return this.relay?.tokens ?? null;
   }
 
   async stat(key: string): Promise<BlobInfo | null> {

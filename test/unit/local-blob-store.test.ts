@@ -433,9 +433,12 @@ describe("signing secret", () => {
 });
 
 describe("createBlobStore", () => {
-  it("builds the adapter the config names", () => {
+  it("builds the adapter the config names, and names the routes its URLs need", () => {
     const options = { publicUrl: baseUrl, signingSecret: secret };
-    expect(createBlobStore({ driver: "local", root }, options)).toBeInstanceOf(LocalBlobStore);
+    const local = createBlobStore({ driver: "local", root }, options);
+    expect(local.store).toBeInstanceOf(LocalBlobStore);
+    expect(local.local).toBe(local.store);
+    expect(local.relay).toBeNull();
     const s3 = createBlobStore(
       {
         driver: "s3",
@@ -448,7 +451,14 @@ describe("createBlobStore", () => {
       },
       options,
     );
-    expect(s3).toBeInstanceOf(S3BlobStore);
-    (s3 as S3BlobStore).close();
+    expect(s3.store).toBeInstanceOf(S3BlobStore);
+    expect(s3.local).toBeNull();
+    expect(s3.relay?.store).toBe(s3.store);
+    expect(
+      s3.relay?.tokens.verify(
+        s3.relay.tokens.sign({ key: "up/x", contentType: "image/png", maxBytes: 1, expiresAt: Date.now() + 60_000 }),
+      ),
+    ).toMatchObject({ key: "up/x" });
+    s3.close();
   });
 });
