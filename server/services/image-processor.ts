@@ -46,34 +46,55 @@ export async function renderImage(
   try {
     const open = (animated: boolean) => sharp(input, { limitInputPixels: limits.maxPixels, animated }).autoOrient();
     const animated = contentType === "image/gif" || contentType === "image/webp";
-    const publicImage = await encodePublic(open(animated), contentType, isLosslessWebp(input));
-    const thumbnails: RenderedImage["thumbnails"] = [];
-    for (const target of THUMBNAIL_WIDTHS) {
-      // Never upscaled: a width the image does not reach is left out, except that every image gets one thumbnail.
-      if (thumbnails.length > 0 && target >= publicImage.width) break;
-      const width = Math.min(target, publicImage.width);
-      const { data, info } = await open(false)
-        .resize({ width, height: width * 4, fit: "inside", withoutEnlargement: true })
-        .webp({ quality: THUMBNAIL_QUALITY })
-        .toBuffer({ resolveWithObject: true });
-      thumbnails.push({
-        name: `w${target}`,
-        bytes: data,
-        width: info.width,
-        height: info.height,
-        contentType: "image/webp",
-      });
-    }
-    const { data, info } = await open(false)
-      .resize(PLACEHOLDER_MAX_SIDE, PLACEHOLDER_MAX_SIDE, { fit: "inside" })
-      .ensureAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    const placeholder = Buffer.from(rgbaToThumbHash(info.width, info.height, data)).toString("base64");
-    return { publicImage, thumbnails, placeholder };
+    // Two decodes of the upload, run side by side: the public image at full size, and the largest thumbnail's
+    // pixels (JPEG shrinks on load), from which the smaller thumbnails and the placeholder are made.
+    const { width: uprightWidth } = (await open(false).metadata()).autoOrient;
+    const [publicImage, previews] = await Promise.all([
+      encodePublic(open(animated), contentType, isLosslessWebp(input)),
+      renderPreviews(open(false), uprightWidth),
+    ]);
+    return { publicImage, ...previews };
   } catch (error) {
     throw toUnprocessable(error, limits.maxPixels);
   }
+}
+
+/** The thumbnails (fit inside width × 4·width) and the ThumbHash, from one decode of the upright first frame. */
+async function renderPreviews(
+  upright: Sharp,
+  uprightWidth: number,
+): Promise<Pick<RenderedImage, "thumbnails" | "placeholder">> {
+  const largest = THUMBNAIL_WIDTHS[THUMBNAIL_WIDTHS.length - 1]!;
+  const base = await upright
+    .resize({ width: largest, height: largest * 4, fit: "inside", withoutEnlargement: true })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const { width: baseWidth, height: baseHeight, channels } = base.info;
+  const fromBase = () => sharp(base.data, { raw: { width: baseWidth, height: baseHeight, channels } });
+  const thumbnails: RenderedImage["thumbnails"] = [];
+  for (const target of THUMBNAIL_WIDTHS) {
+    // Never upscaled: a width the image does not reach is left out, except that every image gets one thumbnail.
+    if (thumbnails.length > 0 && target >= uprightWidth) break;
+    const width = Math.min(target, uprightWidth);
+    const { data, info } = await fromBase()
+      .resize({ width, height: width * 4, fit: "inside", withoutEnlargement: true })
+      .webp({ quality: THUMBNAIL_QUALITY })
+      .toBuffer({ resolveWithObject: true });
+    thumbnails.push({
+      name: `w${target}`,
+      bytes: data,
+      width: info.width,
+      height: info.height,
+      contentType: "image/webp",
+    });
+  }
+  const { data, info } = await fromBase()
+    .resize(PLACEHOLDER_MAX_SIDE, PLACEHOLDER_MAX_SIDE, { fit: "inside" })
+    .ensureAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const placeholder = Buffer.from(rgbaToThumbHash(info.width, info.height, data)).toString("base64");
+  return { thumbnails, placeholder };
 }
 
 async function encodePublic(image: Sharp, contentType: string, lossless: boolean): Promise<Rendered> {
