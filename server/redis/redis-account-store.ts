@@ -1,7 +1,7 @@
 import type { AccountRecord, CredentialKind, CredentialRecord, AccountStore } from "../ports/account-store.js";
 import { flatten, redisKeys } from "./keys.js";
 import type { RedisConnection } from "./redis-client.js";
-import { CREATE_HASH_IF_ABSENT } from "./scripts.js";
+import { CREATE_HASH_IF_ABSENT, runScript } from "./scripts.js";
 
 /** Updates fields of an existing hash only, so touching a credential never resurrects a revoked one. */
 const UPDATE_HASH_IF_PRESENT = `
@@ -15,7 +15,8 @@ export class RedisAccountStore implements AccountStore {
   constructor(private readonly redis: RedisConnection) {}
 
   async createAccount(account: AccountRecord): Promise<boolean> {
-    const created = await this.redis.eval(
+    const created = await runScript(
+      this.redis,
       CREATE_HASH_IF_ABSENT,
       1,
       redisKeys.account(account.usernameKey),
@@ -43,7 +44,8 @@ export class RedisAccountStore implements AccountStore {
   }
 
   async updatePasswordHash(usernameKey: string, passwordHash: string): Promise<boolean> {
-    const updated = await this.redis.eval(
+    const updated = await runScript(
+      this.redis,
       "if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end redis.call('HSET', KEYS[1], 'passwordHash', ARGV[1]) return 1",
       1,
       redisKeys.account(usernameKey),
@@ -53,7 +55,8 @@ export class RedisAccountStore implements AccountStore {
   }
 
   async deleteAccount(usernameKey: string, userId: string): Promise<void> {
-    await this.redis.eval(
+    await runScript(
+      this.redis,
       "if redis.call('HGET', KEYS[1], 'userId') == ARGV[1] then redis.call('DEL', KEYS[1]) end return 1",
       1,
       redisKeys.account(usernameKey),
@@ -105,7 +108,8 @@ export class RedisAccountStore implements AccountStore {
     // The session list follows the sliding expiry (only for entries still listed: XX).
     if (expiresAt !== null && userId !== undefined)
       await this.redis.zadd(redisKeys.userSessions(userId), "XX", expiresAt, secretHash);
-    await this.redis.eval(
+    await runScript(
+      this.redis,
       UPDATE_HASH_IF_PRESENT,
       1,
       redisKeys.credential(secretHash),

@@ -2,6 +2,7 @@ import type { AlbumChanges, AlbumCursor, AlbumRecord, AlbumStore } from "../port
 import type { Visibility } from "../ports/image-store.js";
 import { flatten, redisKeys } from "./keys.js";
 import type { RedisConnection } from "./redis-client.js";
+import { runScript } from "./scripts.js";
 
 /** KEYS: album images zset. ARGV: maxSize, ids… Appends the absent ids after the last position, all or nothing. */
 const ADD_IMAGES = `
@@ -55,7 +56,7 @@ export class RedisAlbumStore implements AlbumStore {
     if (changes.title !== undefined) fields.title = changes.title;
     if (changes.description !== undefined) fields.description = changes.description ?? "";
     if (changes.visibility !== undefined) fields.visibility = changes.visibility;
-    const updated = await this.redis.eval(UPDATE_ALBUM, 1, redisKeys.album(albumId), ...flatten(fields));
+    const updated = await runScript(this.redis, UPDATE_ALBUM, 1, redisKeys.album(albumId), ...flatten(fields));
     return updated === 1;
   }
 
@@ -108,7 +109,14 @@ export class RedisAlbumStore implements AlbumStore {
   async addImages(albumId: string, imageIds: string[], maxSize: number): Promise<boolean> {
     // The images' index first: a crash before the album changes leaves an entry that forgetImage ignores.
     await Promise.all(imageIds.map((imageId) => this.redis.sadd(redisKeys.imageAlbums(imageId), albumId)));
-    const added = await this.redis.eval(ADD_IMAGES, 1, redisKeys.albumImages(albumId), String(maxSize), ...imageIds);
+    const added = await runScript(
+      this.redis,
+      ADD_IMAGES,
+      1,
+      redisKeys.albumImages(albumId),
+      String(maxSize),
+      ...imageIds,
+    );
     if (added === 1) return true;
     // Refused at the limit: take back the index entries of the images that are not in the album.
     const scores = await Promise.all(imageIds.map((id) => this.redis.zscore(redisKeys.albumImages(albumId), id)));
@@ -125,7 +133,7 @@ export class RedisAlbumStore implements AlbumStore {
   }
 
   async reorder(albumId: string, imageIds: string[]): Promise<boolean> {
-    return (await this.redis.eval(REORDER, 1, redisKeys.albumImages(albumId), ...imageIds)) === 1;
+    return (await runScript(this.redis, REORDER, 1, redisKeys.albumImages(albumId), ...imageIds)) === 1;
   }
 
   async listAlbumImages(

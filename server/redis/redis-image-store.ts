@@ -15,7 +15,7 @@ import type {
 } from "../ports/image-store.js";
 import { flatten, redisKeys } from "./keys.js";
 import type { RedisConnection } from "./redis-client.js";
-import { CREATE_HASH_IF_ABSENT } from "./scripts.js";
+import { CREATE_HASH_IF_ABSENT, runScript } from "./scripts.js";
 
 /** Where changes to image records are announced (plain pub/sub: on Redis Cluster it reaches every node). */
 const IMAGE_CHANGES_CHANNEL = "ih:changes:images";
@@ -149,7 +149,8 @@ export class RedisImageStore implements ImageStore {
       createdAt: String(t.createdAt),
       expiresAt: String(t.expiresAt),
     });
-    const opened = await this.redis.eval(
+    const opened = await runScript(
+      this.redis,
       OPEN_TICKET,
       3,
       redisKeys.userTickets(t.userId),
@@ -194,7 +195,7 @@ export class RedisImageStore implements ImageStore {
   }
 
   async createImage(image: ImageRecord): Promise<ImageRecord> {
-    await this.redis.eval(CREATE_HASH_IF_ABSENT, 1, redisKeys.image(image.id), ...flatten(imageFields(image)));
+    await runScript(this.redis, CREATE_HASH_IF_ABSENT, 1, redisKeys.image(image.id), ...flatten(imageFields(image)));
     await this.announce(image.id);
     const stored = await this.findImage(image.id);
     if (!stored) throw new Error(`image ${image.id} vanished while being recorded`);
@@ -202,7 +203,8 @@ export class RedisImageStore implements ImageStore {
   }
 
   async listImage(image: ImageRecord): Promise<void> {
-    await this.redis.eval(
+    await runScript(
+      this.redis,
       LIST_IMAGE,
       4,
       redisKeys.userImages(image.ownerId),
@@ -244,7 +246,8 @@ export class RedisImageStore implements ImageStore {
   }
 
   async setVisibility(imageId: string, visibility: Visibility): Promise<boolean> {
-    const set = await this.redis.eval(
+    const set = await runScript(
+      this.redis,
       "if redis.call('HGET', KEYS[1], 'status') ~= 'live' then return 0 end redis.call('HSET', KEYS[1], 'visibility', ARGV[1]) return 1",
       1,
       redisKeys.image(imageId),
@@ -318,13 +321,21 @@ export class RedisImageStore implements ImageStore {
   }
 
   private async setIfState(imageId: string, states: string[], fields: Record<string, string>): Promise<void> {
-    await this.redis.eval(SET_IF_PROCESSING_STATE, 1, redisKeys.image(imageId), states.join(","), ...flatten(fields));
+    await runScript(
+      this.redis,
+      SET_IF_PROCESSING_STATE,
+      1,
+      redisKeys.image(imageId),
+      states.join(","),
+      ...flatten(fields),
+    );
     await this.announce(imageId);
   }
 
   async markDeleting(imageId: string): Promise<void> {
     // HSET on a missing key would create a stub record; only mark what exists.
-    await this.redis.eval(
+    await runScript(
+      this.redis,
       "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'status', 'deleting') end return 1",
       1,
       redisKeys.image(imageId),
@@ -333,7 +344,8 @@ export class RedisImageStore implements ImageStore {
   }
 
   async removeImage(image: ImageRecord): Promise<void> {
-    await this.redis.eval(
+    await runScript(
+      this.redis,
       UNLIST_IMAGE,
       2,
       redisKeys.userImages(image.ownerId),

@@ -1,6 +1,7 @@
 import type { InviteRecord, InviteStore } from "../ports/invite-store.js";
 import { flatten, redisKeys } from "./keys.js";
 import type { RedisConnection } from "./redis-client.js";
+import { runScript } from "./scripts.js";
 
 /**
  * KEYS: invite. ARGV: claimant, now. One script on one key, so of concurrent registrations with one code exactly
@@ -61,16 +62,16 @@ export class RedisInviteStore implements InviteStore {
   }
 
   async claimInvite(codeHash: string, claimant: string, now: number): Promise<InviteRecord | null> {
-    const claimed = await this.redis.eval(CLAIM, 1, redisKeys.invite(codeHash), claimant, String(now));
+    const claimed = await runScript(this.redis, CLAIM, 1, redisKeys.invite(codeHash), claimant, String(now));
     return claimed === 1 ? this.findByHash(codeHash) : null;
   }
 
   async releaseInvite(codeHash: string, claimant: string): Promise<void> {
-    await this.redis.eval(RELEASE, 1, redisKeys.invite(codeHash), claimant);
+    await runScript(this.redis, RELEASE, 1, redisKeys.invite(codeHash), claimant);
   }
 
   async confirmInvite(codeHash: string, usedBy: string, usedAt: number): Promise<void> {
-    await this.redis.eval(CONFIRM, 1, redisKeys.invite(codeHash), usedBy, String(usedAt));
+    await runScript(this.redis, CONFIRM, 1, redisKeys.invite(codeHash), usedBy, String(usedAt));
   }
 
   async deleteInvite(invite: Pick<InviteRecord, "id" | "codeHash">): Promise<void> {

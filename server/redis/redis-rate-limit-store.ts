@@ -1,6 +1,7 @@
 import type { RateLimitStore } from "../ports/rate-limit-store.js";
 import { redisKeys } from "./keys.js";
 import type { RedisConnection } from "./redis-client.js";
+import { runScript } from "./scripts.js";
 
 /** Fixed window: the first attempt starts the window's clock. KEYS: counter. ARGV: windowMs. → {count, pttl}. */
 const CONSUME = `
@@ -19,7 +20,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   constructor(private readonly redis: RedisConnection) {}
 
   async consume(bucket: string, limit: number, windowMs: number): Promise<{ allowed: boolean; retryAfterMs: number }> {
-    const [count, ttl] = (await this.redis.eval(CONSUME, 1, redisKeys.rateLimit(bucket), String(windowMs))) as [
+    const [count, ttl] = (await runScript(this.redis, CONSUME, 1, redisKeys.rateLimit(bucket), String(windowMs))) as [
       number,
       number,
     ];
@@ -27,7 +28,7 @@ export class RedisRateLimitStore implements RateLimitStore {
   }
 
   async refund(bucket: string): Promise<void> {
-    await this.redis.eval(REFUND, 1, redisKeys.rateLimit(bucket));
+    await runScript(this.redis, REFUND, 1, redisKeys.rateLimit(bucket));
   }
 
   async reset(bucket: string): Promise<void> {

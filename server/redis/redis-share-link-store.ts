@@ -1,6 +1,7 @@
 import type { ShareLinkRecord, ShareLinkStore, ShareTarget } from "../ports/share-link-store.js";
 import { flatten, redisKeys } from "./keys.js";
 import type { RedisConnection } from "./redis-client.js";
+import { runScript } from "./scripts.js";
 
 /**
  * KEYS: the link hash. ARGV: now. One script, so checking and counting are one step: concurrent requests on any
@@ -52,14 +53,14 @@ export class RedisShareLinkStore implements ShareLinkStore {
   }
 
   async revoke(tokenHash: string, at: number): Promise<boolean> {
-    return (await this.redis.eval(REVOKE, 1, redisKeys.shareLink(tokenHash), String(at))) === 1;
+    return (await runScript(this.redis, REVOKE, 1, redisKeys.shareLink(tokenHash), String(at))) === 1;
   }
 
   async consumeView(
     tokenHash: string,
     now: number,
   ): Promise<{ outcome: "counted"; link: ShareLinkRecord } | { outcome: "gone" | "unknown" }> {
-    const result = await this.redis.eval(CONSUME_VIEW, 1, redisKeys.shareLink(tokenHash), String(now));
+    const result = await runScript(this.redis, CONSUME_VIEW, 1, redisKeys.shareLink(tokenHash), String(now));
     if (result === -1) return { outcome: "unknown" };
     if (result !== 1) return { outcome: "gone" };
     const link = await this.findByTokenHash(tokenHash);

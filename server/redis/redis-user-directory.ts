@@ -1,6 +1,7 @@
 import type { UserCursor, UserDirectory, UserProfile } from "../ports/user-directory.js";
 import { flatten, redisKeys } from "./keys.js";
 import type { RedisConnection } from "./redis-client.js";
+import { runScript } from "./scripts.js";
 
 /** KEYS: profile. ARGV: field, value. Sets a field of an existing profile only (never makes a stub). */
 const SET_IF_PRESENT = `
@@ -44,7 +45,8 @@ export class RedisUserDirectory implements UserDirectory {
   }
 
   async setDisabled(userId: string, disabled: boolean): Promise<boolean> {
-    const set = await this.redis.eval(
+    const set = await runScript(
+      this.redis,
       SET_IF_PRESENT,
       1,
       redisKeys.userProfile(userId),
@@ -55,7 +57,7 @@ export class RedisUserDirectory implements UserDirectory {
   }
 
   async recordSeen(userId: string, at: number): Promise<void> {
-    await this.redis.eval(SET_IF_PRESENT, 1, redisKeys.userProfile(userId), "lastSeenAt", String(at));
+    await runScript(this.redis, SET_IF_PRESENT, 1, redisKeys.userProfile(userId), "lastSeenAt", String(at));
   }
 
   async listProfiles(
@@ -97,7 +99,8 @@ export class RedisUserDirectory implements UserDirectory {
 
   async markDeleting(userId: string, usernameKey: string): Promise<void> {
     await this.redis.hset(redisKeys.deletingUsers(), userId, usernameKey);
-    await this.redis.eval(
+    await runScript(
+      this.redis,
       "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'deleting', '1') end return 1",
       1,
       redisKeys.userProfile(userId),

@@ -1,0 +1,35 @@
+import { createHash, randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { runScript } from "../../server/redis/scripts.js";
+
+/** Issue 19: Lua scripts are registered once per connection, not sent whole on every call. */
+describe("runScript", () => {
+  let redis: Redis;
+  let monitor: Awaited<ReturnType<Redis["monitor"]>>;
+  const seen: string[][] = [];
+
+  beforeAll(async () => {
+    redis = new Redis(inject("redisUrl"));
+    monitor = await new Redis(inject("redisUrl")).monitor();
+    monitor.on("monitor", (_time: string, args: string[]) => seen.push(args));
+  });
+  afterAll(async () => {
+    monitor?.disconnect();
+    redis?.disconnect();
+  });
+
+  it("sends the script in full once, then only its SHA1, and answers as EVAL would", async () => {
+    // A script of this test's own, so commands from other test files are told apart.
+    // One line: MONITOR escapes line breaks.
+    const lua = `return {KEYS[1], ARGV[1]} -- ${randomBytes(8).toString("hex")}`;
+    const sha = createHash("sha1").update(lua).digest("hex");
+    for (let i = 0; i < 3; i++)
+      expect(await runScript(redis, lua, 1, "some-key", String(i))).toEqual(["some-key", String(i)]);
+
+    const ofThisScript = () => seen.filter((args) => args[1] === lua || args[1] === sha);
+    const deadline = Date.now() + 5_000;
+    while (ofThisScript().length < 3 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    expect(ofThisScript().map((args) => args[0]?.toLowerCase())).toEqual(["eval", "evalsha", "evalsha"]);
+  });
+});
