@@ -40,7 +40,8 @@ const config: CodegenConfig = {
         ...shared,
         useTypeImports: true,
         importOperationTypesFrom: "Types",
-        gqlImport: "graphql-request#gql",
+        // Our tag: graphql-request's joins fragments as often as they are used (see client/gql.ts).
+        gqlImport: "../gql.js#gql",
         documentMode: "graphQLTag",
       },
     },
