@@ -17,6 +17,7 @@ const REGISTER = `mutation($u: String!, $p: String!, $code: String) {
 }`;
 const CREATE_INVITE = `mutation($note: String) { createInvite(input: { note: $note }) { code } }`;
 const ME = `{ me { username } }`;
+const LOGIN = `mutation($u: String!, $p: String!) { login(username: $u, password: $p) { apiKey } }`;
 
 async function logIn(page: Page, base: string, username: string, password: string): Promise<void> {
   await page.goto(`${base}/login`);
@@ -268,6 +269,26 @@ describe("account and admin pages in Chromium (issue 20)", () => {
       expect(await other.getByRole("heading", { name: "Admin" }).count()).toBe(0);
       expect(errorCode(await gql(invite.baseUrl, `{ users { nodes { id } } }`, {}, memberKey))).toBe("FORBIDDEN");
     });
+  });
+
+  it("registers from the web form with an invitation link's code (REGISTRATION=invite)", async () => {
+    const adminKey = (await ok<{ login: { apiKey: string } }>(invite.baseUrl, LOGIN, { u: admin, p: PASSWORD })).login
+      .apiKey;
+    const { code } = (
+      await ok<{ createInvite: { code: string } }>(invite.baseUrl, CREATE_INVITE, { note: "web form" }, adminKey)
+    ).createInvite;
+    const guest = await newPage();
+    await guest.goto(`${invite.baseUrl}/register?invite=${encodeURIComponent(code)}`);
+    expect(await guest.getByLabel("Invite code").inputValue()).toBe(code);
+    const name = uniqueUsername("guest");
+    await guest.getByLabel("Username").fill(name);
+    await guest.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await guest.getByLabel("Confirm password").fill(PASSWORD);
+    await guest.getByRole("button", { name: "Register" }).click();
+    await guest.getByRole("button", { name: "Log out" }).waitFor();
+    // The code is spent: it registers nobody else.
+    const again = await gql(invite.baseUrl, REGISTER, { u: uniqueUsername("guest2"), p: PASSWORD, code });
+    expect(errorCode(again)).toBe("FORBIDDEN");
   });
 
   it("logged no error in any page but the browser's note of the refused login", () => {

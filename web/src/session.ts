@@ -19,8 +19,9 @@ export function logIn(username: string, password: string): Promise<UserFieldsFra
   return startSession("/web/session", username, password);
 }
 
-export function register(username: string, password: string): Promise<UserFieldsFragment> {
-  return startSession("/web/register", username, password);
+/** `inviteCode`: required when the server takes registrations by invitation only; ignored otherwise. */
+export function register(username: string, password: string, inviteCode: string | null): Promise<UserFieldsFragment> {
+  return startSession("/web/register", username, password, inviteCode);
 }
 
 /** Revokes the session on the server and clears the cookie. */
@@ -29,11 +30,16 @@ export async function logOut(): Promise<void> {
   if (!response.ok) throw await errorOf(response);
 }
 
-async function startSession(path: string, username: string, password: string): Promise<UserFieldsFragment> {
+async function startSession(
+  path: string,
+  username: string,
+  password: string,
+  inviteCode: string | null = null,
+): Promise<UserFieldsFragment> {
   const response = await send(path, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ username, password }),
+    body: JSON.stringify(inviteCode === null ? { username, password } : { username, password, inviteCode }),
   });
   if (!response.ok) throw await errorOf(response);
   const body = (await response.json()) as { user: UserFieldsFragment };

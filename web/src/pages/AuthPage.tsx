@@ -13,6 +13,8 @@ export function AuthPage(props: { mode: "login" | "register"; onSignedIn(user: U
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [confirm, setConfirm] = useState("");
+  // An invitation link (`/register?invite=CODE`) fills the code in.
+  const [inviteCode, setInviteCode] = useState(() => new URLSearchParams(window.location.search).get("invite") ?? "");
   const [submitted, setSubmitted] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -39,7 +41,10 @@ export function AuthPage(props: { mode: "login" | "register"; onSignedIn(user: U
     setBusy(true);
     setError(null);
     try {
-      const user = await (registering ? register : logIn)(username.trim(), password);
+      const invite = inviteCode.trim();
+      const user = registering
+        ? await register(username.trim(), password, invite === "" ? null : invite)
+        : await logIn(username.trim(), password);
       props.onSignedIn(user);
     } catch (caught) {
       setError(caught instanceof Error ? caught.message : "Something went wrong.");
@@ -113,6 +118,24 @@ export function AuthPage(props: { mode: "login" | "register"; onSignedIn(user: U
                 aria-describedby={problems.confirm ? "confirm-problem" : undefined}
               />
               <FieldProblem id="confirm" problem={problems.confirm} />
+            </div>
+          ) : null}
+          {registering ? (
+            <div className="field">
+              <label htmlFor="invite">Invite code</label>
+              <input
+                id="invite"
+                name="invite"
+                autoComplete="off"
+                autoCapitalize="none"
+                spellCheck={false}
+                value={inviteCode}
+                onChange={(event) => setInviteCode(event.target.value)}
+                aria-describedby="invite-hint"
+              />
+              <p className="hint" id="invite-hint">
+                Only if this server registers by invitation: the code an administrator gave you.
+              </p>
             </div>
           ) : null}
           {error ? (
