@@ -26,11 +26,28 @@ function startServer(env: Record<string, string>, entryPoint = "server/main.ts")
     cwd: root,
     env: { ...env },
     stdio: ["ignore", "ignore", "pipe"],
+    // tsx runs the entry point in a child process of its own: a process group lets cleanup stop both.
+    detached: true,
   });
   let stderr = "";
   child.stderr!.on("data", (chunk) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return { child, stderr: () => stderr, exited };
+}
+
+/** SIGKILLs the child's whole process group (tsx and the server it runs), and waits until none of it is left. */
+async function killGroup(child: ChildProcess): Promise<void> {
+  const group = -child.pid!;
+  const alive = () => {
+    try {
+      process.kill(group, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (alive()) process.kill(group, "SIGKILL");
+  await waitFor(() => !alive(), "the server's process group to end", 10_000);
 }
 
 async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
@@ -59,11 +76,7 @@ describe("npm start (run contract, SEC-17, SEC-18)", () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), "ih-npm-start-"));
   });
   afterEach(async () => {
-    for (const s of running.splice(0))
-      if (s.child.exitCode === null) {
-        s.child.kill("SIGKILL");
-        await s.exited;
-      }
+    for (const s of running.splice(0)) await killGroup(s.child);
   });
   afterAll(async () => {
     await rm(dataDir, { recursive: true, force: true });
@@ -164,6 +177,7 @@ describe("npm start (run contract, SEC-17, SEC-18)", () => {
     const [redisPort, httpPort] = [await freePort(), await freePort()];
     const child = spawn(process.execPath, [tsxCli, "server/main.ts"], {
       cwd: root,
+      detached: true,
       // LOG_LEVEL unset: the default level is what production runs.
       env: {
         PATH: process.env.PATH ?? "",
