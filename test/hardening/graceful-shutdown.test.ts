@@ -28,10 +28,20 @@ describe("graceful shutdown (SEC-18)", () => {
       size: bytes.length,
     });
 
-    // Send the body in slices with pauses, so the request is in flight for a while.
+    // Half the body now, the rest only once shutdown has begun: the request is in flight throughout.
     const url = new URL(ticket.url);
+    const arrived = new Promise<void>((resolve) => {
+      const onRequest = (incoming: http.IncomingMessage) => {
+        if (incoming.url !== url.pathname) return;
+        server.app.http.server.off("request", onRequest);
+        resolve();
+      };
+      server.app.http.server.on("request", onRequest);
+    });
+    const half = Math.floor(bytes.length / 2);
+    let request!: http.ClientRequest;
     const answered = new Promise<number>((resolve, reject) => {
-      const request = http.request(
+      request = http.request(
         {
           host: url.hostname,
           port: url.port,
@@ -45,29 +55,18 @@ describe("graceful shutdown (SEC-18)", () => {
         },
       );
       request.on("error", reject);
-      const slices = 5;
-      const size = Math.ceil(bytes.length / slices);
-      let sent = 0;
-      const next = () => {
-        if (sent >= bytes.length) {
-          request.end();
-          return;
-        }
-        request.write(bytes.subarray(sent, sent + size));
-        sent += size;
-        setTimeout(next, 150);
-      };
-      next();
+      request.write(bytes.subarray(0, half));
     });
 
-    await new Promise((r) => setTimeout(r, 200)); // the upload has started
+    await arrived; // the server is reading the upload
     const closing = server.app.close();
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => !server.app.http.server.listening, "the server stops listening");
     const refused = await fetch(`${server.baseUrl}/health`).then(
       () => false,
       () => true,
     );
     expect(refused).toBe(true);
+    request.end(bytes.subarray(half));
     expect(await answered).toBe(204);
     // Once the last request is done, shutdown does not sit out keep-alive timeouts.
     const drained = Date.now();
@@ -90,3 +89,12 @@ describe("graceful shutdown (SEC-18)", () => {
     }
   });
 });
+
+/** Resolves once `condition` holds; fails after `ms` milliseconds naming `what`. */
+async function until(condition: () => boolean, what: string, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}

@@ -1,7 +1,6 @@
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
+import { utimes } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
@@ -291,22 +290,40 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
 
   // The command itself, once: it is the same on both drivers.
   if (driver === "local")
-    it("npm run sweep -- --dry-run reports as JSON and changes nothing", async () => {
-      const dataDir = await mkdtemp(path.join(os.tmpdir(), "ih-sweep-"));
-      try {
-        const { stdout } = await promisify(execFile)("npm", ["run", "--silent", "sweep", "--", "--dry-run"], {
-          cwd: root,
-          env: { ...process.env, REDIS_URL: inject("redisUrl"), DATA_DIR: dataDir, LOG_LEVEL: "silent" },
-        });
-        expect(JSON.parse(stdout)).toMatchObject({
-          dryRun: true,
-          scanned: 0,
-          orphansDeleted: [],
-          deletesFinished: [],
-          relisted: [],
-        });
-      } finally {
-        await rm(dataDir, { recursive: true, force: true });
-      }
+    it("npm run sweep -- --dry-run reports as JSON what it would repair, and changes nothing", async () => {
+      clock = Date.now();
+      const user = await viewer();
+      // Something for each kind of repair: an abandoned upload, an unlisted image, an interrupted delete.
+      const abandoned = `up/${newId()}`;
+      await blobs.put(abandoned, await makeImage("png"), "image/png");
+      const old = new Date(Date.now() - 3600_000);
+      await utimes(path.join(server.dataDir, "blobs", abandoned), old, old);
+      const unlisting = service(failing(imageStore(), "listImage"));
+      const { uploadId: unlisted } = await uploaded(unlisting.uploads, user);
+      await expect(unlisting.uploads.completeUpload(user, unlisted)).rejects.toThrow(/simulated crash/);
+      const { images, uploads } = service();
+      const { uploadId: deleting } = await uploaded(uploads, user);
+      const { key: deletingKey } = await uploads.completeUpload(user, deleting);
+      await expect(
+        service(imageStore(), failing<BlobStore>(blobs, "delete")).images.deleteImage(user, deleting),
+      ).rejects.toThrow(/simulated crash/);
+
+      const { stdout } = await promisify(execFile)("npm", ["run", "--silent", "sweep", "--", "--dry-run"], {
+        cwd: root,
+        env: { ...process.env, REDIS_URL: inject("redisUrl"), DATA_DIR: server.dataDir, LOG_LEVEL: "silent" },
+      });
+      const report = JSON.parse(stdout);
+      expect(report.dryRun).toBe(true);
+      expect(report.scanned).toBeGreaterThanOrEqual(3);
+      expect(report.orphansDeleted).toContain(abandoned);
+      expect(report.relisted).toContain(unlisted);
+      expect(report.requeued).toContain(unlisted);
+      expect(report.deletesFinished).toContain(deleting);
+
+      // Nothing it reported was done.
+      expect(await blobs.stat(abandoned)).not.toBeNull();
+      expect((await images.listImages(user, 10, null)).images.map((image) => image.id)).not.toContain(unlisted);
+      expect(await imageStore().findImage(deleting)).toMatchObject({ status: "deleting" });
+      expect(await blobs.stat(deletingKey)).not.toBeNull();
     });
 });

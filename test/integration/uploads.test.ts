@@ -140,6 +140,13 @@ describe.each(SETUPS)("uploads with the $name", ({ driver, cluster }) => {
       const key = await newUser();
       const image = await uploadImage(server.baseUrl, key, await makeImage("gif"), "image/gif");
       const a = (await awaitProcessed(image.url)).headers.get("location")!;
+      // A URL signed now would differ from `a` (SigV4 signs the second it was made): once that second has passed,
+      // an identical URL can only be the cached one.
+      const signedAt = new URL(a).searchParams.get("X-Amz-Date")!;
+      const amzDate = () => new Date().toISOString().replace(/[-:]|\.\d{3}/g, "");
+      const deadline = Date.now() + 5_000;
+      while (amzDate() <= signedAt && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(amzDate() > signedAt).toBe(true);
       const b = (await fetch(image.url, { redirect: "manual" })).headers.get("location")!;
       expect(a).toContain("X-Amz-Signature=");
       expect(a.startsWith(`${s3!.endpoint}/${s3!.bucket}/img/${image.id}`)).toBe(true);
