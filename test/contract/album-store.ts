@@ -1,21 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AlbumRecord } from "../../server/ports/album-store.js";
-import type { RedisConnection } from "../../server/redis/redis-client.js";
-import { RedisAlbumStore } from "../../server/redis/redis-album-store.js";
+import type { AlbumRecord, AlbumStore } from "../../server/ports/album-store.js";
 import { newId } from "../../server/services/credentials.js";
+import type { MetadataStoreHarness } from "./metadata-store.js";
 
-/** The album half of the metadata store, on a single Redis and on Redis Cluster (no CROSSSLOT anywhere). */
-export function defineAlbumStoreContract(
-  name: string,
-  connect: () => Promise<{ redis: RedisConnection; close: () => Promise<void> }>,
-) {
+/** The album half of the metadata store, through its port: on Redis, single and Cluster (no CROSSSLOT anywhere). */
+export function defineAlbumStoreContract(name: string, open: () => Promise<MetadataStoreHarness>) {
   describe(`album store contract: ${name}`, () => {
     let close: () => Promise<void>;
-    let albums: RedisAlbumStore;
+    let albums: AlbumStore;
     beforeAll(async () => {
-      let redis: RedisConnection;
-      ({ redis, close } = await connect());
-      albums = new RedisAlbumStore(redis);
+      let stores: MetadataStoreHarness["stores"];
+      ({ stores, close } = await open());
+      ({ albums } = stores);
     });
     afterAll(() => close?.());
 

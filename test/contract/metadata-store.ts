@@ -1,34 +1,46 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AccountRecord, CredentialRecord } from "../../server/ports/account-store.js";
-import type { ImageRecord, UploadTicketRecord } from "../../server/ports/image-store.js";
-import type { RedisConnection } from "../../server/redis/redis-client.js";
-import { RedisAccountStore } from "../../server/redis/redis-account-store.js";
-import { RedisImageStore } from "../../server/redis/redis-image-store.js";
-import { RedisRateLimitStore } from "../../server/redis/redis-rate-limit-store.js";
+import type { AccountRecord, AccountStore, CredentialRecord } from "../../server/ports/account-store.js";
+import type { AlbumStore } from "../../server/ports/album-store.js";
+import type { ImageRecord, ImageStore, UploadTicketRecord } from "../../server/ports/image-store.js";
+import type { InviteStore } from "../../server/ports/invite-store.js";
+import type { RateLimitStore } from "../../server/ports/rate-limit-store.js";
+import type { UserDirectory } from "../../server/ports/user-directory.js";
 import { hashSecret, newId, newSecret } from "../../server/services/credentials.js";
 import { defineImageScanContract } from "./image-scan-store.js";
 import { defineUserAdminStoreContract } from "./user-admin-store.js";
 
+/** One implementation of every metadata port, all on the same backend. */
+export interface MetadataStores {
+  readonly accounts: AccountStore;
+  readonly images: ImageStore;
+  readonly limits: RateLimitStore;
+  readonly invites: InviteStore;
+  readonly users: UserDirectory;
+  readonly albums: AlbumStore;
+}
+
+export interface MetadataStoreHarness {
+  readonly stores: MetadataStores;
+  /** Releases what `open` made (connections, servers). */
+  close(): Promise<void>;
+}
+
 /**
- * The whole behaviour of the metadata-store adapters (accounts, credentials, tickets, images, abuse counters).
- * Run against a single Redis and against Redis Cluster: the same code must pass both, with no CROSSSLOT error.
+ * The whole behaviour of a metadata store (accounts, credentials, tickets, images, abuse counters, invites, user
+ * profiles), through its ports only: any implementation passes it or is wrong. Run against a single Redis and
+ * against Redis Cluster (test/contract/redis-*.test.ts): the same code must pass both, with no CROSSSLOT error.
  */
-export function defineMetadataStoreContract(
-  name: string,
-  connect: () => Promise<{ redis: RedisConnection; close: () => Promise<void> }>,
-) {
+export function defineMetadataStoreContract(name: string, open: () => Promise<MetadataStoreHarness>) {
   describe(`metadata store contract: ${name}`, () => {
-    let redis: RedisConnection;
+    let stores: MetadataStores;
     let close: () => Promise<void>;
-    let accounts: RedisAccountStore;
-    let images: RedisImageStore;
-    let limits: RedisRateLimitStore;
+    let accounts: AccountStore;
+    let images: ImageStore;
+    let limits: RateLimitStore;
 
     beforeAll(async () => {
-      ({ redis, close } = await connect());
-      accounts = new RedisAccountStore(redis);
-      images = new RedisImageStore(redis);
-      limits = new RedisRateLimitStore(redis);
+      ({ stores, close } = await open());
+      ({ accounts, images, limits } = stores);
     });
     afterAll(() => close?.());
 
@@ -135,7 +147,7 @@ export function defineMetadataStoreContract(
         expect(await accounts.findCredential(a.secretHash)).toBeNull();
       });
 
-      it("lets Redis expire sessions at their expiry", async () => {
+      it("forgets sessions at their expiry", async () => {
         const session = credential(newId(), "session", { expiresAt: Date.now() + 300 });
         await accounts.saveCredential(session);
         expect(await accounts.findCredential(session.secretHash)).not.toBeNull();
@@ -402,7 +414,7 @@ export function defineMetadataStoreContract(
       });
     });
 
-    defineUserAdminStoreContract(() => redis);
-    defineImageScanContract(() => redis);
+    defineUserAdminStoreContract(() => stores);
+    defineImageScanContract(() => stores);
   });
 }

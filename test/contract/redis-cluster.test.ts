@@ -3,6 +3,7 @@ import { connectRedis, type RedisConnection } from "../../server/redis/redis-cli
 import { startTestRedisCluster } from "../support/redis-cluster.js";
 import { defineAlbumStoreContract } from "./album-store.js";
 import { defineMetadataStoreContract } from "./metadata-store.js";
+import { openRedisMetadataStores } from "./redis-metadata-stores.js";
 
 // One cluster for both contracts (starting one takes seconds), stopped after both.
 let shared: Promise<{ redis: RedisConnection; destroy: () => Promise<void> }> | undefined;
@@ -24,5 +25,5 @@ const connect = async () => {
   })();
   return { redis: (await shared).redis, close: async () => undefined };
 };
-defineMetadataStoreContract("Redis Cluster (3 masters)", connect);
-defineAlbumStoreContract("Redis Cluster (3 masters)", connect);
+defineMetadataStoreContract("Redis Cluster (3 masters)", () => openRedisMetadataStores(connect));
+defineAlbumStoreContract("Redis Cluster (3 masters)", () => openRedisMetadataStores(connect));

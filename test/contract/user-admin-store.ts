@@ -2,20 +2,17 @@ import { describe, expect, it } from "vitest";
 import type { CredentialRecord } from "../../server/ports/account-store.js";
 import type { InviteRecord } from "../../server/ports/invite-store.js";
 import type { UserProfile } from "../../server/ports/user-directory.js";
-import type { RedisConnection } from "../../server/redis/redis-client.js";
-import { RedisAccountStore } from "../../server/redis/redis-account-store.js";
-import { RedisInviteStore } from "../../server/redis/redis-invite-store.js";
-import { RedisUserDirectory } from "../../server/redis/redis-user-directory.js";
 import { hashSecret, newId, newSecret } from "../../server/services/credentials.js";
+import type { MetadataStores } from "./metadata-store.js";
 
 /**
  * Invites, user profiles and session lists (issue 20), part of the metadata-store contract: the same code must
- * pass on a single Redis and on Redis Cluster (no CROSSSLOT), and one invite must go to one claimant only.
+ * pass on every implementation (on Redis: single and Cluster, no CROSSSLOT), and one invite must go to one claimant only.
  */
-export function defineUserAdminStoreContract(connection: () => RedisConnection) {
-  const invites = () => new RedisInviteStore(connection());
-  const users = () => new RedisUserDirectory(connection());
-  const accounts = () => new RedisAccountStore(connection());
+export function defineUserAdminStoreContract(stores: () => MetadataStores) {
+  const invites = () => stores().invites;
+  const users = () => stores().users;
+  const accounts = () => stores().accounts;
 
   const invite = (extra: Partial<InviteRecord> = {}): InviteRecord => ({
     id: newId(),
