@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import type { BlobStore } from "../ports/blob-store.js";
 
 /** A cached URL is handed out only while it stays valid at least this long, so a client can still follow it. */
@@ -6,24 +7,22 @@ const MIN_REMAINING_MS = 5 * 60_000;
 /**
  * Caches `downloadUrl` results per key so the public redirect does no signing work per request (the hot path is
  * one Redis read). Safe across nodes and deletes: callers check the image record in Redis before asking, so a
- * cached URL is never handed out for a deleted image. Bounded: the oldest entries go first.
+ * cached URL is never handed out for a deleted image. Bounded: the least recently used entries go first.
  */
 export function withCachedDownloadUrls<T extends BlobStore>(store: T, maxEntries = 10_000): T {
   // Promises, not results: concurrent first requests for one key share one signing. Failures are not kept.
-  const cache = new Map<string, Promise<{ url: string; expiresAt: number | null }>>();
+  const cache = new LRUCache<string, Promise<{ url: string; expiresAt: number | null }>>({ max: maxEntries });
   const downloadUrl: BlobStore["downloadUrl"] = async (key, contentType) => {
     const pending = cache.get(key);
     if (pending) {
       const hit = await pending.catch(() => null);
       if (hit && (hit.expiresAt === null || hit.expiresAt - Date.now() > MIN_REMAINING_MS)) return hit;
-      if (cache.get(key) !== pending) return downloadUrl(key, contentType); // another request refreshed it
+      if (cache.peek(key) !== pending) return downloadUrl(key, contentType); // another request refreshed it
     }
     const fresh = store.downloadUrl(key, contentType);
-    cache.delete(key);
     cache.set(key, fresh);
-    if (cache.size > maxEntries) cache.delete(cache.keys().next().value!);
     fresh.catch(() => {
-      if (cache.get(key) === fresh) cache.delete(key);
+      if (cache.peek(key) === fresh) cache.delete(key);
     });
     return fresh;
   };
