@@ -3,6 +3,7 @@ import type { Visibility } from "../ports/image-store.js";
 import { flatten, redisKeys } from "./keys.js";
 import type { RedisConnection } from "./redis-client.js";
 import { runScript } from "./scripts.js";
+import { newestFirstPage } from "./newest-first-page.js";
 
 /** KEYS: album images zset. ARGV: maxSize, ids… Appends the absent ids after the last position, all or nothing. */
 const ADD_IMAGES = `
@@ -65,30 +66,15 @@ export class RedisAlbumStore implements AlbumStore {
     first: number,
     after: AlbumCursor | null,
   ): Promise<{ albums: AlbumRecord[]; hasMore: boolean }> {
-    const key = redisKeys.userAlbums(ownerId);
-    const found: AlbumRecord[] = [];
-    let offset = 0;
-    // As in listImages: same-timestamp ids come in descending id order; deleted albums are skipped.
-    while (found.length <= first) {
-      const want = first + 1 - found.length;
-      const batch = await this.redis.zrevrangebyscore(
-        key,
-        after ? after.createdAt : "+inf",
-        "-inf",
-        "WITHSCORES",
-        "LIMIT",
-        offset,
-        want,
-      );
-      const entries: { id: string; createdAt: number }[] = [];
-      for (let i = 0; i < batch.length; i += 2) entries.push({ id: batch[i]!, createdAt: Number(batch[i + 1]) });
-      offset += entries.length;
-      const candidates = entries.filter((e) => !after || e.createdAt < after.createdAt || e.id < after.id);
-      const records = await Promise.all(candidates.map((e) => this.findAlbum(e.id)));
-      for (const record of records) if (record && record.ownerId === ownerId) found.push(record);
-      if (entries.length < want) break;
-    }
-    return { albums: found.slice(0, first), hasMore: found.length > first };
+    const { records, hasMore } = await newestFirstPage(
+      this.redis,
+      redisKeys.userAlbums(ownerId),
+      first,
+      after,
+      (id) => this.findAlbum(id),
+      (album) => album.ownerId === ownerId,
+    );
+    return { albums: records, hasMore };
   }
 
   async countAlbums(ownerId: string): Promise<number> {

@@ -16,6 +16,7 @@ import type {
 import { flatten, redisKeys } from "./keys.js";
 import type { RedisConnection } from "./redis-client.js";
 import { CREATE_HASH_IF_ABSENT, runScript } from "./scripts.js";
+import { newestFirstPage } from "./newest-first-page.js";
 
 /** Where changes to image records are announced (plain pub/sub: on Redis Cluster it reaches every node). */
 const IMAGE_CHANGES_CHANNEL = "ih:changes:images";
@@ -262,32 +263,15 @@ export class RedisImageStore implements ImageStore {
     first: number,
     after: ImageCursor | null,
   ): Promise<{ images: ImageRecord[]; hasMore: boolean }> {
-    const key = redisKeys.userImages(userId);
-    const found: ImageRecord[] = [];
-    let offset = 0;
-    // Ids with the cursor's own timestamp come back in descending id order; those not below the cursor's id
-    // were on earlier pages. Records being deleted (or gone) are skipped, so keep reading until the page fills.
-    while (found.length <= first) {
-      const want = first + 1 - found.length;
-      const batch = await this.redis.zrevrangebyscore(
-        key,
-        after ? after.createdAt : "+inf",
-        "-inf",
-        "WITHSCORES",
-        "LIMIT",
-        offset,
-        want,
-      );
-      const entries: { id: string; createdAt: number }[] = [];
-      for (let i = 0; i < batch.length; i += 2) entries.push({ id: batch[i]!, createdAt: Number(batch[i + 1]) });
-      offset += entries.length;
-      const candidates = entries.filter((e) => !after || e.createdAt < after.createdAt || e.id < after.id);
-      const records = await Promise.all(candidates.map((e) => this.findImage(e.id)));
-      for (const record of records)
-        if (record && record.status === "live" && record.ownerId === userId) found.push(record);
-      if (entries.length < want) break;
-    }
-    return { images: found.slice(0, first), hasMore: found.length > first };
+    const { records, hasMore } = await newestFirstPage(
+      this.redis,
+      redisKeys.userImages(userId),
+      first,
+      after,
+      (id) => this.findImage(id),
+      (image) => image.status === "live" && image.ownerId === userId,
+    );
+    return { images: records, hasMore };
   }
 
   async usage(userId: string): Promise<{ images: number; bytes: number }> {
