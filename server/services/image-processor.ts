@@ -1,4 +1,4 @@
-import sharp, { type Sharp } from "sharp";
+import type { Sharp } from "sharp";
 import { rgbaToThumbHash } from "thumbhash";
 
 /** Thumbnail widths, pixels, smallest first. Each is WebP, fit inside (width × 4·width), never upscaled. */
@@ -9,8 +9,21 @@ const THUMBNAIL_QUALITY = 80;
 /** ThumbHash works on at most 100×100 pixels. */
 const PLACEHOLDER_MAX_SIDE = 100;
 
-// The worker holds one job's images at a time; libvips' operation cache would only keep decoded pixels around.
-sharp.cache(false);
+type SharpModule = typeof import("sharp");
+let sharpModule: Promise<SharpModule> | null = null;
+
+/**
+ * sharp (libvips, about 20 MB of memory) loads with the first job, not with the process: an API node or a server
+ * whose worker has nothing to do never pays for it.
+ */
+function loadSharp(): Promise<SharpModule> {
+  sharpModule ??= import("sharp").then((loaded) => {
+    // The worker holds one job's images at a time; libvips' operation cache would only keep decoded pixels around.
+    loaded.default.cache(false);
+    return loaded;
+  });
+  return sharpModule;
+}
 
 interface Rendered {
   bytes: Buffer;
@@ -43,6 +56,7 @@ export async function renderImage(
   contentType: string,
   limits: { maxPixels: number },
 ): Promise<RenderedImage> {
+  const { default: sharp } = await loadSharp();
   try {
     const open = (animated: boolean) => sharp(input, { limitInputPixels: limits.maxPixels, animated }).autoOrient();
     const animated = contentType === "image/gif" || contentType === "image/webp";
@@ -51,7 +65,7 @@ export async function renderImage(
     const { width: uprightWidth } = (await open(false).metadata()).autoOrient;
     const [publicImage, previews] = await Promise.all([
       encodePublic(open(animated), contentType, isLosslessWebp(input)),
-      renderPreviews(open(false), uprightWidth),
+      renderPreviews(sharp, open(false), uprightWidth),
     ]);
     return { publicImage, ...previews };
   } catch (error) {
@@ -61,6 +75,7 @@ export async function renderImage(
 
 /** The thumbnails (fit inside width × 4·width) and the ThumbHash, from one decode of the upright first frame. */
 async function renderPreviews(
+  sharp: SharpModule["default"],
   upright: Sharp,
   uprightWidth: number,
 ): Promise<Pick<RenderedImage, "thumbnails" | "placeholder">> {
