@@ -1,0 +1,144 @@
+import { randomUUID } from "node:crypto";
+import { fastifyCookie } from "@fastify/cookie";
+import fastifyCors from "@fastify/cors";
+import Fastify, { type FastifyInstance } from "fastify";
+import type { Services } from "../app.js";
+import type { Config } from "../config.js";
+import type { GraphQLWebSocketServer } from "../live/graphql-ws-server.js";
+import { registerRestRoutes } from "../rest/rest-routes.js";
+import { SERVED_KEY_PREFIX } from "../services/image-keys.js";
+import { browserStorageOrigins } from "../storage/storage-origins.js";
+import { AccessLogController } from "./access-log.js";
+import { sendError } from "./error-reply.js";
+import { registerGraphQLEndpoint } from "./graphql-endpoint.js";
+import { registerHealthRoutes } from "./health.routes.js";
+import { registerImageLinkRoutes } from "./image-link.routes.js";
+import { registerLocalBlobRoutes } from "./local-blob.routes.js";
+import { registerMetricsRoutes } from "./metrics.js";
+import { registerSecurityHeaders } from "./security-headers.js";
+import { registerShareLinkRoutes } from "./share-link.routes.js";
+import { registerUploadRelayRoutes } from "./upload-relay.routes.js";
+import { DEFAULT_WEB_DIST_DIR, registerWebApp } from "./web-app.routes.js";
+import { registerWebSessionRoutes } from "./web-session.routes.js";
+
+/** SEC-7: request bodies on /graphql and JSON routes. */
+const JSON_BODY_LIMIT_BYTES = 100 * 1024;
+/** SEC-18: how long shutdown waits for in-flight requests before closing their connections. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+export interface App {
+  readonly http: FastifyInstance;
+  /** The subscription endpoint (WebSocket on /graphql). */
+  readonly live: GraphQLWebSocketServer;
+  /** Starts listening on the configured host and port; resolves to the bound address. */
+  listen(): Promise<string>;
+  /** Graceful stop (SEC-18): stop accepting, finish in-flight requests (bounded), close Redis. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  /** The built web app served at `/` (default: web/dist of this checkout). */
+  webDistDir?: string;
+  /** Where the JSON log lines go (default: stdout). */
+  logStream?: { write(line: string): void };
+}
+
+/** The Fastify instance with its server-wide settings; no routes yet (its logger is needed before the services). */
+export function createHttpServer(config: Config, options: AppOptions): FastifyInstance {
+  return Fastify({
+    logger: { level: config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
+    logController: new AccessLogController(),
+    genReqId: () => randomUUID(),
+    // SEC-3: X-Forwarded-For counts only for the configured number of proxy hops; otherwise the socket decides.
+    trustProxy:
+      config.http.trustProxyHops > 0 ? (_address: string, hop: number) => hop < config.http.trustProxyHops : false,
+    bodyLimit: JSON_BODY_LIMIT_BYTES,
+    // SEC-12: an absurdly long id must still reach the route and get a plain 404, not a 414.
+    routerOptions: { maxParamLength: 16 * 1024 },
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+  });
+}
+
+/**
+ * Puts every route, hook and the GraphQL endpoint on `http` over the services. The returned app owns the services:
+ * its `close` closes them last. On failure the caller still owns them.
+ */
+export async function registerHttpApp(
+  http: FastifyInstance,
+  services: Services,
+  config: Config,
+  options: AppOptions,
+): Promise<App> {
+  const { accounts, images, blobs } = services;
+  http.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  // Every response names its request, so a client can quote it and an operator find its log lines.
+  // Callback-style (as the hooks on every request are): no promise per request on the hot path.
+  http.addHook("onRequest", (request, reply, done) => {
+    reply.header("x-request-id", request.id);
+    done();
+  });
+  const ownOrigin = new URL(config.http.publicUrl).origin;
+  // Cookies are parsed and written by @fastify/cookie (also its standalone parse, for WebSocket upgrades).
+  await http.register(fastifyCookie);
+  registerSecurityHeaders(http, { storageOrigins: await browserStorageOrigins(blobs, ownOrigin) });
+  // Before the other routes: it adds the root-level origin guard for cookie-authenticated writes (SEC-5).
+  registerWebSessionRoutes(http, accounts, {
+    publicUrl: config.http.publicUrl,
+    appOrigins: config.http.appOrigins,
+  });
+  registerMetricsRoutes(http, services.metrics, config.metricsToken);
+  // CORS is off unless origins are listed: browsers on other origins then cannot read any response.
+  if (config.http.corsOrigins.length > 0) {
+    await http.register(fastifyCors, {
+      origin: [...config.http.corsOrigins],
+      methods: ["GET", "HEAD", "POST", "PUT", "DELETE"],
+      allowedHeaders: ["content-type", "x-api-key", "authorization", "apollo-require-preflight"],
+      maxAge: 600,
+    });
+  }
+  registerHealthRoutes(http);
+  registerImageLinkRoutes(http, images);
+  registerShareLinkRoutes(http, services.shares);
+  registerRestRoutes(http, { accounts, images, uploads: services.uploads, readiness: services.readiness });
+  const { local, relay } = services.storageRoutes;
+  if (local !== null) registerLocalBlobRoutes(http, local, { servedPrefix: SERVED_KEY_PREFIX });
+  if (relay !== null) registerUploadRelayRoutes(http, relay.store, relay.tokens);
+
+  // The web app at `/`, client-side routes falling back to index.html; API paths keep their JSON 404s.
+  const web = await registerWebApp(http, { distDir: options.webDistDir ?? DEFAULT_WEB_DIST_DIR });
+  http.setNotFoundHandler((request, reply) => web.notFound(request, reply));
+  const live = await registerGraphQLEndpoint(http, services, {
+    graphql: config.graphql,
+    live: config.live,
+    ownOrigin,
+    corsOrigins: config.http.corsOrigins,
+    web,
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    http,
+    live,
+    async listen() {
+      return http.listen({ host: config.http.host, port: config.http.port });
+    },
+    close() {
+      closing ??= (async () => {
+        const force = setTimeout(() => http.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+        // Keep-alive connections go idle as their last request finishes; close each as soon as it does.
+        const sweepIdle = setInterval(() => http.server.closeIdleConnections(), 50);
+        try {
+          // WebSockets first (1001, Going Away): the HTTP server would otherwise wait for them.
+          await live.close();
+          await http.close();
+        } finally {
+          clearTimeout(force);
+          clearInterval(sweepIdle);
+          await services.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}
