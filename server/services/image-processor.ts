@@ -1,3 +1,4 @@
+import type * as SharpNamespace from "sharp";
 import type { Sharp } from "sharp";
 import { rgbaToThumbHash } from "thumbhash";
 
@@ -9,7 +10,7 @@ const THUMBNAIL_QUALITY = 80;
 /** ThumbHash works on at most 100×100 pixels. */
 const PLACEHOLDER_MAX_SIDE = 100;
 
-type SharpModule = typeof import("sharp");
+type SharpModule = typeof SharpNamespace;
 let sharpModule: Promise<SharpModule> | null = null;
 
 /**
