@@ -1,19 +1,14 @@
+import { SERVER_ERROR_CODES, type ServerErrorCode } from "../client/errors.js";
+
 /**
  * The one table of error codes. GraphQL errors carry `extensions.code` from `ErrorCode`; REST responses use the
  * HTTP status and REST code mapped here. Anything thrown that is not an `AppError` is unexpected and is masked as
- * INTERNAL_SERVER_ERROR before it reaches a client (SEC-8).
+ * INTERNAL_SERVER_ERROR before it reaches a client (SEC-8). The codes themselves are listed once, in
+ * client/errors.ts, which the client's typed errors share.
  */
-export const ErrorCode = {
-  UNAUTHENTICATED: "UNAUTHENTICATED",
-  FORBIDDEN: "FORBIDDEN",
-  BAD_USER_INPUT: "BAD_USER_INPUT",
-  NOT_FOUND: "NOT_FOUND",
-  CONFLICT: "CONFLICT",
-  RATE_LIMITED: "RATE_LIMITED",
-  PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
-  SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
-  INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
-} as const;
+export const ErrorCode = Object.freeze(
+  Object.fromEntries(SERVER_ERROR_CODES.map((code) => [code, code])) as { readonly [C in ServerErrorCode]: C },
+);
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /**
