@@ -19,6 +19,7 @@ import { ImagePipeline } from "./services/image-pipeline.service.js";
 import { AccessGrants } from "./services/access-grants.js";
 import { AccountDeletion } from "./services/account-deletion.service.js";
 import { AccountService } from "./services/account.service.js";
+import { CredentialService } from "./services/credential.service.js";
 import { Backfill } from "./services/backfill.service.js";
 import { AlbumService } from "./services/album.service.js";
 import { AdminService, type AuditLog } from "./services/admin.service.js";
@@ -40,7 +41,10 @@ export type { App, AppOptions } from "./http/http-app.js";
 
 /** Everything below the HTTP edge, built from the validated config. */
 export interface Services {
+  /** Registration, login, passwords. */
   readonly accounts: AccountService;
+  /** Sessions and API keys: who a presented secret is. */
+  readonly credentials: CredentialService;
   readonly ownAccount: OwnAccountService;
   readonly admin: AdminService;
   readonly images: ImageService;
@@ -84,7 +88,13 @@ export async function createServices(config: Config, options: ServicesOptions = 
     const rateLimits = redisPort(new RedisRateLimitStore(redis));
     const users = redisPort(new RedisUserDirectory(redis));
     const invites = new InviteService(redisPort(new RedisInviteStore(redis)));
-    const accounts = await AccountService.create(accountStore, rateLimits, { users, invites }, config.auth);
+    const credentials = new CredentialService(accountStore, users, config.auth);
+    const accounts = await AccountService.create(
+      accountStore,
+      rateLimits,
+      { users, invites, credentials },
+      config.auth,
+    );
     const signingSecret = await loadOrCreateSigningSecret(config.dataDir, config.uploads.signingSecret);
     const configured = createBlobStore(config.storage, { publicUrl: config.http.publicUrl, signingSecret });
     const blobs = configured.store;
@@ -132,9 +142,10 @@ export async function createServices(config: Config, options: ServicesOptions = 
     const audit = options.audit ?? ((entry) => process.stderr.write(`${JSON.stringify({ audit: entry })}\n`));
     return {
       accounts,
+      credentials,
       ownAccount: new OwnAccountService(accounts, accountStore, deletion),
       admin: new AdminService(
-        { users, imageStore, images, invites, deletion, isAdminName: (name) => accounts.isAdminName(name) },
+        { users, imageStore, images, invites, deletion, isAdminName: (name) => credentials.isAdminName(name) },
         audit,
       ),
       images,

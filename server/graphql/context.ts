@@ -1,5 +1,5 @@
 import { badInput, unauthenticated } from "../errors.js";
-import type { Viewer } from "../services/account.service.js";
+import type { Viewer } from "../services/credential.service.js";
 import type { LiveEventsService } from "../services/live-events.service.js";
 
 /** Per-request GraphQL context. The viewer is resolved lazily so anonymous operations cost no Redis read. */

@@ -5,7 +5,7 @@ import { encodeAlbumCursor, type AlbumImagePage, type AlbumPage } from "../servi
 import type { ImageRecord } from "../ports/image-store.js";
 import type { ShareLinkRecord } from "../ports/share-link-store.js";
 import type { InviteRecord } from "../ports/invite-store.js";
-import type { IssuedCredential } from "../services/account.service.js";
+import type { IssuedCredential } from "../services/credential.service.js";
 import { encodeUserCursor, type UserPage, type UserSummary } from "../services/admin.service.js";
 import { encodeCursor } from "../services/image-cursor.js";
 import type { ImagePage } from "../services/image.service.js";

@@ -43,12 +43,12 @@ export async function registerGraphQLEndpoint(
   services: Services,
   options: GraphQLEndpointOptions,
 ): Promise<GraphQLWebSocketServer> {
-  const { accounts, images } = services;
+  const { accounts, credentials, images } = services;
   const explorer = options.graphql.explorer;
   const schema = await buildGraphQLSchema([
-    new AccountResolver(accounts, services.ownAccount),
+    new AccountResolver(accounts, credentials, services.ownAccount),
     new AdminResolver(services.admin),
-    new ApiKeyResolver(accounts),
+    new ApiKeyResolver(credentials),
     new ImageResolver(images, services.uploads),
     new ImageEventResolver(images),
     new AlbumResolver(services.albums, images, services.shares),
@@ -84,7 +84,7 @@ export async function registerGraphQLEndpoint(
   // Subscriptions: graphql-ws on the same port and path, through the HTTP server's upgrade event.
   const live = new GraphQLWebSocketServer({
     schema,
-    accounts,
+    credentials,
     live: services.live,
     limits: options.live,
     ownOrigin: options.ownOrigin,
@@ -105,7 +105,7 @@ export async function registerGraphQLEndpoint(
         get signal() {
           return clientGoneSignal(reply.raw);
         },
-        viewer: () => (viewer ??= accounts.authenticate(presentedSecret(request.headers))),
+        viewer: () => (viewer ??= credentials.authenticate(presentedSecret(request.headers))),
       };
     },
   });

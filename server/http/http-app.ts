@@ -70,7 +70,7 @@ export async function registerHttpApp(
   config: Config,
   options: AppOptions,
 ): Promise<App> {
-  const { accounts, images, blobs } = services;
+  const { accounts, credentials, images, blobs } = services;
   http.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   // Every response names its request, so a client can quote it and an operator find its log lines.
   // Callback-style (as the hooks on every request are): no promise per request on the hot path.
@@ -83,7 +83,7 @@ export async function registerHttpApp(
   await http.register(fastifyCookie);
   registerSecurityHeaders(http, { storageOrigins: await browserStorageOrigins(blobs, ownOrigin) });
   // Before the other routes: it adds the root-level origin guard for cookie-authenticated writes (SEC-5).
-  registerWebSessionRoutes(http, accounts, {
+  registerWebSessionRoutes(http, services, {
     publicUrl: config.http.publicUrl,
     appOrigins: config.http.appOrigins,
   });
@@ -100,7 +100,13 @@ export async function registerHttpApp(
   registerHealthRoutes(http);
   registerImageLinkRoutes(http, images);
   registerShareLinkRoutes(http, services.shares);
-  registerRestRoutes(http, { accounts, images, uploads: services.uploads, readiness: services.readiness });
+  registerRestRoutes(http, {
+    accounts,
+    credentials,
+    images,
+    uploads: services.uploads,
+    readiness: services.readiness,
+  });
   const { local, relay } = services.storageRoutes;
   if (local !== null) registerLocalBlobRoutes(http, local, { servedPrefix: SERVED_KEY_PREFIX });
   if (relay !== null) registerUploadRelayRoutes(http, relay.store, relay.tokens);

@@ -2,7 +2,8 @@ import type { IncomingHttpHeaders } from "node:http";
 import { fastifyCookie } from "@fastify/cookie";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { badInput } from "../errors.js";
-import type { AccountService, IssuedCredential } from "../services/account.service.js";
+import type { AccountService } from "../services/account.service.js";
+import type { CredentialService, IssuedCredential } from "../services/credential.service.js";
 import { sendForbidden } from "./error-reply.js";
 import { SESSION_COOKIE, presentedHeaderSecret, sessionCookieOf } from "./presented-secret.js";
 
@@ -32,7 +33,7 @@ export const COOKIE_MAX_AGE_SECONDS = 400 * 24 * 3600;
 
 export function registerWebSessionRoutes(
   app: FastifyInstance,
-  accounts: AccountService,
+  { accounts, credentials }: { accounts: AccountService; credentials: CredentialService },
   options: WebSessionOptions,
 ): void {
   const ownOrigin = new URL(options.publicUrl).origin;
@@ -61,11 +62,11 @@ export function registerWebSessionRoutes(
   /** Answers the user only; the secret leaves in the cookie. The session the cookie held before is revoked. */
   const startSession = async (request: FastifyRequest, reply: FastifyReply, issued: IssuedCredential) => {
     const previous = sessionCookieOf(request.headers);
-    if (previous !== null && previous !== issued.secret) await accounts.endSession(previous);
+    if (previous !== null && previous !== issued.secret) await credentials.endSession(previous);
     setCookie(reply, issued.secret);
     reply.header("cache-control", "no-store");
     const { userId: id, username } = issued.record;
-    return { user: { id, username, isAdmin: accounts.isAdminName(username) } };
+    return { user: { id, username, isAdmin: credentials.isAdminName(username) } };
   };
 
   void app.register(async (scope) => {
@@ -87,7 +88,7 @@ export function registerWebSessionRoutes(
     });
     scope.delete("/web/session", async (request, reply) => {
       const secret = sessionCookieOf(request.headers);
-      if (secret !== null) await accounts.endSession(secret);
+      if (secret !== null) await credentials.endSession(secret);
       clearCookie(reply);
       return reply.code(204).header("cache-control", "no-store").send();
     });

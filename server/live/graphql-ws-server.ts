@@ -20,7 +20,7 @@ import type { LiveConfig } from "../config.js";
 import { AppError, ErrorCode } from "../errors.js";
 import type { GraphQLContext } from "../graphql/context.js";
 import { formatGraphQLError } from "../graphql/errors.js";
-import type { AccountService, Viewer } from "../services/account.service.js";
+import type { CredentialService, Viewer } from "../services/credential.service.js";
 import type { LiveEventsService } from "../services/live-events.service.js";
 import { socketCredential, upgradeOriginAllowed } from "./socket-credential.js";
 
@@ -41,7 +41,7 @@ const LiveCloseCode = {
 
 export interface GraphQLWebSocketOptions {
   schema: GraphQLSchema;
-  accounts: AccountService;
+  credentials: CredentialService;
   live: LiveEventsService;
   limits: LiveConfig;
   /** PUBLIC_URL's origin: the only one whose upgrade may authenticate with the session cookie. */
@@ -149,7 +149,7 @@ export class GraphQLWebSocketServer {
     }
     let viewer: Viewer | null;
     try {
-      viewer = await this.options.accounts.authenticate(secret);
+      viewer = await this.options.credentials.authenticate(secret);
     } catch (error) {
       this.closeForError(socket, error);
       return false;
@@ -173,7 +173,7 @@ export class GraphQLWebSocketServer {
     const session = ctx.extra.session;
     if (!session) return;
     try {
-      await this.options.accounts.authenticate(session.secret);
+      await this.options.credentials.authenticate(session.secret);
     } catch (error) {
       // An outage is not a revocation: the bus (or the next check) decides what happens then.
       if (error instanceof AppError && error.code === ErrorCode.UNAUTHENTICATED)

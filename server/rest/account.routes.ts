@@ -1,4 +1,5 @@
-import type { AccountService, IssuedCredential } from "../services/account.service.js";
+import type { AccountService } from "../services/account.service.js";
+import type { IssuedCredential } from "../services/credential.service.js";
 import type { RestHandlers } from "./route-table.js";
 
 /** POST /api/v1/register and /api/v1/login: both answer with a new session credential. */

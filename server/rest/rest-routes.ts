@@ -4,7 +4,8 @@ import { AppError, badInput, unauthenticated } from "../errors.js";
 import { sendError } from "../http/error-reply.js";
 import { ignoreRequestBodies } from "../http/ignored-body.js";
 import { presentedSecret } from "../http/presented-secret.js";
-import type { AccountService, Viewer } from "../services/account.service.js";
+import type { AccountService } from "../services/account.service.js";
+import type { CredentialService, Viewer } from "../services/credential.service.js";
 import type { ImageService } from "../services/image.service.js";
 import type { ReadinessService } from "../services/readiness.service.js";
 import type { UploadService } from "../services/upload.service.js";
@@ -19,6 +20,7 @@ import { clientGoneSignal } from "../http/client-gone.js";
 
 export interface RestDependencies {
   readonly accounts: AccountService;
+  readonly credentials: CredentialService;
   readonly images: ImageService;
   readonly uploads: UploadService;
   readonly readiness: ReadinessService;
@@ -31,7 +33,7 @@ export interface RestDependencies {
  */
 export function registerRestRoutes(
   app: FastifyInstance,
-  { accounts, images, uploads, readiness }: RestDependencies,
+  { accounts, credentials, images, uploads, readiness }: RestDependencies,
 ): void {
   const openApiDocument = buildOpenApiDocument(restRoutes);
   const handlers: RestHandlers = {
@@ -45,7 +47,7 @@ export function registerRestRoutes(
   const viewers = new WeakMap<FastifyRequest, Viewer>();
   // Runs before the body is read: a caller without a valid key learns that first, and costs no parsing.
   const authenticate = async (request: FastifyRequest) => {
-    const viewer = await accounts.authenticate(presentedSecret(request.headers));
+    const viewer = await credentials.authenticate(presentedSecret(request.headers));
     if (!viewer) throw unauthenticated();
     viewers.set(request, viewer);
   };

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { RestErrorCode } from "../errors.js";
-import type { Viewer } from "../services/account.service.js";
+import type { Viewer } from "../services/credential.service.js";
 
 /**
  * What a REST route is, as data: method, path, auth, the zod schemas of its request and response, its failures.

@@ -1,7 +1,7 @@
 import bcrypt from "bcrypt";
 import type { RegistrationMode } from "../config.js";
-import { AppError, ErrorCode, badInput, conflict, forbidden, notFound, unauthenticated } from "../errors.js";
-import type { AccountRecord, CredentialKind, CredentialRecord, AccountStore } from "../ports/account-store.js";
+import { AppError, ErrorCode, badInput, conflict, forbidden, unauthenticated } from "../errors.js";
+import type { AccountRecord, AccountStore } from "../ports/account-store.js";
 import type { RateLimitStore } from "../ports/rate-limit-store.js";
 import type { UserDirectory } from "../ports/user-directory.js";
 import {
@@ -12,7 +12,8 @@ import {
   consumeAll,
 } from "./abuse-limits.js";
 import { concurrencyLimit } from "./concurrency-limit.js";
-import { hashSecret, isWellFormedSecret, newId, newSecret } from "./credentials.js";
+import { type CredentialService, type IssuedCredential, type Viewer, accountDisabled } from "./credential.service.js";
+import { hashSecret, newId, newSecret } from "./credentials.js";
 import type { InviteClaim, InviteService } from "./invite.service.js";
 import {
   assertAcceptablePassword,
@@ -21,35 +22,18 @@ import {
   normalizeUsername,
 } from "./password-policy.js";
 
-/** Who is calling, resolved from a credential; `credential` is the one the request used. */
-export interface Viewer {
-  userId: string;
-  username: string;
-  /** Listed in ADMIN_USERNAMES. */
-  isAdmin: boolean;
-  credential: CredentialRecord;
-}
-
 /** What the account service works with besides its own store. */
 export interface AccountServicePorts {
   users: UserDirectory;
   invites: InviteService;
-}
-
-export interface IssuedCredential {
-  /** Shown to the user once; only its hash is stored. */
-  secret: string;
-  record: CredentialRecord;
+  /** Issues the session a registration or login ends in. */
+  credentials: CredentialService;
 }
 
 export interface AccountServiceOptions {
   /** Who may register; names in `adminUsernames` always may. */
   registration: RegistrationMode;
-  /** Case-folded usernames of the admins. */
-  adminUsernames: readonly string[];
   bcryptCost: number;
-  /** A session expires after this many seconds without use. */
-  sessionIdleSeconds: number;
   abuseLimits: AbuseLimits;
   now?: () => number;
 }
@@ -60,18 +44,16 @@ export interface RequestOrigin {
   clientIp: string;
 }
 
-/** Writes of lastUsedAt (and a session's sliding expiry) happen at most this often per credential. */
-const TOUCH_INTERVAL_MS = 60_000;
-const MAX_KEY_NAME_LENGTH = 64;
-const MAX_API_KEYS_PER_USER = 100;
-
 const invalidLogin = () => new AppError(ErrorCode.UNAUTHENTICATED, "Invalid username or password.");
 
+/**
+ * Accounts and their passwords: registration (open, by invite or closed), login, password checks, abuse limits on
+ * both (SEC-2, SEC-3). Both end in a session from CredentialService, which owns sessions and API keys from then on.
+ */
 export class AccountService {
   private readonly now: () => number;
   /** Half of libuv's default 4 worker threads: logins queue rather than stall other requests' disk I/O. */
   private readonly bcryptSlot = concurrencyLimit(2);
-  private readonly admins: ReadonlySet<string>;
 
   private constructor(
     private readonly store: AccountStore,
@@ -82,7 +64,6 @@ export class AccountService {
     private readonly dummyHash: string,
   ) {
     this.now = options.now ?? Date.now;
-    this.admins = new Set(options.adminUsernames);
   }
 
   static async create(
@@ -93,11 +74,6 @@ export class AccountService {
   ): Promise<AccountService> {
     const dummyHash = await bcrypt.hash(newSecret(), options.bcryptCost);
     return new AccountService(store, limits, ports, options, dummyHash);
-  }
-
-  /** True for a username listed in ADMIN_USERNAMES (any case). */
-  isAdminName(username: string): boolean {
-    return this.admins.has(username.toLowerCase());
   }
 
   /**
@@ -114,7 +90,7 @@ export class AccountService {
     const username = normalizeUsername(rawUsername);
     const password = normalizePassword(rawPassword);
     assertAcceptablePassword(password);
-    const mode = this.admins.has(username.key) ? "open" : this.options.registration;
+    const mode = this.ports.credentials.isAdminName(username.key) ? "open" : this.options.registration;
     if (mode === "closed") throw forbidden("Registration is closed on this server.");
     if (mode === "invite" && !inviteCode) throw forbidden("Registration on this server needs an invite code.");
     const limits = this.options.abuseLimits;
@@ -160,7 +136,7 @@ export class AccountService {
         disabled: false,
         deleting: false,
       });
-      return await this.issue("session", userId, username.display, "session");
+      return await this.ports.credentials.startSession(userId, username.display);
     } catch (error) {
       if (!created) {
         await claim?.release();
@@ -209,7 +185,7 @@ export class AccountService {
     await Promise.all(buckets.map(([bucket]) => this.limits.refund(bucket)));
     await this.ensureProfile(account);
     if (await this.ports.users.isBlocked(account.userId)) throw accountDisabled();
-    return this.issue("session", account.userId, account.username, "session");
+    return this.ports.credentials.startSession(account.userId, account.username);
   }
 
   /** A bcrypt hash of a new password, after checking it against the rules of registration (SEC-1). */
@@ -253,100 +229,10 @@ export class AccountService {
     });
   }
 
-  /** Revokes the credential the request used (session or API key), effective from the next request. */
-  async logout(viewer: Viewer): Promise<void> {
-    await this.store.deleteCredential(viewer.credential);
-  }
-
-  /**
-   * Ends the login session `secret` names (a web app's cookie on logout, or the one a new login replaces). Only a
-   * login session: a secret naming an API key (a cookie set by hand) never revokes that key; a malformed, unknown or
-   * expired secret has nothing to end.
-   */
-  async endSession(secret: string): Promise<void> {
-    try {
-      const viewer = await this.authenticate(secret);
-      if (viewer !== null && viewer.credential.kind === "session") await this.logout(viewer);
-    } catch (error) {
-      if (!(error instanceof AppError && error.code === ErrorCode.UNAUTHENTICATED)) throw error;
-    }
-  }
-
-  /**
-   * Resolves a presented secret to its user. Returns null when nothing was presented; throws UNAUTHENTICATED for
-   * a malformed, unknown, revoked or expired secret so the client learns its key is bad instead of silently
-   * acting anonymously.
-   */
-  async authenticate(secret: string | null): Promise<Viewer | null> {
-    if (secret === null) return null;
-    if (!isWellFormedSecret(secret)) throw unauthenticated("Invalid API key.");
-    const credential = await this.store.findCredential(hashSecret(secret));
-    const now = this.now();
-    if (!credential || (credential.expiresAt !== null && credential.expiresAt <= now)) {
-      throw unauthenticated("Invalid, revoked or expired API key.");
-    }
-    // Read on every request, not cached, so disabling takes effect on every node at once.
-    if (await this.ports.users.isBlocked(credential.userId)) throw accountDisabled();
-    if (credential.lastUsedAt === null || now - credential.lastUsedAt >= TOUCH_INTERVAL_MS) {
-      const expiresAt = credential.kind === "session" ? now + this.options.sessionIdleSeconds * 1000 : null;
-      await this.store.touchCredential(credential.secretHash, now, expiresAt, credential.userId);
-      await this.ports.users.recordSeen(credential.userId, now);
-      credential.lastUsedAt = now;
-      if (expiresAt !== null) credential.expiresAt = expiresAt;
-    }
-    return {
-      userId: credential.userId,
-      username: credential.username,
-      isAdmin: this.isAdminName(credential.username),
-      credential,
-    };
-  }
-
-  async createApiKey(viewer: Viewer, rawName: string): Promise<IssuedCredential> {
-    const name = rawName.normalize("NFKC").trim();
-    if (name.length === 0 || name.length > MAX_KEY_NAME_LENGTH || /\p{Cc}/u.test(name)) {
-      throw badInput(`Key name must be 1 to ${MAX_KEY_NAME_LENGTH} printable characters.`, { field: "name" });
-    }
-    if ((await this.store.listApiKeys(viewer.userId)).length >= MAX_API_KEYS_PER_USER) {
-      throw badInput(`You already have ${MAX_API_KEYS_PER_USER} API keys; revoke one first.`);
-    }
-    return this.issue("api_key", viewer.userId, viewer.username, name);
-  }
-
-  /** Revokes one of the viewer's API keys. Someone else's key is NOT_FOUND, as is an unknown id. */
-  async revokeApiKey(viewer: Viewer, keyId: string): Promise<void> {
-    const key = await this.store.findApiKey(viewer.userId, keyId);
-    if (!key) throw notFound("No such API key.");
-    await this.store.deleteCredential(key);
-  }
-
-  listApiKeys(viewer: Viewer): Promise<CredentialRecord[]> {
-    return this.store.listApiKeys(viewer.userId);
-  }
-
   /** Counts one attempt in each bucket (see consumeAll); `explain` words the refusal around the wait. */
   private consume(buckets: [bucket: string, rule: RateRule][], explain?: (wait: string) => string): Promise<void> {
     return consumeAll(this.limits, buckets, explain);
   }
-
-  private async issue(kind: CredentialKind, userId: string, username: string, name: string): Promise<IssuedCredential> {
-    const secret = newSecret();
-    const now = this.now();
-    const record: CredentialRecord = {
-      id: newId(),
-      kind,
-      secretHash: hashSecret(secret),
-      userId,
-      username,
-      name,
-      createdAt: now,
-      lastUsedAt: null,
-      expiresAt: kind === "session" ? now + this.options.sessionIdleSeconds * 1000 : null,
-    };
-    await this.store.saveCredential(record);
-    return { secret, record };
-  }
 }
 
 const usernameTaken = () => conflict("That username is taken.");
-const accountDisabled = () => unauthenticated("This account is disabled.");

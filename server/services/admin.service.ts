@@ -3,7 +3,7 @@ import type { InviteRecord } from "../ports/invite-store.js";
 import type { ImageStore } from "../ports/image-store.js";
 import type { UserCursor, UserDirectory, UserProfile } from "../ports/user-directory.js";
 import type { AccountDeletion } from "./account-deletion.service.js";
-import type { Viewer } from "./account.service.js";
+import type { Viewer } from "./credential.service.js";
 import { isWellFormedId } from "./credentials.js";
 import type { ImageService } from "./image.service.js";
 import type { CreatedInvite, InviteService, NewInvite } from "./invite.service.js";

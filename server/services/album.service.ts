@@ -1,7 +1,7 @@
 import { badInput, notFound } from "../errors.js";
 import type { AlbumChanges, AlbumCursor, AlbumRecord, AlbumStore } from "../ports/album-store.js";
 import type { ImageRecord, Visibility } from "../ports/image-store.js";
-import type { Viewer } from "./account.service.js";
+import type { Viewer } from "./credential.service.js";
 import { isWellFormedId, newId } from "./credentials.js";
 import { MAX_PAGE_SIZE } from "./image-cursor.js";
 import type { ImageService } from "./image.service.js";

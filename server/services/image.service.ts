@@ -12,7 +12,7 @@ import type {
 import type { JobQueue } from "../ports/job-queue.js";
 import type { LinkCache } from "./link-cache.js";
 import type { AccessGrants } from "./access-grants.js";
-import type { Viewer } from "./account.service.js";
+import type { Viewer } from "./credential.service.js";
 import { isWellFormedId } from "./credentials.js";
 import { MAX_PAGE_SIZE, decodeCursor, encodeCursor } from "./image-cursor.js";
 import { allKeysFor } from "./image-keys.js";

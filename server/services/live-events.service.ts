@@ -1,6 +1,6 @@
 import { AppError, DependencyUnavailableError, ErrorCode } from "../errors.js";
 import type { ImageEvent, ImageEventFeed } from "../ports/image-events.js";
-import type { Viewer } from "./account.service.js";
+import type { Viewer } from "./credential.service.js";
 
 /** Events a slow subscriber may fall behind by before its subscription is ended (it refetches on resubscribe). */
 const MAX_BUFFERED_EVENTS = 100;

@@ -1,7 +1,8 @@
 import { unauthenticated } from "../errors.js";
 import type { AccountStore } from "../ports/account-store.js";
 import type { AccountDeletion } from "./account-deletion.service.js";
-import type { AccountService, Viewer } from "./account.service.js";
+import type { AccountService } from "./account.service.js";
+import type { Viewer } from "./credential.service.js";
 
 /** What a user does to their own account beyond logging in: change the password, delete everything. */
 export class OwnAccountService {

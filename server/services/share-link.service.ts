@@ -3,7 +3,7 @@ import { badInput, notFound } from "../errors.js";
 import type { AlbumRecord } from "../ports/album-store.js";
 import type { ShareLinkRecord, ShareLinkStore, ShareTarget } from "../ports/share-link-store.js";
 import type { AccessGrants } from "./access-grants.js";
-import type { Viewer } from "./account.service.js";
+import type { Viewer } from "./credential.service.js";
 import type { AlbumService } from "./album.service.js";
 import { hashSecret, isWellFormedId, newId } from "./credentials.js";
 import type { ImageService } from "./image.service.js";

@@ -2,7 +2,7 @@ import { AppError, assertNever, ErrorCode, badInput, conflict, notFound, payload
 import type { BlobStore, UploadTarget } from "../ports/blob-store.js";
 import type { ImageRecord, ImageStore, UploadTicketRecord, Visibility } from "../ports/image-store.js";
 import type { JobQueue } from "../ports/job-queue.js";
-import type { Viewer } from "./account.service.js";
+import type { Viewer } from "./credential.service.js";
 import { isWellFormedId, newId } from "./credentials.js";
 import { cleanFilename, displayNameOf } from "./display-name.js";
 import { ALLOWED_IMAGE_TYPES, isAllowedImageType } from "./image-inspection.js";

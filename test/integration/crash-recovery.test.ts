@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { Viewer } from "../../server/services/account.service.js";
+import type { Viewer } from "../../server/services/credential.service.js";
 import type { BlobStore } from "../../server/ports/blob-store.js";
 import type { ImageStore } from "../../server/ports/image-store.js";
 import { guardRedisErrors } from "../../server/redis/guard-redis-errors.js";
@@ -16,6 +16,7 @@ import { BullMqJobQueue } from "../../server/queue/bullmq-job-queue.js";
 import { newId } from "../../server/services/credentials.js";
 import { AccessGrants } from "../../server/services/access-grants.js";
 import { AccountService } from "../../server/services/account.service.js";
+import { CredentialService } from "../../server/services/credential.service.js";
 import { ImageService } from "../../server/services/image.service.js";
 import { UploadService } from "../../server/services/upload.service.js";
 import { Sweeper } from "../../server/services/sweeper.service.js";
@@ -46,6 +47,7 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
   let blobs: BlobStore;
   let s3Store: S3BlobStore | undefined;
   let accounts: AccountService;
+  let credentials: CredentialService;
   let clock = Date.now();
   // A queue of this file's own, with no worker: jobs stay where the test can count them.
   let jobs: BullMqJobQueue;
@@ -72,18 +74,16 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
         signingSecret: await secret,
       });
     }
+    const accountStore = guardRedisErrors(new RedisAccountStore(redis));
+    const users = guardRedisErrors(new RedisUserDirectory(redis));
+    credentials = new CredentialService(accountStore, users, { adminUsernames: [], sessionIdleSeconds: 3600 });
     accounts = await AccountService.create(
-      guardRedisErrors(new RedisAccountStore(redis)),
+      accountStore,
       guardRedisErrors(new RedisRateLimitStore(redis)),
-      {
-        users: guardRedisErrors(new RedisUserDirectory(redis)),
-        invites: new InviteService(guardRedisErrors(new RedisInviteStore(redis))),
-      },
+      { users, invites: new InviteService(guardRedisErrors(new RedisInviteStore(redis))), credentials },
       {
         registration: "open",
-        adminUsernames: [],
         bcryptCost: 10,
-        sessionIdleSeconds: 3600,
         abuseLimits: {
           loginFailuresPerUsername: 1000,
           loginFailuresPerIp: 1000,
@@ -125,7 +125,7 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
 
   async function viewer(): Promise<Viewer> {
     const issued = await accounts.register(uniqueUsername("crash"), "gentle-quartz-meadow-3", TEST_ORIGIN);
-    return (await accounts.authenticate(issued.secret))!;
+    return (await credentials.authenticate(issued.secret))!;
   }
 
   /** request + send bytes, not completed. */

@@ -1,5 +1,6 @@
 import { Arg, Ctx, Mutation, Query, Resolver } from "type-graphql";
 import type { AccountService } from "../../services/account.service.js";
+import type { CredentialService } from "../../services/credential.service.js";
 import type { OwnAccountService } from "../../services/own-account.service.js";
 import { type GraphQLContext, requireViewer } from "../context.js";
 import { toAuthPayload, toUser } from "../mappers.js";
@@ -10,6 +11,7 @@ import { User } from "../types/user.type.js";
 export class AccountResolver {
   constructor(
     private readonly accounts: AccountService,
+    private readonly credentials: CredentialService,
     private readonly ownAccount: OwnAccountService,
   ) {}
 
@@ -33,7 +35,7 @@ export class AccountResolver {
     inviteCode: string | null,
   ): Promise<AuthPayload> {
     const issued = await this.accounts.register(username, password, context, inviteCode ?? null);
-    return toAuthPayload(issued, this.accounts.isAdminName(issued.record.username));
+    return toAuthPayload(issued, this.credentials.isAdminName(issued.record.username));
   }
 
   @Mutation(() => AuthPayload, { description: "Mints a new session credential." })
@@ -43,12 +45,12 @@ export class AccountResolver {
     @Arg("password", () => String) password: string,
   ): Promise<AuthPayload> {
     const issued = await this.accounts.login(username, password, context);
-    return toAuthPayload(issued, this.accounts.isAdminName(issued.record.username));
+    return toAuthPayload(issued, this.credentials.isAdminName(issued.record.username));
   }
 
   @Mutation(() => Boolean, { description: "Revokes the credential this request used." })
   async logout(@Ctx() context: GraphQLContext): Promise<boolean> {
-    await this.accounts.logout(await requireViewer(context));
+    await this.credentials.logout(await requireViewer(context));
     return true;
   }
 
