@@ -11,7 +11,7 @@ import { rgbaToThumbHash } from "thumbhash";
 import type { ImageRecord } from "../server/ports/image-store.js";
 import { QUEUE_PREFIX } from "../server/queue/bullmq-job-queue.js";
 import { redisKeys } from "../server/redis/keys.js";
-import { imageFields } from "../server/redis/redis-image-store.js";
+import { imageFields } from "../server/redis/image-record-fields.js";
 import { newId } from "../server/services/credentials.js";
 import { LocalBlobStore } from "../server/storage/local-blob-store.js";
 import { ScenarioError } from "./load.js";

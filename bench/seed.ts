@@ -4,7 +4,7 @@ import type { Redis } from "ioredis";
 import sharp from "sharp";
 import type { ImageRecord } from "../server/ports/image-store.js";
 import { redisKeys } from "../server/redis/keys.js";
-import { imageFields } from "../server/redis/redis-image-store.js";
+import { imageFields } from "../server/redis/image-record-fields.js";
 import { newId } from "../server/services/credentials.js";
 import { legacyKeyFor } from "../server/services/image-keys.js";
 

@@ -4,9 +4,7 @@ import type {
   ImageCursor,
   ImageRecord,
   ImageStore,
-  ImageVariantRecord,
   ProcessedImage,
-  ProcessingRecord,
   ServableImage,
   TicketLimits,
   TicketOpening,
@@ -17,124 +15,32 @@ import { flatten, redisKeys } from "./keys.js";
 import type { RedisConnection } from "./redis-client.js";
 import { CREATE_HASH_IF_ABSENT, runScript } from "./scripts.js";
 import { newestFirstPage } from "./newest-first-page.js";
-
-/** Where changes to image records are announced (plain pub/sub: on Redis Cluster it reaches every node). */
-const IMAGE_CHANGES_CHANNEL = "ih:changes:images";
-
-/**
- * KEYS: tickets zset, ticket hash, usage hash. ARGV: now, maxOpen, uploadId, expiresAt, quotaImages, quotaBytes,
- * field/value pairs… Live tickets reserve one image and their maxBytes each (their hashes share the user's slot).
- * Returns 1 opened, 0 too many open, -1 image quota, -2 byte quota.
- */
-const OPEN_TICKET = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-local open = redis.call('ZRANGE', KEYS[1], 0, -1)
-if #open >= tonumber(ARGV[2]) then return 0 end
-local usage = redis.call('HMGET', KEYS[3], 'images', 'bytes')
-if tonumber(usage[1] or '0') + #open + 1 > tonumber(ARGV[5]) then return -1 end
-local prefix = string.sub(KEYS[2], 1, #KEYS[2] - #ARGV[3])
-local reserved = 0
-for _, id in ipairs(open) do
-  reserved = reserved + tonumber(redis.call('HGET', prefix .. id, 'maxBytes') or '0')
-end
-local fields = {unpack(ARGV, 7)}
-local wanted = 0
-for i = 1, #fields, 2 do if fields[i] == 'maxBytes' then wanted = tonumber(fields[i + 1]) end end
-if tonumber(usage[2] or '0') + reserved + wanted > tonumber(ARGV[6]) then return -2 end
-redis.call('ZADD', KEYS[1], ARGV[4], ARGV[3])
-redis.call('HSET', KEYS[2], unpack(fields))
-redis.call('PEXPIREAT', KEYS[2], ARGV[4])
-return 1`;
-
-const OPENINGS: Record<string, TicketOpening> = {
-  "1": "opened",
-  "0": "too-many-open",
-  "-1": "image-quota",
-  "-2": "byte-quota",
-};
-
-/** KEYS: images zset, usage hash, tickets zset, ticket hash. ARGV: createdAt, imageId, size. Counts once. */
-const LIST_IMAGE = `
-if redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2]) == 1 then
-  redis.call('HINCRBY', KEYS[2], 'images', 1)
-  redis.call('HINCRBY', KEYS[2], 'bytes', ARGV[3])
-end
-redis.call('ZREM', KEYS[3], ARGV[2])
-redis.call('DEL', KEYS[4])
-return 1`;
-
-/** KEYS: images zset, usage hash. ARGV: imageId, size. Uncounts once. */
-const UNLIST_IMAGE = `
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
-  redis.call('HINCRBY', KEYS[2], 'images', -1)
-  redis.call('HINCRBY', KEYS[2], 'bytes', -tonumber(ARGV[2]))
-end
-return 1`;
+import { imageFields, isLegacyKey, parseVariants, toImage, toVisibility } from "./image-record-fields.js";
+import {
+  LIST_IMAGE,
+  MARK_DELETING_IF_EXISTS,
+  OPEN_TICKET,
+  OPENINGS,
+  SET_IF_PROCESSING_STATE,
+  SET_VISIBILITY_IF_LIVE,
+  UNLIST_IMAGE,
+} from "./image-store-scripts.js";
+import { RedisImageChanges } from "./redis-image-changes.js";
 
 /**
- * KEYS: image hash. ARGV: expected processing states (comma-separated, "-" = none), field/value pairs… Sets the
- * fields only on a live image in one of those states; returns 1 if it did.
+ * The ImageStore port on Redis: upload tickets, image records and each user's list and usage. The Lua scripts are in
+ * image-store-scripts.ts, the record's hash layout in image-record-fields.ts, and the change feed every write
+ * announces to in redis-image-changes.ts.
  */
-const SET_IF_PROCESSING_STATE = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local fields = redis.call('HMGET', KEYS[1], 'status', 'pstatus')
-if fields[1] ~= 'live' then return 0 end
-local state = fields[2] or '-'
-if state == '' then state = '-' end
-local allowed = false
-for s in string.gmatch(ARGV[1], '[^,]+') do if s == state then allowed = true end end
-if not allowed then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-return 1`;
-
 export class RedisImageStore implements ImageStore {
-  /** This process's watchers: told of its own changes at once, before the write's caller hears back. */
-  private readonly localWatchers = new Set<ImageChangeListener>();
+  private readonly changes: RedisImageChanges;
 
-  constructor(private readonly redis: RedisConnection) {}
-
-  async watchChanges(listener: ImageChangeListener): Promise<() => Promise<void>> {
-    // Its own connection: a subscribed connection can run nothing else. Subscribing again on every (re)connect
-    // ourselves, so "restored" is said only once the SUBSCRIBE has been answered.
-    const own = { autoResubscribe: false, enableOfflineQueue: true } as const;
-    const subscriber: RedisConnection =
-      this.redis instanceof Cluster
-        ? this.redis.duplicate(undefined, { redisOptions: { ...this.redis.options.redisOptions, ...own } })
-        : this.redis.duplicate(own);
-    subscriber.on("error", () => {});
-    subscriber.on("message", (channel: string, imageId: string) => {
-      if (channel === IMAGE_CHANGES_CHANNEL) listener.changed(imageId);
-    });
-    subscriber.on("close", () => listener.lost());
-    const subscribed = new Promise<void>((resolve) => {
-      subscriber.on("ready", () => {
-        subscriber.subscribe(IMAGE_CHANGES_CHANNEL).then(
-          () => {
-            listener.restored();
-            resolve();
-          },
-          () => subscriber.disconnect(true),
-        );
-      });
-    });
-    if (subscriber.status === "wait") await subscriber.connect();
-    await subscribed;
-    this.localWatchers.add(listener);
-    return async () => {
-      this.localWatchers.delete(listener);
-      subscriber.removeAllListeners("close");
-      listener.lost();
-      await subscriber.quit().catch(() => subscriber.disconnect());
-    };
+  constructor(private readonly redis: RedisConnection) {
+    this.changes = new RedisImageChanges(redis);
   }
 
-  /**
-   * Tells every node's watchers (see watchChanges) that this image's record changed: this process's at once (the
-   * echo through Redis could arrive after the caller's next request), the others' through Redis.
-   */
-  private async announce(imageId: string): Promise<void> {
-    for (const watcher of this.localWatchers) watcher.changed(imageId);
-    await this.redis.publish(IMAGE_CHANGES_CHANNEL, imageId);
+  watchChanges(listener: ImageChangeListener): Promise<() => Promise<void>> {
+    return this.changes.watch(listener);
   }
 
   async openTicket(t: UploadTicketRecord, limits: TicketLimits): Promise<TicketOpening> {
@@ -197,7 +103,7 @@ export class RedisImageStore implements ImageStore {
 
   async createImage(image: ImageRecord): Promise<ImageRecord> {
     await runScript(this.redis, CREATE_HASH_IF_ABSENT, 1, redisKeys.image(image.id), ...flatten(imageFields(image)));
-    await this.announce(image.id);
+    await this.changes.announce(image.id);
     const stored = await this.findImage(image.id);
     if (!stored) throw new Error(`image ${image.id} vanished while being recorded`);
     return stored;
@@ -247,14 +153,8 @@ export class RedisImageStore implements ImageStore {
   }
 
   async setVisibility(imageId: string, visibility: Visibility): Promise<boolean> {
-    const set = await runScript(
-      this.redis,
-      "if redis.call('HGET', KEYS[1], 'status') ~= 'live' then return 0 end redis.call('HSET', KEYS[1], 'visibility', ARGV[1]) return 1",
-      1,
-      redisKeys.image(imageId),
-      visibility,
-    );
-    await this.announce(imageId);
+    const set = await runScript(this.redis, SET_VISIBILITY_IF_LIVE, 1, redisKeys.image(imageId), visibility);
+    await this.changes.announce(imageId);
     return set === 1;
   }
 
@@ -313,18 +213,12 @@ export class RedisImageStore implements ImageStore {
       states.join(","),
       ...flatten(fields),
     );
-    await this.announce(imageId);
+    await this.changes.announce(imageId);
   }
 
   async markDeleting(imageId: string): Promise<void> {
-    // HSET on a missing key would create a stub record; only mark what exists.
-    await runScript(
-      this.redis,
-      "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'status', 'deleting') end return 1",
-      1,
-      redisKeys.image(imageId),
-    );
-    await this.announce(imageId);
+    await runScript(this.redis, MARK_DELETING_IF_EXISTS, 1, redisKeys.image(imageId));
+    await this.changes.announce(imageId);
   }
 
   async removeImage(image: ImageRecord): Promise<void> {
@@ -338,7 +232,7 @@ export class RedisImageStore implements ImageStore {
       String(image.size),
     );
     await this.redis.del(redisKeys.image(image.id));
-    await this.announce(image.id);
+    await this.changes.announce(image.id);
   }
 
   async scanImageIds(cursor: string | null, count: number): Promise<{ ids: string[]; cursor: string | null }> {
@@ -380,89 +274,10 @@ export class RedisImageStore implements ImageStore {
   }
 }
 
-/** The image hash's fields. Exported for bench/seed.ts, which writes records in exactly this layout. */
-export function imageFields(image: ImageRecord): Record<string, string> {
-  const base = {
-    id: image.id,
-    ownerId: image.ownerId,
-    key: image.key,
-    filename: image.filename,
-    contentType: image.contentType,
-    size: String(image.size),
-    width: String(image.width),
-    height: String(image.height),
-    createdAt: String(image.createdAt),
-    visibility: image.visibility,
-    status: image.status,
-  } satisfies Record<Exclude<keyof ImageRecord, "processing">, string>;
-  const p = image.processing;
-  if (p === null) return base;
-  return {
-    ...base,
-    pstatus: p.status,
-    failureReason: p.failureReason ?? "",
-    placeholder: p.placeholder ?? "",
-    publicKey: p.publicKey ?? "",
-    publicSize: p.publicSize === null ? "" : String(p.publicSize),
-    variants: JSON.stringify(p.variants),
-  };
-}
-
 /** Image records' keys (redisKeys.image): the pattern for SCAN, and the exact form with the id. */
 const IMAGE_KEY_PATTERN = redisKeys.image("*");
 const IMAGE_KEY = /^ih:img:\{([^}]+)\}$/;
 
 function nodeName(node: Redis): string {
   return `${node.options.host ?? ""}:${node.options.port ?? ""}`;
-}
-
-/** Pre-pipeline images were stored under `img/`, which is served as it is; the pipeline keeps uploads elsewhere. */
-function isLegacyKey(key: string): boolean {
-  return key.startsWith("img/");
-}
-
-function parseVariants(json: string | null | undefined): ImageVariantRecord[] {
-  if (!json) return [];
-  try {
-    const parsed: unknown = JSON.parse(json);
-    return Array.isArray(parsed) ? (parsed as ImageVariantRecord[]) : [];
-  } catch {
-    return [];
-  }
-}
-
-function toProcessing(h: Record<string, string>): ProcessingRecord | null {
-  const status = h.pstatus;
-  if (status !== "PROCESSING" && status !== "READY" && status !== "FAILED") return null;
-  return {
-    status,
-    failureReason: h.failureReason || null,
-    placeholder: h.placeholder || null,
-    publicKey: h.publicKey || null,
-    publicSize: h.publicSize ? Number(h.publicSize) : null,
-    variants: parseVariants(h.variants),
-  };
-}
-
-function toImage(h: Record<string, string>): ImageRecord | null {
-  if (!h.id || !h.ownerId || !h.key) return null;
-  return {
-    id: h.id,
-    ownerId: h.ownerId,
-    key: h.key,
-    filename: h.filename ?? "",
-    contentType: h.contentType ?? "",
-    size: Number(h.size),
-    width: Number(h.width),
-    height: Number(h.height),
-    createdAt: Number(h.createdAt),
-    visibility: toVisibility(h.visibility),
-    status: h.status === "deleting" ? "deleting" : "live",
-    processing: toProcessing(h),
-  };
-}
-
-/** Anything but an explicit "private" is public: records from before visibility existed have no field. */
-function toVisibility(value: string | null | undefined): Visibility {
-  return value === "private" ? "private" : "public";
 }

@@ -10,7 +10,7 @@ import type { BackfillReport } from "../../server/services/backfill.service.js";
 import type { ImageRecord } from "../../server/ports/image-store.js";
 import { QUEUE_PREFIX } from "../../server/queue/bullmq-job-queue.js";
 import { redisKeys } from "../../server/redis/keys.js";
-import { imageFields } from "../../server/redis/redis-image-store.js";
+import { imageFields } from "../../server/redis/image-record-fields.js";
 import { newId } from "../../server/services/credentials.js";
 import { LocalBlobStore } from "../../server/storage/local-blob-store.js";
 import { loadOrCreateSigningSecret } from "../../server/storage/signing-secret.js";
