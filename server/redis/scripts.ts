@@ -9,39 +9,34 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1`;
 
-type ScriptCommand = (numberOfKeys: number, ...args: (string | number)[]) => Promise<unknown>;
-
-const commandNames = new Map<string, string>();
+const shas = new Map<string, string>();
 
 /**
- * Runs `lua` as `EVAL lua numberOfKeys ...args` would, but as a command registered once per connection with
- * ioredis `defineCommand`: each socket is sent the script in full once, then only its SHA1 (`EVALSHA`), and in
- * full again after a `NOSCRIPT` (a restarted or failed-over node). The same on a single Redis and on Cluster, where
- * every node's socket loads it on first use.
+ * Runs `lua` as `EVAL lua numberOfKeys ...args` would, sending only its SHA1 (`EVALSHA`) once the node has it: the
+ * script goes in full on the first call a node sees, and again after a `NOSCRIPT` (a restarted or failed-over node).
+ * The same on a single Redis and on Cluster (EVALSHA is routed by its keys like EVAL). Plain commands rather than
+ * ioredis `defineCommand`: a command defined after an auto-pipeline was opened is missing from that pipeline
+ * ("pipeline[name] is not a function" under concurrent first calls), while EVALSHA is on every pipeline.
  */
-export function runScript(
+export async function runScript(
   redis: RedisConnection,
   lua: string,
   numberOfKeys: number,
   ...args: (string | number)[]
 ): Promise<unknown> {
-  const name = commandNameOf(lua);
-  const commands = redis as unknown as Record<string, ScriptCommand | undefined>;
-  let command = commands[name];
-  if (command === undefined) {
-    // Without `numberOfKeys` in the definition, the caller passes it first, as to EVAL.
-    redis.defineCommand(name, { lua });
-    command = commands[name] as ScriptCommand;
+  try {
+    return await redis.evalsha(shaOf(lua), numberOfKeys, ...args);
+  } catch (error) {
+    if (!(error instanceof Error && error.message.startsWith("NOSCRIPT"))) throw error;
+    return redis.eval(lua, numberOfKeys, ...args);
   }
-  return command.call(redis, numberOfKeys, ...args);
 }
 
-/** A command name per script text, so two stores using the same script share one registration. */
-function commandNameOf(lua: string): string {
-  let name = commandNames.get(lua);
-  if (name === undefined) {
-    name = `imagehostScript_${createHash("sha1").update(lua).digest("hex")}`;
-    commandNames.set(lua, name);
+function shaOf(lua: string): string {
+  let sha = shas.get(lua);
+  if (sha === undefined) {
+    sha = createHash("sha1").update(lua).digest("hex");
+    shas.set(lua, sha);
   }
-  return name;
+  return sha;
 }

@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { runScript } from "../../server/redis/scripts.js";
 
-/** Issue 19: Lua scripts are registered once per connection, not sent whole on every call. */
+/** Issue 19: Lua scripts are sent whole once per node, then by SHA1 only. */
 describe("runScript", () => {
   let redis: Redis;
   let monitor: Awaited<ReturnType<Redis["monitor"]>>;
@@ -29,7 +29,20 @@ describe("runScript", () => {
 
     const ofThisScript = () => seen.filter((args) => args[1] === lua || args[1] === sha);
     const deadline = Date.now() + 5_000;
-    while (ofThisScript().length < 3 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
-    expect(ofThisScript().map((args) => args[0]?.toLowerCase())).toEqual(["eval", "evalsha", "evalsha"]);
+    while (ofThisScript().length < 4 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    // The first EVALSHA finds the node without the script (NOSCRIPT), which loads it with the one EVAL.
+    expect(ofThisScript().map((args) => args[0]?.toLowerCase())).toEqual(["evalsha", "eval", "evalsha", "evalsha"]);
+  });
+
+  it("runs a script first called while an auto-pipeline is open (as concurrent requests do)", async () => {
+    const pipelined = new Redis(inject("redisUrl"), { enableAutoPipelining: true });
+    try {
+      const lua = `return ARGV[1] -- ${randomBytes(8).toString("hex")}`;
+      // The GET opens an auto-pipeline; the script's first call joins it in the same tick.
+      const [absent, answer] = await Promise.all([pipelined.get(`absent-${lua}`), runScript(pipelined, lua, 0, "ok")]);
+      expect([absent, answer]).toEqual([null, "ok"]);
+    } finally {
+      pipelined.disconnect();
+    }
   });
 });
