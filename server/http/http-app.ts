@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { fastifyCookie } from "@fastify/cookie";
 import fastifyCors from "@fastify/cors";
 import Fastify, { type FastifyInstance } from "fastify";
+import { type DestinationStream, pino } from "pino";
 import type { Services } from "../app.js";
 import type { Config } from "../config.js";
 import type { GraphQLWebSocketServer } from "../live/graphql-ws-server.js";
@@ -43,10 +44,19 @@ export interface AppOptions {
   logStream?: { write(line: string): void };
 }
 
+/**
+ * Log lines to stdout without a write system call each: pino's default is one synchronous write per line, which on
+ * the redirect path (one access-log line per request) cost about a third of the throughput. Lines written while a
+ * write is in flight go out together; what is buffered is flushed when the process exits.
+ */
+function bufferedStdout(): DestinationStream {
+  return pino.destination({ dest: 1, sync: false });
+}
+
 /** The Fastify instance with its server-wide settings; no routes yet (its logger is needed before the services). */
 export function createHttpServer(config: Config, options: AppOptions): FastifyInstance {
   return Fastify({
-    logger: { level: config.logLevel, ...(options.logStream ? { stream: options.logStream } : {}) },
+    logger: { level: config.logLevel, stream: options.logStream ?? bufferedStdout() },
     logController: new AccessLogController(),
     genReqId: () => randomUUID(),
     // SEC-3: X-Forwarded-For counts only for the configured number of proxy hops; otherwise the socket decides.
