@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import fs, { type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import { AppError, DependencyUnavailableError, badInput, conflict, payloadTooLarge } from "../errors.js";
+import { DependencyUnavailableError, badInput, conflict, payloadTooLarge } from "../errors.js";
 import {
   BlobChangedError,
   BlobNotFoundError,
@@ -22,8 +22,9 @@ import {
   writeAll,
   writeFileDurably,
 } from "./durable-file.js";
-import { CONTENT_TYPE_PATTERN, ID_PATTERN, KEY_PATTERN, PREFIX_DIR_PATTERN } from "./blob-key-patterns.js";
-import { type OpenedBlob, SIDECAR_SUFFIX, type Sidecar, openBlob, readSidecar } from "./local-blob-sidecar.js";
+import { CONTENT_TYPE_PATTERN, ID_PATTERN, PREFIX_DIR_PATTERN } from "./blob-key-patterns.js";
+import { type BlobLocation, guardDisk, locateBlob } from "./local-blob-location.js";
+import { type OpenedBlob, type Sidecar, openBlob, readSidecar } from "./local-blob-sidecar.js";
 import { LocalUploadTokens, type UploadClaims, claimsProblem } from "./local-upload-token.js";
 
 export interface LocalBlobStoreOptions {
@@ -34,9 +35,6 @@ export interface LocalBlobStoreOptions {
   /** HMAC key for upload URLs. */
   signingSecret: Buffer;
 }
-
-// Errors that mean the disk, not the request, is the problem.
-const STORAGE_FAULTS = new Set(["ENOSPC", "EDQUOT", "EROFS", "EIO", "EMFILE", "ENFILE"]);
 
 /**
  * Blobs on local disk under `root`, laid out as `<root>/<prefix>/<id>` with a `<id>.meta.json` sidecar holding the
@@ -102,7 +100,7 @@ export class LocalBlobStore implements BlobStore {
     if (!CONTENT_TYPE_PATTERN.test(limits.contentType)) throw badInput("Invalid content type.");
     const { dir, blobPath, metaPath, id } = location;
 
-    return this.guardDisk(async () => {
+    return guardDisk(async () => {
       await fs.mkdir(dir, { recursive: true });
       if (await exists(blobPath)) throw alreadyUploaded();
 
@@ -146,7 +144,7 @@ export class LocalBlobStore implements BlobStore {
     if (location === null) throw badInput("Invalid storage key.");
     if (!CONTENT_TYPE_PATTERN.test(contentType)) throw badInput("Invalid content type.");
     const { dir, blobPath, metaPath, id } = location;
-    await this.guardDisk(async () => {
+    await guardDisk(async () => {
       await fs.mkdir(dir, { recursive: true });
       const suffix = randomBytes(8).toString("hex");
       const tmpBlob = path.join(dir, `.${id}.${suffix}.tmp`);
@@ -176,7 +174,7 @@ export class LocalBlobStore implements BlobStore {
   async stat(key: string): Promise<BlobInfo | null> {
     const location = this.locate(key);
     if (location === null) return null;
-    return this.guardDisk(async () => {
+    return guardDisk(async () => {
       const stats = await statOrNull(location.blobPath);
       if (stats === null || !stats.isFile()) return null;
       const meta = await readSidecar(location.metaPath, stats.size);
@@ -187,7 +185,7 @@ export class LocalBlobStore implements BlobStore {
   async readHead(key: string, length: number): Promise<Buffer> {
     const location = this.locate(key);
     if (location === null) throw new BlobNotFoundError(key);
-    return this.guardDisk(async () => {
+    return guardDisk(async () => {
       let handle: FileHandle;
       try {
         handle = await fs.open(location.blobPath, "r");
@@ -214,7 +212,7 @@ export class LocalBlobStore implements BlobStore {
     const source = this.locate(from);
     const target = this.locate(to);
     if (source === null || target === null) throw badInput("Invalid storage key.");
-    await this.guardDisk(async () => {
+    await guardDisk(async () => {
       const stats = await statOrNull(source.blobPath);
       if (stats === null || !stats.isFile()) throw new BlobNotFoundError(from);
       const meta = await readSidecar(source.metaPath, stats.size);
@@ -237,7 +235,7 @@ export class LocalBlobStore implements BlobStore {
   async delete(key: string): Promise<void> {
     const location = this.locate(key);
     if (location === null) throw badInput("Invalid storage key.");
-    await this.guardDisk(async () => {
+    await guardDisk(async () => {
       // Blob first: a crash in between leaves only a sidecar, which names no blob.
       await fs.rm(location.blobPath, { force: true });
       await fs.rm(location.metaPath, { force: true });
@@ -283,30 +281,12 @@ export class LocalBlobStore implements BlobStore {
   async openRead(key: string): Promise<OpenedBlob | null> {
     const location = this.locate(key);
     if (location === null) return null;
-    return this.guardDisk(() => openBlob(location.blobPath, location.metaPath));
+    return guardDisk(() => openBlob(location.blobPath, location.metaPath));
   }
 
   /** Paths for `key`, or null when the key is not one the server could have made (SEC-12). */
-  private locate(key: string): { dir: string; blobPath: string; metaPath: string; id: string } | null {
-    const match = typeof key === "string" ? KEY_PATTERN.exec(key) : null;
-    if (match === null) return null;
-    const [, prefix = "", id = ""] = match;
-    const dir = path.join(this.root, prefix);
-    const blobPath = path.join(dir, id);
-    // The pattern already excludes separators and dots; this is the belt to those braces.
-    if (path.dirname(path.dirname(blobPath)) !== this.root) return null;
-    return { dir, blobPath, metaPath: `${blobPath}${SIDECAR_SUFFIX}`, id };
-  }
-
-  /** Disk-level faults become DependencyUnavailableError; the caller's own AppErrors pass through. */
-  private async guardDisk<T>(operation: () => Promise<T>): Promise<T> {
-    try {
-      return await operation();
-    } catch (error) {
-      if (!(error instanceof AppError) && STORAGE_FAULTS.has(errnoOf(error) ?? ""))
-        throw new DependencyUnavailableError("storage", { cause: error });
-      throw error;
-    }
+  private locate(key: string): BlobLocation | null {
+    return locateBlob(this.root, key);
   }
 }
 
