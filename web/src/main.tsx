@@ -6,7 +6,16 @@ import { useMeQuery } from "../../client/generated/react-query.js";
 import { ImageHostProvider } from "../../client/react.js";
 import { createAppClient } from "./api.js";
 import { App } from "./App.js";
-import "./styles.css";
+// The app's own styles, in cascade order (later files override earlier ones at equal specificity).
+import "./styles/base.css";
+import "./styles/controls.css";
+import "./styles/layout.css";
+import "./styles/uploader.css";
+import "./styles/gallery.css";
+import "./styles/image-page.css";
+import "./styles/api-keys.css";
+import "./styles/album-page.css";
+import "./styles/image-states.css";
 
 /**
  * A session that ends while the app is open (revoked elsewhere, expired) makes other calls fail UNAUTHENTICATED:

@@ -6,7 +6,7 @@ import { linkHandler } from "../router.js";
 
 /**
  * The tile's rendered width, for `sizes`: two columns (45 % each) on phones, otherwise at most ~13rem (the grid's
- * 10rem minimum stretched to fill a row; see `.gallery` in styles.css). Too big is harmless, too small blurs.
+ * 10rem minimum stretched to fill a row; see `.gallery` in styles/gallery.css). Too big is harmless, too small blurs.
  */
 const TILE_SIZES = "(max-width: 40rem) 50vw, 13rem";
 
