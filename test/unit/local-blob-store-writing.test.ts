@@ -1,0 +1,112 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ErrorCode } from "../../server/errors.js";
+import type { LocalBlobStore } from "../../server/storage/local-blob-store.js";
+import { errorOf, localBlobHarness, newKey, putBytes, writeLimits } from "../support/local-blob-harness.js";
+
+/** LocalBlobStore: writing blobs (streamed and over HTTP PUT): limits, failures half-way, no replacing. */
+
+const secret = randomBytes(32);
+const harness = localBlobHarness(secret);
+const { uploadUrl, leftovers } = harness;
+let root: string;
+let baseUrl: string;
+let store: LocalBlobStore;
+beforeAll(() => {
+  ({ root, baseUrl, store } = harness);
+});
+
+describe("writing", () => {
+  it("stops at maxBytes while streaming and leaves no temp file", async () => {
+    const key = newKey();
+    const chunks = Array.from({ length: 20 }, () => randomBytes(100));
+    const error = await errorOf(store.writeStream(key, Readable.from(chunks), writeLimits()));
+    expect(error.code).toBe(ErrorCode.PAYLOAD_TOO_LARGE);
+    expect(await store.stat(key)).toBeNull();
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it("refuses a size other than the declared one, and an empty body, leaving nothing", async () => {
+    const key = newKey();
+    const short = await errorOf(
+      store.writeStream(key, Readable.from([randomBytes(99)]), writeLimits({ exactBytes: 100 })),
+    );
+    expect(short.code).toBe(ErrorCode.BAD_USER_INPUT);
+    const empty = await errorOf(store.writeStream(key, Readable.from([]), writeLimits()));
+    expect(empty.code).toBe(ErrorCode.BAD_USER_INPUT);
+    expect(await store.stat(key)).toBeNull();
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it("cleans up when the sender fails midway", async () => {
+    const key = newKey();
+    const failing = new Readable({
+      read() {
+        this.push(randomBytes(50));
+        this.destroy(new Error("connection reset"));
+      },
+    });
+    await expect(store.writeStream(key, failing, writeLimits())).rejects.toThrow(/connection reset/);
+    expect(await store.stat(key)).toBeNull();
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it("over HTTP: 413 before reading when Content-Length is too big, and for a chunked body that grows too big", async () => {
+    const declared = await uploadUrl({ maxBytes: 1000 });
+    const early = await putBytes(declared.url, randomBytes(1001));
+    expect(early.status).toBe(413);
+    expect(await early.json()).toMatchObject({ error: { code: "too_large", request_id: expect.any(String) } });
+
+    const chunked = await uploadUrl({ maxBytes: 1000 });
+    const body = Readable.toWeb(Readable.from(Array.from({ length: 10 }, () => randomBytes(300))));
+    const late = await fetch(chunked.url, {
+      method: "PUT",
+      headers: { "content-type": "image/png" },
+      body: body as ReadableStream<Uint8Array>,
+      duplex: "half",
+    } as RequestInit);
+    expect(late.status).toBe(413);
+    expect(await store.stat(chunked.key)).toBeNull();
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it("over HTTP: refuses another Content-Type, none, a Content-Encoding, and a length other than the declared", async () => {
+    const { url, key } = await uploadUrl({ exactBytes: 10 });
+    const bytes = randomBytes(10);
+    expect((await putBytes(url, bytes, { "content-type": "text/html" })).status).toBe(400);
+    expect((await putBytes(url, bytes, { "content-type": "image/png; charset=utf-8" })).status).toBe(400);
+    expect((await putBytes(url, bytes, {})).status).toBe(400);
+    expect((await putBytes(url, bytes, { "content-type": "image/png", "content-encoding": "gzip" })).status).toBe(400);
+    expect((await putBytes(url, randomBytes(11))).status).toBe(400);
+    expect(await store.stat(key)).toBeNull();
+    // Content types compare case-insensitively, as HTTP says.
+    expect((await putBytes(url, bytes, { "content-type": "Image/PNG" })).status).toBe(204);
+    expect(await store.stat(key)).toMatchObject({ size: 10, contentType: "image/png" });
+  });
+
+  it("never replaces stored bytes: a second PUT to the same URL is a 409", async () => {
+    const { url, key } = await uploadUrl();
+    const first = randomBytes(64);
+    expect((await putBytes(url, first)).status).toBe(204);
+    const second = await putBytes(url, randomBytes(64));
+    expect(second.status).toBe(409);
+    expect(await second.json()).toMatchObject({ error: { code: "conflict", request_id: expect.any(String) } });
+    expect(await store.readHead(key, 1000)).toEqual(first);
+  });
+
+  it("does not serve a blob whose sidecar never landed (a crash between the two renames)", async () => {
+    const key = newKey();
+    await fs.mkdir(path.join(root, "img"), { recursive: true });
+    await fs.writeFile(path.join(root, key), randomBytes(20));
+    expect(await store.stat(key)).toMatchObject({ size: 20, contentType: null });
+    expect((await fetch(`${baseUrl}/files/${key}`)).status).toBe(404);
+    const listed: string[] = [];
+    for await (const item of store.list("img/")) listed.push(item.key);
+    expect(listed).toContain(key);
+    await store.delete(key);
+    expect(await store.stat(key)).toBeNull();
+  });
+});
