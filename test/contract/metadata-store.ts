@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AccountRecord, AccountStore, CredentialRecord } from "../../server/ports/account-store.js";
 import type { AlbumStore } from "../../server/ports/album-store.js";
-import type { ImageRecord, ImageStore, UploadTicketRecord } from "../../server/ports/image-store.js";
+import type { ImageStore } from "../../server/ports/image-store.js";
 import type { InviteStore } from "../../server/ports/invite-store.js";
 import type { RateLimitStore } from "../../server/ports/rate-limit-store.js";
 import type { UserDirectory } from "../../server/ports/user-directory.js";
 import { hashSecret, newId, newSecret } from "../../server/services/credentials.js";
 import { defineImageScanContract } from "./image-scan-store.js";
+import { defineImageStoreContract } from "./image-store.js";
+import { atMost, image, ticket } from "./metadata-records.js";
 import { defineUserAdminStoreContract } from "./user-admin-store.js";
 
 /** One implementation of every metadata port, all on the same backend. */
@@ -67,43 +69,6 @@ export function defineMetadataStoreContract(name: string, open: () => Promise<Me
       expiresAt: kind === "session" ? Date.now() + 3_600_000 : null,
       ...extra,
     });
-    /** Limits with only `maxOpen` tickets in play (quotas out of reach). */
-    const atMost = (maxOpen: number) => ({ maxOpen, quotaImages: 1e9, quotaBytes: 2 ** 50 });
-    const ticket = (userId: string, extra: Partial<UploadTicketRecord> = {}): UploadTicketRecord => {
-      const uploadId = newId();
-      return {
-        uploadId,
-        userId,
-        key: `img/${uploadId}`,
-        filename: "a.png",
-        contentType: "image/png",
-        maxBytes: 100,
-        declaredBytes: 100,
-        visibility: "public",
-        createdAt: Date.now(),
-        expiresAt: Date.now() + 60_000,
-        ...extra,
-      };
-    };
-    const image = (ownerId: string, extra: Partial<ImageRecord> = {}): ImageRecord => {
-      const id = newId();
-      return {
-        id,
-        ownerId,
-        key: `img/${id}`,
-        filename: "a.png",
-        contentType: "image/png",
-        size: 100,
-        width: 2,
-        height: 3,
-        createdAt: Date.now(),
-        visibility: "public",
-        status: "live",
-        processing: null,
-        ...extra,
-      };
-    };
-
     describe("accounts", () => {
       it("creates an account once, atomically, and finds it by its key", async () => {
         const record = account();
@@ -219,180 +184,7 @@ export function defineMetadataStoreContract(name: string, open: () => Promise<Me
       });
     });
 
-    describe("images", () => {
-      it("creates one record out of concurrent creates and lists and counts it once", async () => {
-        const ownerId = newId();
-        const t = ticket(ownerId);
-        await images.openTicket(t, atMost(10));
-        const candidate = image(ownerId, { id: t.uploadId, key: t.key, size: 77 });
-        const created = await Promise.all(
-          Array.from({ length: 5 }, (_, i) => images.createImage({ ...candidate, width: i + 1 })),
-        );
-        expect(new Set(created.map((c) => c.width)).size).toBe(1);
-        await Promise.all(created.map((c) => images.listImage(c)));
-        expect(await images.usage(ownerId)).toEqual({ images: 1, bytes: 77 });
-        expect(await images.isListed(created[0]!)).toBe(true);
-        expect(await images.findTicket(ownerId, t.uploadId)).toBeNull(); // listing closes the ticket
-        expect(await images.openTicket(ticket(ownerId), atMost(1))).toBe("opened"); // and frees its slot
-      });
-
-      it("grants one completion claim at a time, until released or run out", async () => {
-        const userId = newId();
-        const uploadId = newId();
-        const claims = await Promise.all(
-          Array.from({ length: 5 }, () => images.claimCompletion(userId, uploadId, 60_000)),
-        );
-        expect(claims.filter(Boolean)).toHaveLength(1);
-        await images.releaseCompletion(userId, uploadId);
-        expect(await images.claimCompletion(userId, uploadId, 100)).toBe(true);
-        await new Promise((r) => setTimeout(r, 150));
-        expect(await images.claimCompletion(userId, uploadId, 100)).toBe(true);
-      });
-
-      it("pages newest first, also through images that share a timestamp", async () => {
-        const ownerId = newId();
-        const made: ImageRecord[] = [];
-        for (let i = 0; i < 7; i++) made.push(image(ownerId, { createdAt: 1_000_000 + Math.floor(i / 3) }));
-        for (const m of made) await images.listImage(await images.createImage(m));
-        const seen: string[] = [];
-        let after: { createdAt: number; id: string } | null = null;
-        for (;;) {
-          const page: { images: ImageRecord[]; hasMore: boolean } = await images.listImages(ownerId, 2, after);
-          seen.push(...page.images.map((i) => i.id));
-          if (!page.hasMore) break;
-          const last = page.images.at(-1)!;
-          after = { createdAt: last.createdAt, id: last.id };
-        }
-        const expected = [...made].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : -1)).map((m) => m.id);
-        expect(seen).toEqual(expected);
-      });
-
-      it("marks, skips and removes images being deleted, uncounting once", async () => {
-        const ownerId = newId();
-        const keep = await images.createImage(image(ownerId, { size: 10 }));
-        const gone = await images.createImage(image(ownerId, { size: 20 }));
-        await images.listImage(keep);
-        await images.listImage(gone);
-        await images.markDeleting(gone.id);
-        expect((await images.findImage(gone.id))!.status).toBe("deleting");
-        expect((await images.listImages(ownerId, 10, null)).images.map((i) => i.id)).toEqual([keep.id]);
-        await images.removeImage(gone);
-        await images.removeImage(gone);
-        expect(await images.findImage(gone.id)).toBeNull();
-        expect(await images.usage(ownerId)).toEqual({ images: 1, bytes: 10 });
-      });
-
-      it("gives the redirect only live images' key and type", async () => {
-        const ownerId = newId();
-        const live = await images.createImage(image(ownerId, { contentType: "image/gif" }));
-        expect(await images.findServable(live.id)).toEqual({
-          state: "serve",
-          key: live.key,
-          contentType: "image/gif",
-          visibility: "public",
-          variants: [],
-        });
-        expect(await images.setVisibility(live.id, "private")).toBe(true);
-        expect(await images.findServable(live.id)).toMatchObject({ visibility: "private" });
-        expect(await images.findImage(live.id)).toMatchObject({ visibility: "private" });
-        await images.markDeleting(live.id);
-        expect(await images.findServable(live.id)).toBeNull();
-        expect(await images.setVisibility(live.id, "public")).toBe(false);
-        expect(await images.setVisibility(newId(), "public")).toBe(false);
-        expect(await images.findImage(live.id)).toMatchObject({ visibility: "private" });
-        expect(await images.findServable(newId())).toBeNull();
-      });
-
-      it("moves an image PROCESSING → READY once, serving its public image and variants only then", async () => {
-        const processing = {
-          status: "PROCESSING" as const,
-          failureReason: null,
-          placeholder: null,
-          publicKey: null,
-          publicSize: null,
-          variants: [],
-        };
-        const made = await images.createImage(image(newId(), { key: `orig/${newId()}`, processing }));
-        expect(made.processing).toEqual(processing);
-        expect(await images.findServable(made.id)).toMatchObject({ state: "processing", variants: [] });
-        const variant = {
-          name: "w320",
-          key: `img/${made.id}-w320`,
-          width: 320,
-          height: 200,
-          contentType: "image/webp",
-          size: 99,
-        };
-        const processed = {
-          originalKey: made.key,
-          publicKey: `img/${made.id}-public`,
-          publicSize: 1234,
-          width: 3,
-          height: 2,
-          placeholder: "AbCd",
-          variants: [variant],
-        };
-        const ready = await images.markReady(made.id, processed);
-        expect(ready?.processing).toEqual({
-          status: "READY",
-          failureReason: null,
-          placeholder: "AbCd",
-          publicKey: processed.publicKey,
-          publicSize: 1234,
-          variants: [variant],
-        });
-        expect([ready?.width, ready?.height]).toEqual([3, 2]);
-        expect(await images.findServable(made.id)).toEqual({
-          state: "serve",
-          key: processed.publicKey,
-          contentType: made.contentType,
-          visibility: "public",
-          variants: [{ name: "w320", key: variant.key, contentType: "image/webp" }],
-        });
-        // Only from PROCESSING: a late failure cannot undo READY, and READY is not reprocessed.
-        expect((await images.markFailed(made.id, "late"))?.processing?.status).toBe("READY");
-        expect((await images.markProcessing(made.id))?.processing?.status).toBe("READY");
-      });
-
-      it("records FAILED with its reason, serves nothing, and can be queued again", async () => {
-        const made = await images.createImage(image(newId(), { key: `orig/${newId()}` }));
-        expect((await images.markProcessing(made.id))?.processing?.status).toBe("PROCESSING");
-        const failed = await images.markFailed(made.id, "The image could not be decoded.");
-        expect(failed?.processing).toMatchObject({
-          status: "FAILED",
-          failureReason: "The image could not be decoded.",
-        });
-        expect(await images.findServable(made.id)).toBeNull();
-        const again = await images.markProcessing(made.id);
-        expect(again?.processing).toMatchObject({ status: "PROCESSING", failureReason: null });
-        await images.markDeleting(made.id);
-        expect(
-          await images.markReady(made.id, {
-            originalKey: made.key,
-            publicKey: "img/x",
-            publicSize: 1,
-            width: 1,
-            height: 1,
-            placeholder: "",
-            variants: [],
-          }),
-        ).toMatchObject({ status: "deleting", processing: { status: "PROCESSING" } });
-        expect(await images.markProcessing(newId())).toBeNull();
-      });
-
-      it("keeps serving a pre-pipeline image as uploaded while it is backfilled", async () => {
-        const legacy = await images.createImage(image(newId()));
-        expect(legacy.processing).toBeNull();
-        await images.markProcessing(legacy.id);
-        expect(await images.findServable(legacy.id)).toMatchObject({ state: "serve", key: legacy.key, variants: [] });
-      });
-
-      it("never creates a stub when marking an absent image", async () => {
-        const id = newId();
-        await images.markDeleting(id);
-        expect(await images.findImage(id)).toBeNull();
-      });
-    });
+    defineImageStoreContract(() => stores);
 
     describe("abuse counters", () => {
       it("counts attempts per window and refunds down to zero", async () => {
