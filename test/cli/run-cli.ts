@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
 
 /** The real launcher, as `npx imagehost` runs it. */
 export const CLI_BIN = fileURLToPath(new URL("../../cli/bin/imagehost.js", import.meta.url));
@@ -86,4 +87,13 @@ export async function runCliOnTerminal(
       resolve({ code, stdout: output, stderr: "" });
     });
   });
+}
+
+/** One line on stderr, no stack trace. */
+export function expectOneLineError(result: CliResult, pattern: RegExp) {
+  const lines = result.stderr.trimEnd().split("\n");
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^error: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(result.stderr).not.toMatch(/\n\s+at /);
 }
