@@ -1,45 +1,15 @@
-import { createHash, createHmac, randomBytes } from "node:crypto";
-import http from "node:http";
-import net, { type AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { S3StorageConfig } from "../../server/config.js";
-import { AppError, DependencyUnavailableError, ErrorCode } from "../../server/errors.js";
-import { BlobChangedError, type UploadTargetRequest } from "../../server/ports/blob-store.js";
-import { DOWNLOAD_URL_TTL_SECONDS, S3BlobStore } from "../../server/storage/s3-blob-store.js";
-import { StorageMisconfiguredError } from "../../server/storage/s3-errors.js";
+import { createHash, createHmac } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { AppError, ErrorCode } from "../../server/errors.js";
+import type { UploadTargetRequest } from "../../server/ports/blob-store.js";
+import { DOWNLOAD_URL_TTL_SECONDS } from "../../server/storage/s3-blob-store.js";
 import { RelayTokens } from "../../server/storage/upload-relay-token.js";
 import { decodePostPolicy, signedHeadersOf } from "../support/presigned.js";
-import { type RunningS3rver, startS3rver } from "../support/s3rver.js";
+import { offline, s3StoreFactory, uploadRequest } from "../support/s3-offline.js";
 
-// Presigning needs no server: nothing listens on this endpoint and nothing is sent to it.
-const offline: S3StorageConfig = {
-  driver: "s3",
-  bucket: "imagehost-bucket",
-  region: "eu-west-1",
-  endpoint: "http://127.0.0.1:9",
-  forcePathStyle: true,
-  credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" },
-  publicUrl: null,
-};
-const stores: S3BlobStore[] = [];
-const makeStore = (config: S3StorageConfig = offline) => {
-  const store = new S3BlobStore(config);
-  stores.push(store);
-  return store;
-};
-afterAll(() => {
-  for (const store of stores) store.close();
-});
+/** S3BlobStore without a server: presigned PUT URLs and POST policies, request validation, download URLs. */
 
-const request = (overrides: Partial<UploadTargetRequest> = {}): UploadTargetRequest => ({
-  key: "img/AbC_d-123",
-  contentType: "image/png",
-  maxBytes: 20 * 1024 * 1024,
-  exactBytes: null,
-  expiresAt: Date.now() + 600_000,
-  method: "PUT",
-  ...overrides,
-});
+const makeStore = s3StoreFactory();
 
 /** SigV4 signing key, per the AWS documentation. */
 function signingKey(secret: string, date: string, region: string): Buffer {
@@ -91,7 +61,7 @@ describe("presigned PUT", () => {
   const secret = offline.credentials?.secretAccessKey ?? "";
 
   it("signs content-type, so S3 refuses any other type", async () => {
-    const target = await makeStore().createUploadTarget(request({ exactBytes: 1234 }));
+    const target = await makeStore().createUploadTarget(uploadRequest({ exactBytes: 1234 }));
     expect(target.method).toBe("PUT");
     expect(target.headers).toContainEqual({ name: "Content-Type", value: "image/png" });
     expect(target.fields).toEqual([]);
@@ -108,11 +78,10 @@ describe("presigned PUT", () => {
   });
 
   it("never presigns a PUT without a length: it points at the relay on this server, or is refused", async () => {
-    await expect(makeStore().createUploadTarget(request())).rejects.toMatchObject({ code: "BAD_USER_INPUT" });
+    await expect(makeStore().createUploadTarget(uploadRequest())).rejects.toMatchObject({ code: "BAD_USER_INPUT" });
     const tokens = new RelayTokens(Buffer.alloc(32, 7));
-    const store = new S3BlobStore(offline, {}, { publicUrl: "http://app.example/", tokens });
-    stores.push(store);
-    const target = await store.createUploadTarget(request({ maxBytes: 5000 }));
+    const store = makeStore(offline, {}, { publicUrl: "http://app.example/", tokens });
+    const target = await store.createUploadTarget(uploadRequest({ maxBytes: 5000 }));
     expect(target).toMatchObject({ method: "PUT", headers: [{ name: "Content-Type", value: "image/png" }] });
     expect(target.url).toMatch(/^http:\/\/app\.example\/uploads\/s3\/[^/?]+$/);
     expect(target.url).not.toContain("X-Amz-Signature");
@@ -123,7 +92,7 @@ describe("presigned PUT", () => {
   });
 
   it("also signs content-length when the size is known", async () => {
-    const target = await makeStore().createUploadTarget(request({ exactBytes: 4321 }));
+    const target = await makeStore().createUploadTarget(uploadRequest({ exactBytes: 4321 }));
     expect(signedHeadersOf(target.url)).toEqual(expect.arrayContaining(["content-type", "content-length", "host"]));
     expect(target.headers).toEqual([
       { name: "Content-Type", value: "image/png" },
@@ -135,7 +104,9 @@ describe("presigned PUT", () => {
   });
 
   it("expires with the ticket and carries no checksum a plain PUT could not match", async () => {
-    const target = await makeStore().createUploadTarget(request({ expiresAt: Date.now() + 300_000, exactBytes: 10 }));
+    const target = await makeStore().createUploadTarget(
+      uploadRequest({ expiresAt: Date.now() + 300_000, exactBytes: 10 }),
+    );
     const params = new URL(target.url).searchParams;
     expect(Number(params.get("X-Amz-Expires"))).toBeGreaterThanOrEqual(298);
     expect(Number(params.get("X-Amz-Expires"))).toBeLessThanOrEqual(300);
@@ -148,7 +119,9 @@ describe("presigned PUT", () => {
 describe("presigned POST policy", () => {
   it("pins bucket, key, Content-Type and 1..maxBytes, and expires with the ticket", async () => {
     const expiresAt = Date.now() + 600_000;
-    const target = await makeStore().createUploadTarget(request({ method: "POST", maxBytes: 5_000_000, expiresAt }));
+    const target = await makeStore().createUploadTarget(
+      uploadRequest({ method: "POST", maxBytes: 5_000_000, expiresAt }),
+    );
     expect(target.method).toBe("POST");
     expect(target.url).toBe("http://127.0.0.1:9/imagehost-bucket");
     expect(target.headers).toEqual([]);
@@ -178,12 +151,12 @@ describe("presigned POST policy", () => {
   });
 
   it("narrows the size range to the declared size", async () => {
-    const target = await makeStore().createUploadTarget(request({ method: "POST", exactBytes: 1234 }));
+    const target = await makeStore().createUploadTarget(uploadRequest({ method: "POST", exactBytes: 1234 }));
     expect(decodePostPolicy(target.fields).conditions).toContainEqual(["content-length-range", 1234, 1234]);
   });
 
   it("is signed: the signature covers exactly this policy", async () => {
-    const target = await makeStore().createUploadTarget(request({ method: "POST" }));
+    const target = await makeStore().createUploadTarget(uploadRequest({ method: "POST" }));
     const fields = Object.fromEntries(target.fields.map((f) => [f.name, f.value]));
     const [, date = "", region = ""] = (fields["X-Amz-Credential"] ?? "").split("/");
     const key = signingKey(offline.credentials?.secretAccessKey ?? "", date, region);
@@ -213,7 +186,7 @@ describe("request validation", () => {
     ];
     for (const overrides of bad) {
       for (const method of ["PUT", "POST"] as const) {
-        const error = await store.createUploadTarget(request({ ...overrides, method })).catch((e: unknown) => e);
+        const error = await store.createUploadTarget(uploadRequest({ ...overrides, method })).catch((e: unknown) => e);
         expect(error, JSON.stringify(overrides)).toBeInstanceOf(AppError);
         expect((error as AppError).code).toBe(ErrorCode.BAD_USER_INPUT);
       }
@@ -240,158 +213,4 @@ describe("downloadUrl", () => {
     expect(expiresAt).toBeGreaterThanOrEqual(before + DOWNLOAD_URL_TTL_SECONDS * 1000);
     expect(expiresAt).toBeLessThanOrEqual(Date.now() + DOWNLOAD_URL_TTL_SECONDS * 1000);
   });
-});
-
-describe("against s3rver", () => {
-  let s3: RunningS3rver | undefined;
-  beforeAll(async () => {
-    s3 = await startS3rver();
-  });
-  afterAll(async () => {
-    await s3?.stop();
-  });
-  const running = () => {
-    if (s3 === undefined) throw new Error("s3rver did not start");
-    return s3;
-  };
-
-  it("says clearly when the bucket does not exist", async () => {
-    const store = makeStore({ ...running().config, bucket: "no-such-bucket" });
-    const error = await store.checkReady().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(StorageMisconfiguredError);
-    expect((error as Error).message).toMatch(/bucket "no-such-bucket" does not exist/);
-    await expect(makeStore(running().config).checkReady()).resolves.toBeUndefined();
-  });
-
-  it("stores what a presigned PUT of the declared size sends", async () => {
-    const store = makeStore(running().config);
-    const key = `img/${randomBytes(12).toString("base64url")}`;
-    const target = await store.createUploadTarget(request({ key, contentType: "image/gif", exactBytes: 300 }));
-    const bytes = randomBytes(300);
-    const response = await fetch(target.url, { method: "PUT", headers: { "content-type": "image/gif" }, body: bytes });
-    expect(response.ok).toBe(true);
-    expect(await store.stat(key)).toMatchObject({ size: 300, contentType: "image/gif" });
-  });
-});
-
-// s3rver answers a ranged GET of an empty object with a Content-Length of 1 and no byte, so this stands in for S3,
-// which answers 416 InvalidRange.
-describe("an empty object", () => {
-  it("reads as an empty head when the store answers 416 to the range", async () => {
-    const server = http.createServer((req, res) => {
-      res.statusCode = req.headers.range === "bytes=0-15" ? 416 : 500;
-      res.setHeader("content-type", "application/xml");
-      res.end('<?xml version="1.0"?><Error><Code>InvalidRange</Code><Message>not satisfiable</Message></Error>');
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-    try {
-      const { port } = server.address() as AddressInfo;
-      const store = makeStore({ ...offline, endpoint: `http://127.0.0.1:${port}` });
-      expect(await store.readHead("img/empty", 16)).toEqual(Buffer.alloc(0));
-    } finally {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
-  });
-});
-
-// s3rver ignores copy preconditions, so this stands in for S3: it records the copy and answers 412 as S3 does
-// when the source's ETag no longer matches.
-describe("promoting a checked upload", () => {
-  it("copies only if the source still has the checked ETag, and maps a mismatch to BlobChangedError", async () => {
-    const seen: { method: string; url: string; ifMatch: unknown; source: unknown }[] = [];
-    const server = http.createServer((req, res) => {
-      seen.push({
-        method: req.method!,
-        url: req.url!,
-        ifMatch: req.headers["x-amz-copy-source-if-match"],
-        source: req.headers["x-amz-copy-source"],
-      });
-      res.statusCode = 412;
-      res.setHeader("content-type", "application/xml");
-      res.end(
-        '<?xml version="1.0"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>',
-      );
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-    try {
-      const { port } = server.address() as AddressInfo;
-      const store = makeStore({ ...offline, endpoint: `http://127.0.0.1:${port}` });
-      await expect(store.promote("up/AbC_d-123", "img/AbC_d-123", '"etag-1"')).rejects.toBeInstanceOf(BlobChangedError);
-      expect(seen).toHaveLength(1);
-      expect(seen[0]).toMatchObject({
-        method: "PUT",
-        ifMatch: '"etag-1"',
-        source: expect.stringMatching(/up\/AbC_d-123$/),
-      });
-      expect(seen[0]!.url).toContain("img/AbC_d-123");
-    } finally {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
-  });
-});
-
-describe("when the store cannot be reached", () => {
-  async function freePort(): Promise<number> {
-    const probe = net.createServer();
-    await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", () => resolve()));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-    return port;
-  }
-
-  async function expectUnavailable(store: S3BlobStore, withinMs: number): Promise<void> {
-    const started = Date.now();
-    const outcomes = await Promise.all([
-      store.checkReady().catch((e: unknown) => e),
-      store.stat("img/abc").catch((e: unknown) => e),
-      store.readHead("img/abc", 16).catch((e: unknown) => e),
-      store.delete("img/abc").catch((e: unknown) => e),
-    ]);
-    for (const outcome of outcomes) {
-      expect(outcome).toBeInstanceOf(DependencyUnavailableError);
-      expect((outcome as DependencyUnavailableError).dependency).toBe("storage");
-      expect((outcome as DependencyUnavailableError).code).toBe(ErrorCode.SERVICE_UNAVAILABLE);
-    }
-    expect(Date.now() - started).toBeLessThan(withinMs);
-  }
-
-  it("maps a refused connection to DependencyUnavailableError, quickly", async () => {
-    const port = await freePort();
-    await expectUnavailable(makeStore({ ...offline, endpoint: `http://127.0.0.1:${port}` }), 5_000);
-  });
-
-  it("maps 5xx answers to DependencyUnavailableError", async () => {
-    const server = http.createServer((_req, res) => {
-      res.statusCode = 503;
-      res.setHeader("content-type", "application/xml");
-      res.end('<?xml version="1.0"?><Error><Code>SlowDown</Code><Message>busy</Message></Error>');
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-    try {
-      const { port } = server.address() as AddressInfo;
-      await expectUnavailable(makeStore({ ...offline, endpoint: `http://127.0.0.1:${port}` }), 10_000);
-    } finally {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
-  });
-
-  it("gives up on a store that accepts connections but never answers within seconds", async () => {
-    const sockets = new Set<net.Socket>();
-    const server = net.createServer((socket) => {
-      sockets.add(socket);
-      socket.on("error", () => undefined);
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
-    try {
-      const { port } = server.address() as AddressInfo;
-      // Two attempts of at most 3 s each to the response headers.
-      await expectUnavailable(makeStore({ ...offline, endpoint: `http://127.0.0.1:${port}` }), 9_000);
-    } finally {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
-  }, 20_000);
 });
