@@ -10,7 +10,7 @@ export const MAX_UPLOAD_BYTES = 64 * 1024;
 
 export type Ticket = { iid: string; key: string; filename: string; presigned_url: string };
 
-export interface RestUploadServer {
+interface RestUploadServer {
   server: TestApp;
   /** The RGW bucket of the s3 driver; undefined for local. */
   s3: S3StorageConfig | undefined;
