@@ -1,39 +1,19 @@
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { utimes } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import type { Viewer } from "../../server/services/credential.service.js";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import type { BlobStore } from "../../server/ports/blob-store.js";
-import type { ImageStore } from "../../server/ports/image-store.js";
-import { guardRedisErrors } from "../../server/redis/guard-redis-errors.js";
-import { RedisImageStore } from "../../server/redis/redis-image-store.js";
 import type { JobQueue } from "../../server/ports/job-queue.js";
-import { BullMqJobQueue } from "../../server/queue/bullmq-job-queue.js";
+import type { BullMqJobQueue } from "../../server/queue/bullmq-job-queue.js";
 import { newId } from "../../server/services/credentials.js";
-import { AccessGrants } from "../../server/services/access-grants.js";
-import { AccountService } from "../../server/services/account.service.js";
-import { CredentialService } from "../../server/services/credential.service.js";
-import { ImageService } from "../../server/services/image.service.js";
-import { UploadService } from "../../server/services/upload.service.js";
 import { Sweeper } from "../../server/services/sweeper.service.js";
-import { LocalBlobStore } from "../../server/storage/local-blob-store.js";
-import { S3BlobStore } from "../../server/storage/s3-blob-store.js";
-import { rgwBucket, rgwEnv } from "../support/rgw-bucket.js";
-import { RedisAccountStore } from "../../server/redis/redis-account-store.js";
-import { RedisInviteStore } from "../../server/redis/redis-invite-store.js";
-import { RedisRateLimitStore } from "../../server/redis/redis-rate-limit-store.js";
-import { RedisUserDirectory } from "../../server/redis/redis-user-directory.js";
-import { InviteService } from "../../server/services/invite.service.js";
-import { uniqueUsername } from "../support/graphql.js";
+import { crashHarness, failing } from "../support/crash-harness.js";
 import { makeImage } from "../support/images.js";
-import { startTestApp, type TestApp } from "../support/test-app.js";
-import { sendBytes, type Ticket } from "../support/uploads.js";
+import type { TestApp } from "../support/test-app.js";
+import { sendBytes } from "../support/uploads.js";
 
-const TEST_ORIGIN = { clientIp: "192.0.2.1" };
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
 /**
@@ -42,125 +22,14 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
  * Redis and the real local blob store behind a real server (for the upload URLs).
  */
 describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15, SEC-16), %s driver", (driver) => {
-  let server: TestApp;
-  let redis: Redis;
-  let blobs: BlobStore;
-  let s3Store: S3BlobStore | undefined;
-  let accounts: AccountService;
-  let credentials: CredentialService;
   let clock = Date.now();
-  // A queue of this file's own, with no worker: jobs stay where the test can count them.
+  const { handle, imageStore, service, viewer, uploaded } = crashHarness(driver, () => clock);
+  let server: TestApp;
+  let blobs: BlobStore;
   let jobs: BullMqJobQueue;
-  const imageStore = () => guardRedisErrors(new RedisImageStore(redis));
-
-  beforeAll(async () => {
-    redis = new Redis(inject("redisUrl"));
-    jobs = new BullMqJobQueue({ mode: "single", url: inject("redisUrl") }, `crash-${newId()}`);
-    if (driver === "s3") {
-      // A real S3 (RGW): the same bucket as the server.
-      const bucket = await rgwBucket();
-      server = await startTestApp(rgwEnv(bucket));
-      blobs = s3Store = new S3BlobStore(bucket);
-    } else {
-      server = await startTestApp();
-      // The same directory and signing secret as the server, so its upload route writes where this store reads.
-      const secret = (await import("../../server/storage/signing-secret.js")).loadOrCreateSigningSecret(
-        server.dataDir,
-        null,
-      );
-      blobs = new LocalBlobStore({
-        root: path.join(server.dataDir, "blobs"),
-        publicUrl: server.baseUrl,
-        signingSecret: await secret,
-      });
-    }
-    const accountStore = guardRedisErrors(new RedisAccountStore(redis));
-    const users = guardRedisErrors(new RedisUserDirectory(redis));
-    credentials = new CredentialService(accountStore, users, { adminUsernames: [], sessionIdleSeconds: 3600 });
-    accounts = await AccountService.create(
-      accountStore,
-      guardRedisErrors(new RedisRateLimitStore(redis)),
-      { users, invites: new InviteService(guardRedisErrors(new RedisInviteStore(redis))), credentials },
-      {
-        registration: "open",
-        bcryptCost: 10,
-        abuseLimits: {
-          loginFailuresPerUsername: 1000,
-          loginFailuresPerIp: 1000,
-          registrationsPerIp: 1000,
-          registrationAttemptsPerIp: 1000,
-        },
-      },
-    );
+  beforeAll(() => {
+    ({ server, blobs, jobs } = handle);
   });
-  afterAll(async () => {
-    await jobs?.close();
-    redis?.disconnect();
-    s3Store?.close();
-    await server?.close();
-  });
-
-  function service(
-    store: ImageStore = imageStore(),
-    blobStore: BlobStore = blobs,
-    queue: JobQueue = jobs,
-  ): { images: ImageService; uploads: UploadService } {
-    const now = () => clock;
-    const images = new ImageService(
-      store,
-      blobStore,
-      new AccessGrants(randomBytes(32)),
-      { publicUrl: server.baseUrl, now },
-      queue,
-    );
-    const uploads = new UploadService(store, blobStore, images, queue, {
-      maxUploadBytes: 1024 * 1024,
-      maxOpenTickets: 10,
-      quotaImages: 100,
-      quotaBytes: 10 * 1024 * 1024,
-      now,
-    });
-    return { images, uploads };
-  }
-
-  async function viewer(): Promise<Viewer> {
-    const issued = await accounts.register(uniqueUsername("crash"), "gentle-quartz-meadow-3", TEST_ORIGIN);
-    return (await credentials.authenticate(issued.secret))!;
-  }
-
-  /** request + send bytes, not completed. */
-  async function uploaded(
-    uploads: UploadService,
-    user: Viewer,
-    options: { method?: "PUT" | "POST"; size?: number | null } = {},
-  ): Promise<{ uploadId: string; bytes: Buffer; ticket: Ticket }> {
-    const bytes = await makeImage("png");
-    const { ticket: record, target } = await uploads.requestUpload(user, {
-      filename: "p.png",
-      contentType: "image/png",
-      size: options.size === undefined ? bytes.length : options.size,
-      method: options.method ?? "PUT",
-    });
-    const ticket = { ...target, uploadId: record.uploadId, expiresAt: "", maxBytes: record.maxBytes } as Ticket;
-    const sent = await sendBytes(ticket, bytes);
-    expect(sent.ok).toBe(true);
-    return { uploadId: record.uploadId, bytes, ticket };
-  }
-
-  /** Wraps a real adapter; the named method fails on its `nth` call (1-based), like a crash at that step. */
-  function failing<T extends object>(real: T, method: keyof T, nth = 1): T {
-    let calls = 0;
-    return new Proxy(real, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver);
-        if (typeof value !== "function") return value;
-        return async (...args: unknown[]) => {
-          if (prop === method && ++calls === nth) throw new Error(`simulated crash in ${String(prop)}`);
-          return value.apply(target, args);
-        };
-      },
-    });
-  }
 
   // S3 upload URLs can be reused until they expire (local ones cannot overwrite); RGW ignores copy preconditions.
   if (driver === "s3")
