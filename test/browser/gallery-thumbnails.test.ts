@@ -6,9 +6,10 @@ import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { buildWebApp } from "../../scripts/build-web.js";
 import { QUEUE_PREFIX } from "../../server/queue/bullmq-job-queue.js";
-import { gql, uniqueUsername } from "../support/graphql.js";
+import { gql } from "../support/graphql.js";
 import { makeImage, pngHeaderClaiming } from "../support/images.js";
 import { waitForSubscribers } from "../support/live.js";
+import { signInContext } from "../support/web-session.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { PROCESSING_DEADLINE_MS, uploadImage } from "../support/uploads.js";
 import { collectConsoleErrors, launchChromium, scrollsSideways } from "./chromium.js";
@@ -38,23 +39,7 @@ describe("gallery thumbnails and pipeline states in Chromium (issues 13, 14)", (
     queue = new Queue(queueName, { connection: { url: redisUrl }, prefix: QUEUE_PREFIX });
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: "en-US" });
-    const response = await fetch(`${server.baseUrl}/web/register`, {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: server.baseUrl },
-      body: JSON.stringify({ username: uniqueUsername("thumbs"), password: "amber-lantern-quarry-6" }),
-    });
-    const session = /ih_session=([^;]+)/.exec(response.headers.get("set-cookie") ?? "")![1]!;
-    userId = ((await response.json()) as { user: { id: string } }).user.id;
-    await context.addCookies([
-      { name: "ih_session", value: session, url: server.baseUrl, httpOnly: true, sameSite: "Strict" },
-    ]);
-    const created = await gql<{ createApiKey: { key: string } }>(
-      server.baseUrl,
-      `mutation { createApiKey(name: "uploader") { key } }`,
-      {},
-      session,
-    );
-    key = created.data!.createApiKey.key;
+    ({ userId, apiKey: key } = await signInContext(context, server.baseUrl, "thumbs", "amber-lantern-quarry-6"));
   }, 180_000);
   afterEach(async () => {
     // A failed test must not leave its tabs subscribed: the next one counts subscriptions.

@@ -1,9 +1,10 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { buildWebApp } from "../../scripts/build-web.js";
-import { gql, uniqueUsername } from "../support/graphql.js";
+import { gql } from "../support/graphql.js";
 import { makeImage } from "../support/images.js";
 import { waitForSubscribers } from "../support/live.js";
+import { signInContext } from "../support/web-session.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { DELETE_IMAGE, uploadImage } from "../support/uploads.js";
 import { collectConsoleErrors, launchChromium } from "./chromium.js";
@@ -26,23 +27,7 @@ describe("live web app in Chromium (issue 14)", () => {
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: "en-US" });
     // A web session, as the login page makes it; the same user's API key uploads "from another device".
-    const response = await fetch(`${server.baseUrl}/web/register`, {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: server.baseUrl },
-      body: JSON.stringify({ username: uniqueUsername("livetab"), password: "silver-orchard-breeze-8" }),
-    });
-    const session = /ih_session=([^;]+)/.exec(response.headers.get("set-cookie") ?? "")![1]!;
-    userId = ((await response.json()) as { user: { id: string } }).user.id;
-    await context.addCookies([
-      { name: "ih_session", value: session, url: server.baseUrl, httpOnly: true, sameSite: "Strict" },
-    ]);
-    const created = await gql<{ createApiKey: { key: string } }>(
-      server.baseUrl,
-      `mutation { createApiKey(name: "phone") { key } }`,
-      {},
-      session,
-    );
-    key = created.data!.createApiKey.key;
+    ({ userId, apiKey: key } = await signInContext(context, server.baseUrl, "livetab", "silver-orchard-breeze-8"));
   }, 180_000);
   afterAll(async () => {
     await browser?.close();

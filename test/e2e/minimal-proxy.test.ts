@@ -7,7 +7,6 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,6 +17,7 @@ import { buildWebApp } from "../../scripts/build-web.js";
 import { gql, uniqueUsername } from "../support/graphql.js";
 import { expectSamePicture } from "../support/images.js";
 import { openLiveSocket } from "../support/live.js";
+import { waitForPort } from "../support/listening.js";
 import { freePort } from "../support/redis-server.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { fetchPublic, uploadImage } from "../support/uploads.js";
@@ -216,21 +216,3 @@ describe("the README's proxy configuration", () => {
     await exercise(urls.get("deploy")!);
   });
 });
-
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`nginx exited with code ${child.exitCode}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: "127.0.0.1", port });
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error("nginx did not listen");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -1,6 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorCode, gql, uniqueUsername } from "../support/graphql.js";
 import { makeImage, expectSamePicture } from "../support/images.js";
 import { startTestRedisCluster, type TestRedisCluster } from "../support/redis-cluster.js";
+import { waitForPort } from "../support/listening.js";
 import { freePort } from "../support/redis-server.js";
 import { s3Env, startS3rver, type RunningS3rver } from "../support/s3rver.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
@@ -165,21 +165,3 @@ describe("two nodes behind nginx on Redis Cluster and S3", () => {
     }
   });
 });
-
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`nginx exited with code ${child.exitCode}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: "127.0.0.1", port });
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline) throw new Error("nginx did not listen");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
