@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ImageRecord } from "../../server/ports/image-store.js";
 import { newId } from "../../server/services/credentials.js";
+import { image } from "./metadata-records.js";
 import type { MetadataStores } from "./metadata-store.js";
 
 /**
@@ -14,23 +14,7 @@ export function defineImageScanContract(stores: () => MetadataStores) {
       const ownerId = newId();
       const created: string[] = [];
       for (let i = 0; i < 40; i++) {
-        const id = newId();
-        const record: ImageRecord = {
-          id,
-          ownerId,
-          key: `img/${id}`,
-          filename: "a.png",
-          contentType: "image/png",
-          size: 100,
-          width: 2,
-          height: 3,
-          createdAt: Date.now(),
-          visibility: "public",
-          status: "live",
-          processing: null,
-        };
-        await images.createImage(record);
-        created.push(id);
+        created.push((await images.createImage(image(ownerId))).id);
       }
       await images.markProcessing(created[0]!);
       await images.markDeleting(created[1]!);
