@@ -30,6 +30,19 @@ const imageItem = z.object({
     .describe("Link to the smallest thumbnail (WebP, 320 px wide at most); null until ready."),
 });
 
+/** What the two public-link routes share: /api/v1/image/{id} and /image/{id} answer alike. */
+const imageRedirect = {
+  auth: false,
+  params: imageId,
+  success: { status: 302, description: "Redirect to the bytes.", headers: { Location: "Where the bytes are." } },
+  query: imageGrant,
+  errors: {
+    404: "Unknown, malformed, deleted or failed id, or a private image without a live grant.",
+    503: "Still being processed (Retry-After says when to ask again), or Redis or storage is unavailable.",
+  },
+  servedBy: "server/http/image-link.routes.ts",
+} as const;
+
 export const imageRoutes = {
   myImages: {
     method: "GET",
@@ -48,30 +61,14 @@ export const imageRoutes = {
     path: "/api/v1/image/:id",
     tag: "images",
     summary: "Redirect to the image bytes (public).",
-    auth: false,
-    params: imageId,
-    success: { status: 302, description: "Redirect to the bytes.", headers: { Location: "Where the bytes are." } },
-    query: imageGrant,
-    errors: {
-      404: "Unknown, malformed, deleted or failed id, or a private image without a live grant.",
-      503: "Still being processed (Retry-After says when to ask again), or Redis or storage is unavailable.",
-    },
-    servedBy: "server/http/image-link.routes.ts",
+    ...imageRedirect,
   },
   publicImageLink: {
     method: "GET",
     path: "/image/:id",
     tag: "images",
     summary: "The public link: redirect to the image bytes; same as /api/v1/image/{id}.",
-    auth: false,
-    params: imageId,
-    success: { status: 302, description: "Redirect to the bytes.", headers: { Location: "Where the bytes are." } },
-    query: imageGrant,
-    errors: {
-      404: "Unknown, malformed, deleted or failed id, or a private image without a live grant.",
-      503: "Still being processed (Retry-After says when to ask again), or Redis or storage is unavailable.",
-    },
-    servedBy: "server/http/image-link.routes.ts",
+    ...imageRedirect,
   },
   publicImageVariantLink: {
     method: "GET",
