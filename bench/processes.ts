@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { closeSync, fstatSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -78,26 +79,33 @@ export async function startChild(options: StartOptions, cleanup: Cleanup): Promi
   const args = plainNode
     ? [...(options.nodeFlags ?? []), options.script]
     : [TSX_CLI, ...(options.nodeFlags ?? []), options.script];
-  const child = spawn(process.execPath, args, {
-    cwd: REPO_ROOT,
-    env: { ...inherited, ...options.env },
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const lines: string[] = [];
-  const keep = (chunk: Buffer) => {
-    lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
-    if (lines.length > 60) lines.splice(0, lines.length - 60);
-  };
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
+  // Its output goes to a file, as a deployed server's goes to the journal: reading every access-log line through a
+  // pipe would cost the bench process (the load generator) CPU that no deployment spends there.
+  const logDir = mkdtempSync(path.join(os.tmpdir(), "ih-bench-log-"));
+  const logFile = path.join(logDir, "output.log");
+  const logFd = openSync(logFile, "a");
+  let child: ChildProcess;
+  try {
+    child = spawn(process.execPath, args, {
+      cwd: REPO_ROOT,
+      env: { ...inherited, ...options.env },
+      detached: true,
+      stdio: ["ignore", logFd, logFd],
+    });
+  } finally {
+    closeSync(logFd);
+  }
+  const output = () => lastLines(logFile, 60);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const stop = once(() => stopChild(child, exited));
+  const stop = once(async () => {
+    await stopChild(child, exited);
+    rmSync(logDir, { recursive: true, force: true });
+  });
   cleanup.add(options.name, stop);
   if (child.pid === undefined) throw new Error(`${options.name}: could not spawn node`);
 
   const url = `http://127.0.0.1:${options.port}`;
-  await waitUntilAnswering(`${url}${options.readyPath}`, child, () => lines.join("\n"), options.name);
+  await waitUntilAnswering(`${url}${options.readyPath}`, child, output, options.name);
   const pid = plainNode ? child.pid : await scriptProcess(child.pid, options.script);
   if (pid === null)
     throw new Error(`${options.name}: found no process running ${options.script} under pid ${child.pid}`);
@@ -107,7 +115,7 @@ export async function startChild(options: StartOptions, cleanup: Cleanup): Promi
     wrapperPid: child.pid,
     pid,
     rss: () => rssOf(pid),
-    output: () => lines.join("\n"),
+    output,
     stop,
   };
 }
@@ -183,6 +191,23 @@ function descendants(rootPid: number): number[] {
     }
   }
   return found;
+}
+
+/** The last `count` lines of a file (a child's output, which may be large), for error messages. */
+function lastLines(file: string, count: number): string {
+  const TAIL_BYTES = 64 * 1024;
+  let fd: number | null = null;
+  try {
+    fd = openSync(file, "r");
+    const { size } = fstatSync(fd);
+    const tail = Buffer.alloc(Math.min(size, TAIL_BYTES));
+    readSync(fd, tail, 0, tail.length, size - tail.length);
+    return tail.toString("utf8").split("\n").filter(Boolean).slice(-count).join("\n");
+  } catch {
+    return "";
+  } finally {
+    if (fd !== null) closeSync(fd);
+  }
 }
 
 /** VmRSS from /proc/<pid>/status, bytes; null when the process is gone. */

@@ -196,13 +196,15 @@ export async function createServices(config: Config, options: ServicesOptions = 
 
 /** The composition root, part two: the HTTP server (server/http/http-app.ts) over the services. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
-  const http = createHttpServer(config, options);
+  const server = createHttpServer(config, options);
   // Every admin action is a log line at info level, naming who did it (issue 20).
-  const services = await createServices(config, { audit: (entry) => http.log.info({ audit: entry }, "admin action") });
+  const services = await createServices(config, {
+    audit: (entry) => server.http.log.info({ audit: entry }, "admin action"),
+  });
   try {
     // `npm start` embeds the pipeline's workers (WORKERS, default 1); an API-only node sets WORKERS=0.
     for (let i = 0; i < config.pipeline.workers; i++) await services.startWorker();
-    return await registerHttpApp(http, services, config, options);
+    return await registerHttpApp(server, services, config, options);
   } catch (error) {
     await services.close();
     throw error;

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
 import { fastifyCookie } from "@fastify/cookie";
 import fastifyCors from "@fastify/cors";
 import Fastify, { type FastifyInstance } from "fastify";
@@ -9,14 +10,15 @@ import type { GraphQLWebSocketServer } from "../live/graphql-ws-server.js";
 import { registerRestRoutes } from "../rest/rest-routes.js";
 import { SERVED_KEY_PREFIX } from "../services/image-keys.js";
 import { browserStorageOrigins } from "../storage/storage-origins.js";
-import { AccessLogController } from "./access-log.js";
+import { AccessLog, AccessLogController, type LogDestination } from "./access-log.js";
 import { sendError } from "./error-reply.js";
 import { registerGraphQLEndpoint } from "./graphql-endpoint.js";
 import { registerHealthRoutes } from "./health.routes.js";
 import { registerImageLinkRoutes } from "./image-link.routes.js";
 import { registerLocalBlobRoutes } from "./local-blob.routes.js";
 import { registerMetricsRoutes } from "./metrics.js";
-import { registerSecurityHeaders } from "./security-headers.js";
+import { registerSecurityHeaders, securityHeaders } from "./security-headers.js";
+import { hotLinkFront, type RequestFront } from "./hot-link.js";
 import { registerShareLinkRoutes } from "./share-link.routes.js";
 import { registerUploadRelayRoutes } from "./upload-relay.routes.js";
 import { DEFAULT_WEB_DIST_DIR, registerWebApp } from "./web-app.routes.js";
@@ -41,23 +43,46 @@ export interface AppOptions {
   /** The built web app served at `/` (default: web/dist of this checkout). */
   webDistDir?: string;
   /** Where the JSON log lines go (default: stdout). */
-  logStream?: { write(line: string): void };
+  logStream?: LogDestination;
 }
 
 /**
  * Log lines to stdout without a write system call each: pino's default is one synchronous write per line, which on
  * the redirect path (one access-log line per request) cost about a third of the throughput. Lines written while a
- * write is in flight go out together; what is buffered is flushed when the process exits.
+ * write is in flight go out together (the access log hands over each event-loop turn's lines at once); what is
+ * buffered is flushed when the process exits.
  */
 function bufferedStdout(): DestinationStream {
   return pino.destination({ dest: 1, sync: false });
 }
 
+/** The Fastify instance, and a place for a handler that sees each request before it (hot-link.ts). */
+export interface HttpServer {
+  readonly http: FastifyInstance;
+  readonly accessLog: AccessLog;
+  putInFront(front: RequestFront): void;
+}
+
 /** The Fastify instance with its server-wide settings; no routes yet (its logger is needed before the services). */
-export function createHttpServer(config: Config, options: AppOptions): FastifyInstance {
-  return Fastify({
-    logger: { level: config.logLevel, stream: options.logStream ?? bufferedStdout() },
-    logController: new AccessLogController(),
+export function createHttpServer(config: Config, options: AppOptions): HttpServer {
+  let front: RequestFront | null = null;
+  const destination = options.logStream ?? bufferedStdout();
+  // Made once Fastify has made the logger whose format it copies; used from the first request on.
+  let accessLog: AccessLog | null = null;
+  const http = Fastify({
+    // Fastify's own server, with a front door: what Fastify would set up without a factory, plus the front.
+    serverFactory: (fastify, settings) => {
+      const server = createServer((request, response) =>
+        front === null ? fastify(request, response) : front(request, response, fastify),
+      );
+      // Fastify has filled in its defaults by now.
+      server.keepAliveTimeout = Number(settings.keepAliveTimeout);
+      server.requestTimeout = Number(settings.requestTimeout);
+      server.setTimeout(Number(settings.connectionTimeout));
+      return server;
+    },
+    logger: { level: config.logLevel, stream: destination },
+    logController: new AccessLogController(() => accessLog!),
     genReqId: () => randomUUID(),
     // SEC-3: X-Forwarded-For counts only for the configured number of proxy hops; otherwise the socket decides.
     trustProxy:
@@ -68,6 +93,14 @@ export function createHttpServer(config: Config, options: AppOptions): FastifyIn
     return503OnClosing: true,
     forceCloseConnections: "idle",
   });
+  accessLog = new AccessLog(http.log, destination);
+  return {
+    http,
+    accessLog,
+    putInFront(handler) {
+      front = handler;
+    },
+  };
 }
 
 /**
@@ -75,11 +108,12 @@ export function createHttpServer(config: Config, options: AppOptions): FastifyIn
  * its `close` closes them last. On failure the caller still owns them.
  */
 export async function registerHttpApp(
-  http: FastifyInstance,
+  server: HttpServer,
   services: Services,
   config: Config,
   options: AppOptions,
 ): Promise<App> {
+  const { http } = server;
   const { accounts, credentials, images, blobs } = services;
   http.setErrorHandler((error, request, reply) => sendError(request, reply, error));
   // Every response names its request, so a client can quote it and an operator find its log lines.
@@ -91,15 +125,19 @@ export async function registerHttpApp(
   const ownOrigin = new URL(config.http.publicUrl).origin;
   // Cookies are parsed and written by @fastify/cookie (also its standalone parse, for WebSocket upgrades).
   await http.register(fastifyCookie);
-  registerSecurityHeaders(http, { storageOrigins: await browserStorageOrigins(blobs, ownOrigin) });
+  const headers = securityHeaders({ storageOrigins: await browserStorageOrigins(blobs, ownOrigin) });
+  registerSecurityHeaders(http, headers);
   // Before the other routes: it adds the root-level origin guard for cookie-authenticated writes (SEC-5).
   registerWebSessionRoutes(http, services, {
     publicUrl: config.http.publicUrl,
     appOrigins: config.http.appOrigins,
   });
   registerMetricsRoutes(http, services.metrics, config.metricsToken);
+  let corsOn = false;
   // CORS is off unless origins are listed: browsers on other origins then cannot read any response.
   if (config.http.corsOrigins.length > 0) {
+    // Not with CORS on: the front would have to answer as @fastify/cors does.
+    corsOn = true;
     await http.register(fastifyCors, {
       origin: [...config.http.corsOrigins],
       methods: ["GET", "HEAD", "POST", "PUT", "DELETE"],
@@ -132,6 +170,24 @@ export async function registerHttpApp(
     web,
   });
 
+  if (!corsOn) {
+    let shuttingDown = false;
+    http.addHook("preClose", (done) => {
+      shuttingDown = true;
+      done();
+    });
+    server.putInFront(
+      hotLinkFront({
+        links: images.links,
+        metrics: services.metrics,
+        accessLog: server.accessLog,
+        headers,
+        newRequestId: randomUUID,
+        closing: () => shuttingDown,
+      }),
+    );
+  }
+
   let closing: Promise<void> | undefined;
   return {
     http,
@@ -149,6 +205,7 @@ export async function registerHttpApp(
           await live.close();
           await http.close();
         } finally {
+          server.accessLog.flush();
           clearTimeout(force);
           clearInterval(sweepIdle);
           await services.close();

@@ -10,6 +10,9 @@ const NO_SUCH_IMAGE = {
     "There is no image at this link. It may have been deleted by its owner, or the link may be incomplete: check that it was copied in full.",
 };
 
+/** Not cacheable: a deleted image must stop redirecting at once, a processed one start at once. */
+export const LINK_CACHE_CONTROL = "no-store";
+
 /** How long a client should wait before asking again about an image being processed, seconds. */
 const PROCESSING_RETRY_AFTER_SECONDS = 2;
 const PROCESSING = {
@@ -22,7 +25,7 @@ const PROCESSING = {
  * `/image/<id>/<variant>` (`w320`, `w1280`): 302 to the bytes; 503 with Retry-After while the image is processed;
  * 404 for unknown, malformed, deleted, FAILED or private ids (a private one redirects with a live `?grant=` from
  * `Image.viewUrl`) and unknown variants — a small HTML page for browsers, the JSON error body for API clients.
- * The hot path: one Redis read, signing cached.
+ * The hot path: one Redis read at most, signing cached; a hot redirect is answered ahead of Fastify (hot-link.ts).
  */
 export function registerImageLinkRoutes(app: FastifyInstance, images: ImageService): void {
   const answer = async (
@@ -30,10 +33,9 @@ export function registerImageLinkRoutes(app: FastifyInstance, images: ImageServi
     reply: FastifyReply,
   ) => {
     const grant = typeof request.query.grant === "string" ? request.query.grant : null;
-    const link = await images.publicLink(request.params.id, request.params.variant ?? null, grant);
+    const link = await images.links.resolve(request.params.id, request.params.variant ?? null, grant);
     if (link === null) return sendErrorOrStatusPage(request, reply, notFound("No such image."), NO_SUCH_IMAGE);
-    // Not cacheable: a deleted image must stop redirecting at once, a processed one start at once.
-    reply.header("Cache-Control", "no-store");
+    reply.header("Cache-Control", LINK_CACHE_CONTROL);
     if (link.kind === "redirect") return reply.code(302).header("Location", link.url).send();
     const processing = new AppError(
       ErrorCode.SERVICE_UNAVAILABLE,

@@ -37,21 +37,26 @@ function contentSecurityPolicy(options: ContentSecurityPolicyOptions): string {
   ].join("; ");
 }
 
+/** The headers every response of the app's own origin carries (SEC-9), lower-case names. */
+export function securityHeaders(options: ContentSecurityPolicyOptions): Readonly<Record<string, string>> {
+  return {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+    "content-security-policy": contentSecurityPolicy(options),
+  };
+}
+
 /**
- * Headers for every response of the app's own origin (SEC-9). Routes that serve user bytes set a stricter
+ * Sets `headers` (securityHeaders) on every response. Routes that serve user bytes set a stricter
  * `Content-Security-Policy: sandbox` themselves, which this hook leaves alone.
  */
-export function registerSecurityHeaders(
-  app: FastifyInstance,
-  options: ContentSecurityPolicyOptions = { storageOrigins: [] },
-): void {
-  const csp = contentSecurityPolicy(options);
+export function registerSecurityHeaders(app: FastifyInstance, headers: Readonly<Record<string, string>>): void {
+  const { "content-security-policy": csp = "", ...always } = headers;
   app.addHook("onSend", (_request, reply, payload, done) => {
-    reply.header("X-Content-Type-Options", "nosniff");
-    reply.header("Referrer-Policy", "no-referrer");
-    reply.header("X-Frame-Options", "DENY");
-    reply.header("Cross-Origin-Opener-Policy", "same-origin");
-    if (!reply.hasHeader("Content-Security-Policy")) reply.header("Content-Security-Policy", csp);
+    reply.headers(always);
+    if (!reply.hasHeader("content-security-policy")) reply.header("content-security-policy", csp);
     done(null, payload);
   });
 }

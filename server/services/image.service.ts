@@ -14,6 +14,7 @@ import type { LinkCache } from "./link-cache.js";
 import type { AccessGrants } from "./access-grants.js";
 import type { Viewer } from "./credential.service.js";
 import { isWellFormedId } from "./credentials.js";
+import { PublicLinks } from "./public-links.js";
 import { MAX_PAGE_SIZE, decodeCursor, encodeCursor } from "./image-cursor.js";
 import { allKeysFor } from "./image-keys.js";
 import type { VerifiedUpload } from "./upload-verification.js";
@@ -33,9 +34,6 @@ export interface ImageServiceOptions {
   now?: () => number;
 }
 
-/** Where a public link leads: a redirect to the bytes, or "come back later" while the image is processed. */
-export type PublicLink = { kind: "redirect"; url: string } | { kind: "processing" };
-
 export interface ImagePage {
   images: ImageRecord[];
   hasMore: boolean;
@@ -48,6 +46,8 @@ export interface ImagePage {
  */
 export class ImageService {
   private readonly now: () => number;
+  /** Where public links lead (the redirect routes, albums and share links ask it directly). */
+  readonly links: PublicLinks;
 
   constructor(
     private readonly images: ImageStore,
@@ -57,6 +57,7 @@ export class ImageService {
     private readonly jobs: JobQueue,
   ) {
     this.now = options.now ?? Date.now;
+    this.links = new PublicLinks(images, blobs, grants, options.linkCache ?? null);
   }
 
   /** The public link of an image, or of one of its variants (`w320`…). */
@@ -183,44 +184,11 @@ export class ImageService {
 
   /**
    * Where the public link redirects, or null for unknown, malformed, deleted or private ids (a private one is
-   * served when `grant` is a live grant for it, see `viewUrlFor`). One metadata read, or none when the link cache
-   * holds the answer.
+   * served when `grant` is a live grant for it, see `viewUrlFor`).
    */
   async downloadUrl(imageId: string, grant: string | null = null): Promise<string | null> {
-    const link = await this.publicLink(imageId, null, grant);
+    const link = await this.links.resolve(imageId, null, grant);
     return link?.kind === "redirect" ? link.url : null;
-  }
-
-  /**
-   * Where the public link of the image, or of its variant `w320`…, leads: a redirect, or "processing" (the link
-   * answers 503 until READY); null for unknown, malformed, deleted, FAILED or private ids (unless `grant` is a
-   * live grant for it) and unknown variants.
-   */
-  async publicLink(imageId: string, variant: string | null, grant: string | null = null): Promise<PublicLink | null> {
-    return this.servableLink(imageId, variant, grant !== null && this.grants.verify("image", imageId, grant));
-  }
-
-  /** Where an album or share link sends a viewer it has let in: private images too. */
-  async grantedDownloadUrl(imageId: string): Promise<string | null> {
-    const link = await this.servableLink(imageId, null, true);
-    return link?.kind === "redirect" ? link.url : null;
-  }
-
-  private async servableLink(
-    imageId: string,
-    variant: string | null,
-    includePrivate: boolean,
-  ): Promise<PublicLink | null> {
-    if (!isWellFormedId(imageId) || (variant !== null && !/^w\d{1,5}$/.test(variant))) return null;
-    const { linkCache } = this.options;
-    const image = linkCache
-      ? await linkCache.get(imageId, (id) => this.images.findServable(id))
-      : await this.images.findServable(imageId);
-    if (!image || (image.visibility === "private" && !includePrivate)) return null;
-    if (image.state === "processing") return { kind: "processing" };
-    const target = variant === null ? image : image.variants.find((v) => v.name === variant);
-    if (!target) return null;
-    return { kind: "redirect", url: (await this.blobs.downloadUrl(target.key, target.contentType)).url };
   }
 
   /**

@@ -38,6 +38,14 @@ export class LinkCache<T extends object> implements ImageChangeListener {
     return value;
   }
 
+  /**
+   * The entry for `imageId` if this process holds one now, without loading anything: the redirect's fast path
+   * (server/http/hot-link.ts) answers from it, and leaves misses to the full path, which loads and keeps them.
+   */
+  peek(imageId: string): T | undefined {
+    return this.live ? this.entries.get(imageId) : undefined;
+  }
+
   /** Entries held now (at most maxEntries). */
   get size(): number {
     return this.entries.size;

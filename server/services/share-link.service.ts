@@ -113,7 +113,7 @@ export class ShareLinkService {
     if (result.outcome !== "counted") return { kind: result.outcome };
     const { target, id } = result.link;
     if (target.kind === "image") {
-      const downloadUrl = await this.images.grantedDownloadUrl(target.id);
+      const downloadUrl = await this.images.links.granted(target.id);
       return downloadUrl === null ? { kind: "gone" } : { kind: "image", downloadUrl };
     }
     const album = await this.albums.findAlbum(target.id);

@@ -121,7 +121,7 @@ describe.each(["local", "s3"] as const)("crash ordering and the sweeper (SEC-15,
     expect((await uploads.completeUpload(user, uploadId)).processing?.status).toBe("PROCESSING");
     expect(await uploads.completeUpload(user, uploadId)).toMatchObject({ id: uploadId });
     expect(await jobs.pendingCount()).toBe(before + 1);
-    expect(await images.publicLink(uploadId, null)).toEqual({ kind: "processing" });
+    expect(await images.links.resolve(uploadId, null, null)).toEqual({ kind: "processing" });
   });
 
   it("a crash while deleting the bytes leaves the image unserved; the sweeper finishes the delete", async () => {

@@ -1,0 +1,89 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { performance } from "node:perf_hooks";
+import type { PublicLinks } from "../services/public-links.js";
+import type { AccessLog } from "./access-log.js";
+import { LINK_CACHE_CONTROL } from "./image-link.routes.js";
+import type { Metrics } from "./metrics.js";
+
+type RequestHandler = (request: IncomingMessage, response: ServerResponse) => void;
+
+/** Sees each request before Fastify: answers it, or hands it to `fastify` (at once or later, untouched). */
+export type RequestFront = (request: IncomingMessage, response: ServerResponse, fastify: RequestHandler) => void;
+
+export interface HotLinkOptions {
+  readonly links: Pick<PublicLinks, "known">;
+  readonly metrics: Metrics;
+  /** The app's access log (one line per request, naming its request id). */
+  readonly accessLog: AccessLog;
+  /** The headers every response of the app carries (SEC-9), as the Fastify hook sets them. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly newRequestId: () => string;
+  /** True once the server is shutting down: Fastify then answers 503, so the front steps aside. */
+  readonly closing: () => boolean;
+}
+
+type Route = "/image/:id" | "/image/:id/:variant" | "/api/v1/image/:id";
+
+/**
+ * The public link's hot path (issue 16): `GET|HEAD /image/<id>` (its thumbnails, and the REST alias) answered
+ * straight from `node:http` when this process already knows the redirect (`PublicLinks.known`: a link-cache hit on
+ * a public, ready image). Fastify's routing, hooks, reply object and per-request child logger cost more than the
+ * redirect itself; this answers with exactly what the Fastify route would send (the same headers, one access-log
+ * line with a request id, the same metrics), which test/integration/hot-link.test.ts compares. Everything else —
+ * misses, grants (a query string), private, processing, unknown and malformed ids — goes to Fastify's route,
+ * which loads the record (filling the cache) and answers.
+ */
+export function hotLinkFront(options: HotLinkOptions): RequestFront {
+  const { links, metrics, accessLog, headers, newRequestId, closing } = options;
+  const fixedHeaders = Object.entries({
+    ...headers,
+    "cache-control": LINK_CACHE_CONTROL,
+    "content-length": "0",
+  }).flat();
+  const observed = new Map<string, { count: () => void; time: (seconds: number) => void }>();
+  const observe = (method: string, route: Route) => {
+    const key = `${method} ${route}`;
+    let series = observed.get(key);
+    if (series === undefined) {
+      const requests = metrics.requests.labels({ method, route, status: "302" });
+      const latency = metrics.latency.labels({ method, route });
+      series = { count: () => requests.inc(), time: (seconds) => latency.observe(seconds) };
+      observed.set(key, series);
+    }
+    return series;
+  };
+
+  return (request, response, fastify) => {
+    const { method = "", url = "" } = request;
+    const target = (method === "GET" || method === "HEAD") && !closing() ? parse(url) : null;
+    const known = target && links.known(target.id, target.variant);
+    if (!target || !known) return fastify(request, response);
+    const start = performance.now();
+    known.then(
+      (location) => {
+        const requestId = newRequestId();
+        response.writeHead(302, ["x-request-id", requestId, ...fixedHeaders, "location", location]);
+        response.end();
+        const ms = performance.now() - start;
+        const series = observe(method, target.route);
+        series.count();
+        series.time(ms / 1000);
+        accessLog.line(requestId, method, url, 302, ms);
+      },
+      // Signing failed (storage unreachable…): the full path answers it, with its error reply and counters.
+      () => fastify(request, response),
+    );
+  };
+}
+
+/** The three shapes of the public link; anything else (a query string, encoded or extra segments) is not ours. */
+function parse(url: string): { route: Route; id: string; variant: string | null } | null {
+  if (url.startsWith("/image/")) {
+    const rest = url.slice("/image/".length);
+    const slash = rest.indexOf("/");
+    if (slash === -1) return { route: "/image/:id", id: rest, variant: null };
+    return { route: "/image/:id/:variant", id: rest.slice(0, slash), variant: rest.slice(slash + 1) };
+  }
+  if (url.startsWith("/api/v1/image/")) return { route: "/api/v1/image/:id", id: url.slice(14), variant: null };
+  return null;
+}
