@@ -37,6 +37,10 @@ export async function bundle(entryPoints: string[], outdir: string): Promise<voi
     packages: "external",
     platform: "node",
     format: "esm",
+    // Modules imported dynamically (the S3 adapter and its AWS SDK) become chunks of their own, loaded when used.
+    splitting: true,
+    // Beside the entry points: modules that resolve paths from their own location (web-app.routes.ts) keep working.
+    chunkNames: "[name]-[hash]",
     target: "node20.19",
     sourcemap: true,
     // TypeGraphQL's decorators (every field names its type explicitly, so no emitted metadata is needed).

@@ -96,7 +96,7 @@ export async function createServices(config: Config, options: ServicesOptions = 
       config.auth,
     );
     const signingSecret = await loadOrCreateSigningSecret(config.dataDir, config.uploads.signingSecret);
-    const configured = createBlobStore(config.storage, { publicUrl: config.http.publicUrl, signingSecret });
+    const configured = await createBlobStore(config.storage, { publicUrl: config.http.publicUrl, signingSecret });
     const blobs = configured.store;
     // Fail at start, with the adapter's clear message, when the bucket or directory is unusable.
     await blobs.checkReady();

@@ -1,7 +1,7 @@
 import type { Config } from "../config.js";
 import type { BlobStore } from "../ports/blob-store.js";
 import { LocalBlobStore } from "./local-blob-store.js";
-import { S3BlobStore } from "./s3-blob-store.js";
+import type { S3BlobStore } from "./s3-blob-store.js";
 import { RelayTokens } from "./upload-relay-token.js";
 
 /** The configured blob store, and what the HTTP edge must serve for the URLs it hands out. */
@@ -19,11 +19,14 @@ export interface ConfiguredBlobStore {
  * The blob store the config asks for. `publicUrl` (the server's base URL) and `signingSecret` sign the URLs that
  * point back at this server: every local upload and download, and S3 uploads of undeclared size (the relay). The
  * routes those URLs need are named explicitly, so the composition root never tests adapter types.
+ *
+ * The S3 adapter is imported only when asked for: the AWS SDK is about 12 MB of memory that a local-driver server
+ * never uses (issue 16; the build splits it into its own chunk).
  */
-export function createBlobStore(
+export async function createBlobStore(
   storage: Config["storage"],
   opts: { publicUrl: string; signingSecret: Buffer },
-): ConfiguredBlobStore {
+): Promise<ConfiguredBlobStore> {
   switch (storage.driver) {
     case "local": {
       const local = new LocalBlobStore({
@@ -36,6 +39,7 @@ export function createBlobStore(
     case "s3": {
       // PUTs of undeclared size go through this server, which enforces the limit (see upload-relay.routes.ts).
       const tokens = new RelayTokens(opts.signingSecret);
+      const { S3BlobStore } = await import("./s3-blob-store.js");
       const s3 = new S3BlobStore(storage, {}, { publicUrl: opts.publicUrl, tokens });
       return { store: s3, local: null, relay: { store: s3, tokens }, close: () => s3.close() };
     }

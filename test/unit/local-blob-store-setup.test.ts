@@ -62,13 +62,13 @@ describe("signing secret", () => {
 });
 
 describe("createBlobStore", () => {
-  it("builds the adapter the config names, and names the routes its URLs need", () => {
+  it("builds the adapter the config names, and names the routes its URLs need", async () => {
     const options = { publicUrl: baseUrl, signingSecret: secret };
-    const local = createBlobStore({ driver: "local", root }, options);
+    const local = await createBlobStore({ driver: "local", root }, options);
     expect(local.store).toBeInstanceOf(LocalBlobStore);
     expect(local.local).toBe(local.store);
     expect(local.relay).toBeNull();
-    const s3 = createBlobStore(
+    const s3 = await createBlobStore(
       {
         driver: "s3",
         bucket: "b",
