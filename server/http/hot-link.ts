@@ -59,20 +59,19 @@ export function hotLinkFront(options: HotLinkOptions): RequestFront {
     const known = target && links.known(target.id, target.variant);
     if (!target || !known) return fastify(request, response);
     const start = performance.now();
-    known.then(
-      (location) => {
-        const requestId = newRequestId();
-        response.writeHead(302, ["x-request-id", requestId, ...fixedHeaders, "location", location]);
-        response.end();
-        const ms = performance.now() - start;
-        const series = observe(method, target.route);
-        series.count();
-        series.time(ms / 1000);
-        accessLog.line(requestId, method, url, 302, ms);
-      },
-      // Signing failed (storage unreachable…): the full path answers it, with its error reply and counters.
-      () => fastify(request, response),
-    );
+    const redirect = (location: string) => {
+      const requestId = newRequestId();
+      response.writeHead(302, ["x-request-id", requestId, ...fixedHeaders, "location", location]);
+      response.end();
+      const ms = performance.now() - start;
+      const series = observe(method, target.route);
+      series.count();
+      series.time(ms / 1000);
+      accessLog.line(requestId, method, url, 302, ms);
+    };
+    if (typeof known === "string") return redirect(known);
+    // Signing failed (storage unreachable…): the full path answers it, with its error reply and counters.
+    known.then(redirect, () => fastify(request, response));
   };
 }
 

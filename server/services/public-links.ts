@@ -3,6 +3,7 @@ import type { ImageStore, ServableImage } from "../ports/image-store.js";
 import type { AccessGrants } from "./access-grants.js";
 import { isWellFormedId } from "./credentials.js";
 import type { LinkCache } from "./link-cache.js";
+import { stillFresh } from "../storage/download-url-cache.js";
 
 /** Where a public link leads: a redirect to the bytes, or "come back later" while the image is processed. */
 export type PublicLink = { kind: "redirect"; url: string } | { kind: "processing" };
@@ -16,6 +17,12 @@ const VARIANT_NAME = /^w\d{1,5}$/;
  * place from what the link cache or the store knows of the image: one metadata read at most, none on a cache hit.
  */
 export class PublicLinks {
+  /**
+   * The URL last signed for each cached target, so a hot link needs no promise at all. Keyed by the cache's own
+   * objects: a changed image is a new object, so its old URL is never found again.
+   */
+  private readonly urls = new WeakMap<Target, { url: string; expiresAt: number | null }>();
+
   constructor(
     private readonly images: Pick<ImageStore, "findServable">,
     private readonly blobs: Pick<BlobStore, "downloadUrl">,
@@ -39,13 +46,16 @@ export class PublicLinks {
 
   /**
    * The redirect of a public link when this process already knows it (a link-cache hit on a public image ready to
-   * serve); null means "not known here", never "no such image": the caller then asks `resolve`. Reads no Redis.
+   * serve): the URL itself once signed, else its promise. null means "not known here", never "no such image": the
+   * caller then asks `resolve`. Reads no Redis.
    */
-  known(imageId: string, variant: string | null): Promise<string> | null {
+  known(imageId: string, variant: string | null): string | Promise<string> | null {
     if (this.cache === null || !wellFormed(imageId, variant)) return null;
     const image = this.cache.peek(imageId);
     const target = image === undefined ? null : targetOf(image, variant, false);
-    return target === null || target === "processing" ? null : this.urlOf(target);
+    if (target === null || target === "processing") return null;
+    const signed = this.urls.get(target);
+    return signed !== undefined && stillFresh(signed.expiresAt) ? signed.url : this.urlOf(target);
   }
 
   private async lookUp(imageId: string, variant: string | null, includePrivate: boolean): Promise<PublicLink | null> {
@@ -60,7 +70,9 @@ export class PublicLinks {
   }
 
   private async urlOf(target: Target): Promise<string> {
-    return (await this.blobs.downloadUrl(target.key, target.contentType)).url;
+    const signed = await this.blobs.downloadUrl(target.key, target.contentType);
+    this.urls.set(target, signed);
+    return signed.url;
   }
 }
 

@@ -4,6 +4,11 @@ import type { BlobStore } from "../ports/blob-store.js";
 /** A cached URL is handed out only while it stays valid at least this long, so a client can still follow it. */
 const MIN_REMAINING_MS = 5 * 60_000;
 
+/** Whether a download URL (expiresAt: epoch ms, null = never) may still be handed out at `now`. */
+export function stillFresh(expiresAt: number | null, now = Date.now()): boolean {
+  return expiresAt === null || expiresAt - now > MIN_REMAINING_MS;
+}
+
 /**
  * Caches `downloadUrl` results per key so the public redirect does no signing work per request (the hot path is
  * one Redis read). Safe across nodes and deletes: callers check the image record in Redis before asking, so a
@@ -16,7 +21,7 @@ export function withCachedDownloadUrls<T extends BlobStore>(store: T, maxEntries
     const pending = cache.get(key);
     if (pending) {
       const hit = await pending.catch(() => null);
-      if (hit && (hit.expiresAt === null || hit.expiresAt - Date.now() > MIN_REMAINING_MS)) return hit;
+      if (hit && stillFresh(hit.expiresAt)) return hit;
       if (cache.peek(key) !== pending) return downloadUrl(key, contentType); // another request refreshed it
     }
     const fresh = store.downloadUrl(key, contentType);
