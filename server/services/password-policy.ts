@@ -1,8 +1,28 @@
-import { dictionary } from "@zxcvbn-ts/language-common";
+import { createRequire } from "node:module";
+import path from "node:path";
 import { badInput } from "../errors.js";
 
-/** The list is ordered by frequency; its head is "the 1,000 most common passwords" of SEC-1. */
-const COMMON_PASSWORDS = new Set(dictionary["passwords-common"].slice(0, 1000).map((p) => p.toLowerCase()));
+const COMMON_PASSWORD_COUNT = 1000;
+let commonPasswords: ReadonlySet<string> | null = null;
+
+/**
+ * SEC-1's "1,000 most common passwords": the head of zxcvbn's frequency-ordered list, taken on first use. The
+ * package builds every dictionary it ships when loaded (about 7 MB of heap, issue 16), so it is loaded with
+ * require, the list copied, and its modules dropped from require's cache for the rest to be collected.
+ */
+function isCommonPassword(password: string): boolean {
+  if (commonPasswords === null) {
+    const require = createRequire(import.meta.url);
+    const entry = require.resolve("@zxcvbn-ts/language-common");
+    const { dictionary } = require(entry) as { dictionary: Record<string, string[]> };
+    const list = dictionary["passwords-common"] ?? [];
+    if (list.length < COMMON_PASSWORD_COUNT) throw new Error("@zxcvbn-ts/language-common: no common-password list");
+    commonPasswords = new Set(list.slice(0, COMMON_PASSWORD_COUNT).map((p) => p.toLowerCase()));
+    const packageDir = path.dirname(entry);
+    for (const loaded of Object.keys(require.cache)) if (loaded.startsWith(packageDir)) delete require.cache[loaded];
+  }
+  return commonPasswords.has(password.toLowerCase());
+}
 
 const PASSWORD_MIN_BYTES = 8;
 /** bcrypt ignores everything after 72 bytes; longer passwords are refused rather than silently truncated. */
@@ -39,7 +59,7 @@ export function assertAcceptablePassword(password: string): void {
     throw badInput(`Password must be at most ${PASSWORD_MAX_BYTES} bytes long (UTF-8).`, { field: "password" });
   // The bcrypt binding stops at a NUL byte, which would silently shorten the password.
   if (password.includes("\u0000")) throw badInput("Password must not contain NUL characters.", { field: "password" });
-  if (COMMON_PASSWORDS.has(password.toLowerCase())) {
+  if (isCommonPassword(password)) {
     throw badInput("This password is among the most common ones; choose another.", { field: "password" });
   }
 }
