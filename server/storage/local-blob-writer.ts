@@ -1,0 +1,162 @@
+import { createHash, randomBytes } from "node:crypto";
+import fs, { type FileHandle } from "node:fs/promises";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import { badInput, conflict, payloadTooLarge } from "../errors.js";
+import {
+  errnoOf,
+  exists,
+  fsyncDir,
+  linkWithoutReplacing,
+  unlinkIfPresent,
+  writeAll,
+  writeAllGathered,
+  writeFileDurably,
+} from "./durable-file.js";
+import type { BlobLocation } from "./local-blob-location.js";
+import type { Sidecar } from "./local-blob-sidecar.js";
+
+/** What a streamed write may receive; sizes in bytes. */
+export interface StreamLimits {
+  contentType: string;
+  maxBytes: number;
+  exactBytes: number | null;
+}
+
+// Chunks are gathered up to this many bytes (or pieces) per `writev`: an upload of a few hundred KiB is one write.
+const GATHER_BYTES = 1024 * 1024;
+const GATHER_PIECES = 256;
+
+/**
+ * The write half of LocalBlobStore: a blob and its sidecar reach the disk under temporary names, are fsynced, and
+ * only then are published under their own names. Keys and content types are validated by the caller.
+ */
+export class LocalBlobWriter {
+  // Prefix directories this process has made or found; a key's directory is created once, not on every write.
+  private readonly knownDirs = new Set<string>();
+
+  /**
+   * Streams `body` to `location`, enforcing the limits while reading; publishes with a hard link that refuses to
+   * replace an existing blob (single-use upload URLs). On a limit breach the stream is left unconsumed.
+   */
+  async writeStream(location: BlobLocation, body: Readable, limits: StreamLimits): Promise<{ size: number }> {
+    if (await exists(location.blobPath)) throw alreadyUploaded();
+    const temp = await this.openTemp(location);
+    let published = false;
+    try {
+      const { size, sha256 } = await receive(body, temp.handle, limits);
+      await seal(temp, { v: 1, contentType: limits.contentType, size, sha256 });
+      if (!(await linkWithoutReplacing(temp.blobPath, location.blobPath))) throw alreadyUploaded();
+      await fs.rename(temp.metaPath, location.metaPath);
+      published = true;
+      // The temp name is only a second link to the published blob now.
+      await Promise.all([fsyncDir(location.dir), unlinkIfPresent(temp.blobPath)]);
+      return { size };
+    } finally {
+      if (!published) await discard(temp);
+    }
+  }
+
+  /** Writes `bytes` to `location`, replacing what is there (server-side writes: processed images). */
+  async put(location: BlobLocation, bytes: Buffer, contentType: string): Promise<void> {
+    const temp = await this.openTemp(location);
+    let published = false;
+    try {
+      await writeAll(temp.handle, bytes);
+      const sha256 = createHash("sha256").update(bytes).digest("base64url");
+      await seal(temp, { v: 1, contentType, size: bytes.length, sha256 });
+      // Between the two renames the sidecar does not match the blob, and openRead serves nothing.
+      await fs.rename(temp.blobPath, location.blobPath);
+      await fs.rename(temp.metaPath, location.metaPath);
+      published = true;
+      await fsyncDir(location.dir);
+    } finally {
+      if (!published) await discard(temp);
+    }
+  }
+
+  /** A new temp blob beside `location`, open for writing; makes the prefix directory the first time. */
+  private async openTemp(location: BlobLocation): Promise<TempFiles> {
+    const suffix = randomBytes(8).toString("hex");
+    const blobPath = path.join(location.dir, `.${location.id}.${suffix}.tmp`);
+    const metaPath = path.join(location.dir, `.${location.id}.${suffix}.meta.tmp`);
+    if (!this.knownDirs.has(location.dir)) await this.makeDir(location.dir);
+    let handle: FileHandle;
+    try {
+      handle = await fs.open(blobPath, "wx", 0o600);
+    } catch (error) {
+      if (errnoOf(error) !== "ENOENT") throw error;
+      // The directory was removed behind our back (an operator's cleanup, a restore): make it again.
+      this.knownDirs.delete(location.dir);
+      await this.makeDir(location.dir);
+      handle = await fs.open(blobPath, "wx", 0o600);
+    }
+    return { handle, closed: false, blobPath, metaPath };
+  }
+
+  private async makeDir(dir: string): Promise<void> {
+    await fs.mkdir(dir, { recursive: true });
+    this.knownDirs.add(dir);
+  }
+}
+
+interface TempFiles {
+  handle: FileHandle;
+  closed: boolean;
+  blobPath: string;
+  metaPath: string;
+}
+
+/** Reads `body` into `handle` in gathered writes, hashing as it goes; checks the size against `limits`. */
+async function receive(
+  body: Readable,
+  handle: FileHandle,
+  limits: StreamLimits,
+): Promise<{ size: number; sha256: string }> {
+  const hash = createHash("sha256");
+  let size = 0;
+  let gathered: Buffer[] = [];
+  let gatheredBytes = 0;
+  for await (const chunk of body.iterator({ destroyOnReturn: false })) {
+    const bytes: Buffer = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
+    size += bytes.length;
+    if (size > limits.maxBytes) throw payloadTooLarge(`The upload exceeds ${limits.maxBytes} bytes.`);
+    hash.update(bytes);
+    gathered.push(bytes);
+    gatheredBytes += bytes.length;
+    if (gatheredBytes >= GATHER_BYTES || gathered.length >= GATHER_PIECES) {
+      await writeAllGathered(handle, gathered);
+      gathered = [];
+      gatheredBytes = 0;
+    }
+  }
+  if (size === 0) throw badInput("The upload is empty.");
+  if (limits.exactBytes !== null && size !== limits.exactBytes)
+    throw badInput(`The upload was declared as ${limits.exactBytes} bytes but ${size} arrived.`);
+  await writeAllGathered(handle, gathered);
+  return { size, sha256: hash.digest("base64url") };
+}
+
+/**
+ * Makes the written blob and its sidecar durable under their temp names. The two are independent until the blob is
+ * published, so the blob's fsync and the sidecar's write + fsync run at the same time; both have settled (and
+ * the blob is closed) before this returns or throws, so nothing is left writing behind the caller's cleanup.
+ */
+async function seal(temp: TempFiles, meta: Sidecar): Promise<void> {
+  const [synced, sidecar] = await Promise.allSettled([
+    temp.handle.sync(),
+    writeFileDurably(temp.metaPath, JSON.stringify(meta)),
+  ]);
+  temp.closed = true;
+  await temp.handle.close();
+  if (synced.status === "rejected") throw synced.reason;
+  if (sidecar.status === "rejected") throw sidecar.reason;
+}
+
+/** After a failure: nothing of this write stays on disk. */
+async function discard(temp: TempFiles): Promise<void> {
+  if (!temp.closed) await temp.handle.close().catch(() => undefined);
+  await Promise.all([unlinkIfPresent(temp.blobPath), unlinkIfPresent(temp.metaPath)]);
+}
+
+const alreadyUploaded = () => conflict("This upload has already been received; complete it or request a new upload.");
