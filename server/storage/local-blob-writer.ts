@@ -32,7 +32,8 @@ const GATHER_PIECES = 256;
  * only then are published under their own names. Keys and content types are validated by the caller.
  */
 export class LocalBlobWriter {
-  // Prefix directories this process has made or found; a key's directory is created once, not on every write.
+  // Prefix directories (the few key prefixes the server uses) this process has made; each is created once, not on
+  // every write.
   private readonly knownDirs = new Set<string>();
 
   /**
