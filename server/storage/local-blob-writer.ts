@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import fs, { type FileHandle } from "node:fs/promises";
 import path from "node:path";
-import type { Readable } from "node:stream";
+import { type Readable, finished } from "node:stream";
 import { badInput, conflict, payloadTooLarge } from "../errors.js";
 import {
   errnoOf,
@@ -108,34 +108,64 @@ interface TempFiles {
   metaPath: string;
 }
 
-/** Reads `body` into `handle` in gathered writes, hashing as it goes; checks the size against `limits`. */
-async function receive(
-  body: Readable,
-  handle: FileHandle,
-  limits: StreamLimits,
-): Promise<{ size: number; sha256: string }> {
-  const hash = createHash("sha256");
-  let size = 0;
-  let gathered: Buffer[] = [];
-  let gatheredBytes = 0;
-  for await (const chunk of body.iterator({ destroyOnReturn: false })) {
-    const bytes: Buffer = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
-    size += bytes.length;
-    if (size > limits.maxBytes) throw payloadTooLarge(`The upload exceeds ${limits.maxBytes} bytes.`);
-    hash.update(bytes);
-    gathered.push(bytes);
-    gatheredBytes += bytes.length;
-    if (gatheredBytes >= GATHER_BYTES || gathered.length >= GATHER_PIECES) {
-      await writeAllGathered(handle, gathered);
+/**
+ * Reads `body` into `handle` in gathered writes, hashing as it goes; checks the size against `limits`. Plain
+ * `data`/`end` listeners, not `for await`: the async iterator adds a promise and a `readable` round per chunk.
+ * On a breach or a failure the listeners come off and the stream is paused, not destroyed, so the caller can
+ * still answer on it; a write in flight settles before the returned promise rejects.
+ */
+function receive(body: Readable, handle: FileHandle, limits: StreamLimits): Promise<{ size: number; sha256: string }> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash("sha256");
+    let size = 0;
+    let gathered: Buffer[] = [];
+    let gatheredBytes = 0;
+    let writing: Promise<void> = Promise.resolve();
+    let settled = false;
+
+    const flush = () => {
+      const pieces = gathered;
       gathered = [];
       gatheredBytes = 0;
-    }
-  }
-  if (size === 0) throw badInput("The upload is empty.");
-  if (limits.exactBytes !== null && size !== limits.exactBytes)
-    throw badInput(`The upload was declared as ${limits.exactBytes} bytes but ${size} arrived.`);
-  await writeAllGathered(handle, gathered);
-  return { size, sha256: hash.digest("base64url") };
+      return writeAllGathered(handle, pieces);
+    };
+    const detach = () => {
+      settled = true;
+      stopWatching();
+      body.off("data", onData).off("end", onEnd).pause();
+    };
+    const fail = (error: unknown) => {
+      if (settled) return;
+      detach();
+      void writing.catch(() => undefined).then(() => reject(error));
+    };
+    const onData = (chunk: Buffer | string) => {
+      const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      size += bytes.length;
+      if (size > limits.maxBytes) return fail(payloadTooLarge(`The upload exceeds ${limits.maxBytes} bytes.`));
+      hash.update(bytes);
+      gathered.push(bytes);
+      gatheredBytes += bytes.length;
+      if (gatheredBytes >= GATHER_BYTES || gathered.length >= GATHER_PIECES) {
+        body.pause();
+        writing = flush().then(() => {
+          if (!settled) body.resume();
+        }, fail);
+      }
+    };
+    const onEnd = () => {
+      if (size === 0) return fail(badInput("The upload is empty."));
+      if (limits.exactBytes !== null && size !== limits.exactBytes)
+        return fail(badInput(`The upload was declared as ${limits.exactBytes} bytes but ${size} arrived.`));
+      detach();
+      writing.then(flush).then(() => resolve({ size, sha256: hash.digest("base64url") }), reject);
+    };
+    // Errors and a close before the end (the sender went away), also when they happened before we listened.
+    const stopWatching = finished(body, { writable: false }, (error) => {
+      if (error) fail(error);
+    });
+    body.on("data", onData).on("end", onEnd);
+  });
 }
 
 /**

@@ -54,6 +54,22 @@ describe("writing", () => {
     expect(await leftovers()).toEqual([]);
   });
 
+  it("stops and cleans up when the sender goes away without an error, also before the store listens", async () => {
+    const key = newKey();
+    const vanishing = new Readable({
+      read() {
+        this.push(randomBytes(50));
+        this.destroy();
+      },
+    });
+    await expect(store.writeStream(key, vanishing, writeLimits())).rejects.toThrow(/premature close/i);
+    const gone = new Readable({ read() {} });
+    gone.destroy();
+    await expect(store.writeStream(key, gone, writeLimits())).rejects.toThrow(/premature close/i);
+    expect(await store.stat(key)).toBeNull();
+    expect(await leftovers()).toEqual([]);
+  });
+
   it("over HTTP: 413 before reading when Content-Length is too big, and for a chunked body that grows too big", async () => {
     const declared = await uploadUrl({ maxBytes: 1000 });
     const early = await putBytes(declared.url, randomBytes(1001));
