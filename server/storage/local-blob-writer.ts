@@ -11,7 +11,6 @@ import {
   unlinkIfPresent,
   writeAll,
   writeAllGathered,
-  writeFileDurably,
 } from "./durable-file.js";
 import type { BlobLocation } from "./local-blob-location.js";
 import type { Sidecar } from "./local-blob-sidecar.js";
@@ -41,11 +40,15 @@ export class LocalBlobWriter {
    * replace an existing blob (single-use upload URLs). On a limit breach the stream is left unconsumed.
    */
   async writeStream(location: BlobLocation, body: Readable, limits: StreamLimits): Promise<{ size: number }> {
-    if (await exists(location.blobPath)) throw alreadyUploaded();
-    const temp = await this.openTemp(location);
+    // The early refusal of a re-sent upload (before a byte is read) costs no extra wait: it runs beside the opens.
+    const [present, opened] = await Promise.allSettled([exists(location.blobPath), this.openTemp(location)]);
+    if (opened.status === "rejected") throw opened.reason;
+    const temp = opened.value;
     let published = false;
     try {
-      const { size, sha256 } = await receive(body, temp.handle, limits);
+      if (present.status === "rejected") throw present.reason;
+      if (present.value) throw alreadyUploaded();
+      const { size, sha256 } = await receive(body, temp.blob, limits);
       await seal(temp, { v: 1, contentType: limits.contentType, size, sha256 });
       if (!(await linkWithoutReplacing(temp.blobPath, location.blobPath))) throw alreadyUploaded();
       await fs.rename(temp.metaPath, location.metaPath);
@@ -63,7 +66,7 @@ export class LocalBlobWriter {
     const temp = await this.openTemp(location);
     let published = false;
     try {
-      await writeAll(temp.handle, bytes);
+      await writeAll(temp.blob, bytes);
       const sha256 = createHash("sha256").update(bytes).digest("base64url");
       await seal(temp, { v: 1, contentType, size: bytes.length, sha256 });
       // Between the two renames the sidecar does not match the blob, and openRead serves nothing.
@@ -76,23 +79,24 @@ export class LocalBlobWriter {
     }
   }
 
-  /** A new temp blob beside `location`, open for writing; makes the prefix directory the first time. */
+  /**
+   * New temp files for the blob and its sidecar beside `location`, both open for writing (opened together, so the
+   * sidecar's open is not on the way once the bytes are in); makes the prefix directory the first time.
+   */
   private async openTemp(location: BlobLocation): Promise<TempFiles> {
     const suffix = randomBytes(8).toString("hex");
     const blobPath = path.join(location.dir, `.${location.id}.${suffix}.tmp`);
     const metaPath = path.join(location.dir, `.${location.id}.${suffix}.meta.tmp`);
     if (!this.knownDirs.has(location.dir)) await this.makeDir(location.dir);
-    let handle: FileHandle;
     try {
-      handle = await fs.open(blobPath, "wx", 0o600);
+      return await openBoth(blobPath, metaPath);
     } catch (error) {
       if (errnoOf(error) !== "ENOENT") throw error;
       // The directory was removed behind our back (an operator's cleanup, a restore): make it again.
       this.knownDirs.delete(location.dir);
       await this.makeDir(location.dir);
-      handle = await fs.open(blobPath, "wx", 0o600);
+      return openBoth(blobPath, metaPath);
     }
-    return { handle, closed: false, blobPath, metaPath };
   }
 
   private async makeDir(dir: string): Promise<void> {
@@ -102,10 +106,29 @@ export class LocalBlobWriter {
 }
 
 interface TempFiles {
-  handle: FileHandle;
+  blob: FileHandle;
+  meta: FileHandle;
   closed: boolean;
   blobPath: string;
   metaPath: string;
+}
+
+/** Creates both temp files; when one cannot be created, the other is removed again before this throws. */
+async function openBoth(blobPath: string, metaPath: string): Promise<TempFiles> {
+  const paths = [blobPath, metaPath];
+  const [blob, meta] = await Promise.allSettled(paths.map((filePath) => fs.open(filePath, "wx", 0o600)));
+  if (blob?.status === "fulfilled" && meta?.status === "fulfilled")
+    return { blob: blob.value, meta: meta.value, closed: false, blobPath, metaPath };
+  let failure: unknown;
+  await Promise.all(
+    [blob, meta].map(async (opened, i) => {
+      if (opened?.status === "rejected") failure ??= opened.reason;
+      if (opened?.status !== "fulfilled") return;
+      await opened.value.close().catch(() => undefined);
+      await unlinkIfPresent(paths[i] ?? "");
+    }),
+  );
+  throw failure;
 }
 
 /**
@@ -169,24 +192,25 @@ function receive(body: Readable, handle: FileHandle, limits: StreamLimits): Prom
 }
 
 /**
- * Makes the written blob and its sidecar durable under their temp names. The two are independent until the blob is
- * published, so the blob's fsync and the sidecar's write + fsync run at the same time; both have settled (and
- * the blob is closed) before this returns or throws, so nothing is left writing behind the caller's cleanup.
+ * Makes the written blob and its sidecar durable under their temp names and closes both. The two are independent
+ * until the blob is published, so the blob's fsync and the sidecar's write + fsync run at the same time; both have
+ * settled before this returns or throws, so nothing is left writing behind the caller's cleanup.
  */
 async function seal(temp: TempFiles, meta: Sidecar): Promise<void> {
-  const [synced, sidecar] = await Promise.allSettled([
-    temp.handle.sync(),
-    writeFileDurably(temp.metaPath, JSON.stringify(meta)),
-  ]);
+  const writeSidecar = async () => {
+    await writeAll(temp.meta, Buffer.from(JSON.stringify(meta), "utf8"));
+    await temp.meta.sync();
+  };
+  const [synced, sidecar] = await Promise.allSettled([temp.blob.sync(), writeSidecar()]);
   temp.closed = true;
-  await temp.handle.close();
+  await Promise.all([temp.blob.close(), temp.meta.close()]);
   if (synced.status === "rejected") throw synced.reason;
   if (sidecar.status === "rejected") throw sidecar.reason;
 }
 
 /** After a failure: nothing of this write stays on disk. */
 async function discard(temp: TempFiles): Promise<void> {
-  if (!temp.closed) await temp.handle.close().catch(() => undefined);
+  if (!temp.closed) await Promise.all([temp.blob.close(), temp.meta.close()]).catch(() => undefined);
   await Promise.all([unlinkIfPresent(temp.blobPath), unlinkIfPresent(temp.metaPath)]);
 }
 
