@@ -159,3 +159,17 @@ export async function myImages(
   );
   return { totalCount: data.myImages.totalCount, ids: data.myImages.nodes.map((n) => n.id) };
 }
+
+/** Where a public link redirects once its image is processed (it answers 503 until then); 60 s at most. */
+export async function processedLocation(link: string): Promise<string> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const answer = await fetch(link, { redirect: "manual" });
+    await answer.arrayBuffer();
+    const location = answer.headers.get("location");
+    if (answer.status === 302 && location) return location;
+    if (answer.status !== 503 || Date.now() > deadline)
+      throw new Error(`${link} answered ${answer.status} instead of redirecting once processed`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -7,7 +7,7 @@ import sharp from "sharp";
 import { buildServer, bundle } from "../scripts/build-server.js";
 import { startTestRedis, freePort } from "../test/support/redis-server.js";
 import { startS3rver } from "../test/support/s3rver.js";
-import { type BenchUser, myImages, registerUser, uploadImage } from "./api.js";
+import { type BenchUser, myImages, processedLocation, registerUser, uploadImage } from "./api.js";
 import type { Settings } from "./options.js";
 import { type Cleanup, type ChildServer, REPO_ROOT, startChild } from "./processes.js";
 import { type BenchContext, UPLOAD_BYTES } from "./scenarios.js";
@@ -216,18 +216,4 @@ async function profileFlags(settings: Settings, log: (message: string) => void):
 
 function seconds(since: number): string {
   return `${((performance.now() - since) / 1000).toFixed(1)} s`;
-}
-
-/** Where a public link redirects once its image is processed (it answers 503 until then); 60 s at most. */
-async function processedLocation(link: string): Promise<string> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const answer = await fetch(link, { redirect: "manual" });
-    await answer.arrayBuffer();
-    const location = answer.headers.get("location");
-    if (answer.status === 302 && location) return location;
-    if (answer.status !== 503 || Date.now() > deadline)
-      throw new Error(`${link} answered ${answer.status} instead of redirecting once processed`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

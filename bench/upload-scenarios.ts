@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { completeUpload, putBytes, requestUpload, uploadImage } from "./api.js";
+import { completeUpload, processedLocation, putBytes, requestUpload, uploadImage } from "./api.js";
 import { Latencies, type Sample, ScenarioError, loops, pool } from "./load.js";
 import type { Phase, Row } from "./measure.js";
 import { cpuSecondsOf } from "./processes.js";
@@ -123,7 +123,9 @@ async function barePuts(ctx: BenchContext, seconds: number): Promise<Sample> {
 
 /**
  * The bytes path alone: tickets are requested (untimed), their PUTs timed in a round with `workers` in
- * parallel, then completed (untimed) so the user's open tickets stay under the limit.
+ * parallel, then completed (untimed) so the user's open tickets stay under the limit. Each completion queues an
+ * image-processing job for the server's embedded worker; the round waits (untimed) until the batch's images are
+ * processed, so that sharp's work on them never lands in a timed PUT window or in another scenario's round.
  */
 async function puts(ctx: BenchContext, seconds: number): Promise<Sample> {
   const { url } = ctx.local;
@@ -145,7 +147,8 @@ async function puts(ctx: BenchContext, seconds: number): Promise<Sample> {
     serverCpuSeconds += (cpuSecondsOf(ctx.local.pid) ?? cpu0) - cpu0;
     timedMs += performance.now() - t0;
     await pool(tickets, ctx.settings.workers, async (ticket) => {
-      await completeUpload(url, apiKey, ticket.uploadId);
+      const id = await completeUpload(url, apiKey, ticket.uploadId);
+      await processedLocation(`${url}/image/${id}`);
     });
   }
   return { latencies, seconds: timedMs / 1000, serverCpuSeconds };

@@ -26,6 +26,34 @@ export async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void>
   }
 }
 
+/** Writes all of `pieces`, in order, at the handle's position with as few `writev` calls as the OS allows. */
+export async function writeAllGathered(handle: FileHandle, pieces: readonly Buffer[]): Promise<void> {
+  let pending = pieces;
+  while (pending.length > 0) {
+    const { bytesWritten } = await handle.writev(pending);
+    pending = afterWritten(pending, bytesWritten);
+  }
+}
+
+/** What is left of `pieces` once their first `count` bytes are written. */
+function afterWritten(pieces: readonly Buffer[], count: number): readonly Buffer[] {
+  let skipped = 0;
+  for (const [index, piece] of pieces.entries()) {
+    if (count < skipped + piece.length) return [piece.subarray(count - skipped), ...pieces.slice(index + 1)];
+    skipped += piece.length;
+  }
+  return [];
+}
+
+/** Removes `filePath` if it is there: one `unlink`, where `fs.rm` would `lstat` first. */
+export async function unlinkIfPresent(filePath: string): Promise<void> {
+  try {
+    await fs.unlink(filePath);
+  } catch (error) {
+    if (errnoOf(error) !== "ENOENT") throw error;
+  }
+}
+
 /** Makes a rename itself durable; some platforms cannot open a directory, which is not worth failing for. */
 export async function fsyncDir(dir: string): Promise<void> {
   let handle: FileHandle | null = null;

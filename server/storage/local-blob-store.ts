@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import fs, { type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import { DependencyUnavailableError, badInput, conflict, payloadTooLarge } from "../errors.js";
+import { DependencyUnavailableError, badInput } from "../errors.js";
 import {
   BlobChangedError,
   BlobNotFoundError,
@@ -12,19 +12,11 @@ import {
   type UploadTarget,
   type UploadTargetRequest,
 } from "../ports/blob-store.js";
-import {
-  errnoOf,
-  exists,
-  fsyncDir,
-  linkWithoutReplacing,
-  readDirOrEmpty,
-  statOrNull,
-  writeAll,
-  writeFileDurably,
-} from "./durable-file.js";
+import { errnoOf, readDirOrEmpty, statOrNull } from "./durable-file.js";
 import { CONTENT_TYPE_PATTERN, ID_PATTERN, PREFIX_DIR_PATTERN } from "./blob-key-patterns.js";
 import { type BlobLocation, guardDisk, locateBlob } from "./local-blob-location.js";
-import { type OpenedBlob, type Sidecar, openBlob, readSidecar } from "./local-blob-sidecar.js";
+import { type OpenedBlob, openBlob, readSidecar } from "./local-blob-sidecar.js";
+import { LocalBlobWriter, type StreamLimits } from "./local-blob-writer.js";
 import { LocalUploadTokens, type UploadClaims, claimsProblem } from "./local-upload-token.js";
 
 export interface LocalBlobStoreOptions {
@@ -49,6 +41,7 @@ export class LocalBlobStore implements BlobStore {
   private readonly root: string;
   private readonly publicUrl: string;
   private readonly tokens: LocalUploadTokens;
+  private readonly writer = new LocalBlobWriter();
 
   constructor(options: LocalBlobStoreOptions) {
     if (!path.isAbsolute(options.root)) throw new Error(`LocalBlobStore: root must be absolute, got ${options.root}`);
@@ -85,90 +78,23 @@ export class LocalBlobStore implements BlobStore {
   /**
    * Streams `body` into place for `key`: temp file in the same directory, size limit enforced while reading,
    * fsync, then a hard link that refuses to replace an existing blob (a verified image cannot be swapped by
-   * re-sending to the same URL). The sidecar lands after the blob, so a crash in between leaves a blob that
-   * `stat` reports with a null type and that is not served.
+   * re-sending to the same URL). The sidecar is durable before the blob is linked and lands right after it, so a
+   * crash in between leaves a blob that `stat` reports with a null type and that is not served.
    *
    * On a limit breach the stream is left unconsumed (not destroyed) so the caller can still answer on it.
    */
-  async writeStream(
-    key: string,
-    body: Readable,
-    limits: { contentType: string; maxBytes: number; exactBytes: number | null },
-  ): Promise<{ size: number }> {
+  async writeStream(key: string, body: Readable, limits: StreamLimits): Promise<{ size: number }> {
     const location = this.locate(key);
     if (location === null) throw badInput("Invalid storage key.");
     if (!CONTENT_TYPE_PATTERN.test(limits.contentType)) throw badInput("Invalid content type.");
-    const { dir, blobPath, metaPath, id } = location;
-
-    return guardDisk(async () => {
-      await fs.mkdir(dir, { recursive: true });
-      if (await exists(blobPath)) throw alreadyUploaded();
-
-      const suffix = randomBytes(8).toString("hex");
-      const tmpBlob = path.join(dir, `.${id}.${suffix}.tmp`);
-      const tmpMeta = path.join(dir, `.${id}.${suffix}.meta.tmp`);
-      let handle: FileHandle | null = await fs.open(tmpBlob, "wx", 0o600);
-      try {
-        const hash = createHash("sha256");
-        let size = 0;
-        for await (const chunk of body.iterator({ destroyOnReturn: false })) {
-          const bytes: Buffer = typeof chunk === "string" ? Buffer.from(chunk) : (chunk as Buffer);
-          size += bytes.length;
-          if (size > limits.maxBytes) throw payloadTooLarge(`The upload exceeds ${limits.maxBytes} bytes.`);
-          hash.update(bytes);
-          await writeAll(handle, bytes);
-        }
-        if (size === 0) throw badInput("The upload is empty.");
-        if (limits.exactBytes !== null && size !== limits.exactBytes)
-          throw badInput(`The upload was declared as ${limits.exactBytes} bytes but ${size} arrived.`);
-        await handle.sync();
-        await handle.close();
-        handle = null;
-
-        const meta: Sidecar = { v: 1, contentType: limits.contentType, size, sha256: hash.digest("base64url") };
-        await writeFileDurably(tmpMeta, JSON.stringify(meta));
-        if (!(await linkWithoutReplacing(tmpBlob, blobPath))) throw alreadyUploaded();
-        await fs.rename(tmpMeta, metaPath);
-        await fsyncDir(dir);
-        return { size };
-      } finally {
-        await handle?.close().catch(() => undefined);
-        await fs.rm(tmpBlob, { force: true });
-        await fs.rm(tmpMeta, { force: true });
-      }
-    });
+    return guardDisk(() => this.writer.writeStream(location, body, limits));
   }
 
   async put(key: string, bytes: Buffer, contentType: string): Promise<void> {
     const location = this.locate(key);
     if (location === null) throw badInput("Invalid storage key.");
     if (!CONTENT_TYPE_PATTERN.test(contentType)) throw badInput("Invalid content type.");
-    const { dir, blobPath, metaPath, id } = location;
-    await guardDisk(async () => {
-      await fs.mkdir(dir, { recursive: true });
-      const suffix = randomBytes(8).toString("hex");
-      const tmpBlob = path.join(dir, `.${id}.${suffix}.tmp`);
-      const tmpMeta = path.join(dir, `.${id}.${suffix}.meta.tmp`);
-      try {
-        const handle = await fs.open(tmpBlob, "wx", 0o600);
-        try {
-          await writeAll(handle, bytes);
-          await handle.sync();
-        } finally {
-          await handle.close();
-        }
-        const sha256 = createHash("sha256").update(bytes).digest("base64url");
-        const meta: Sidecar = { v: 1, contentType, size: bytes.length, sha256 };
-        await writeFileDurably(tmpMeta, JSON.stringify(meta));
-        // Between the two renames the sidecar does not match the blob, and openRead serves nothing.
-        await fs.rename(tmpBlob, blobPath);
-        await fs.rename(tmpMeta, metaPath);
-        await fsyncDir(dir);
-      } finally {
-        await fs.rm(tmpBlob, { force: true });
-        await fs.rm(tmpMeta, { force: true });
-      }
-    });
+    await guardDisk(() => this.writer.put(location, bytes, contentType));
   }
 
   async stat(key: string): Promise<BlobInfo | null> {
@@ -289,5 +215,3 @@ export class LocalBlobStore implements BlobStore {
     return locateBlob(this.root, key);
   }
 }
-
-const alreadyUploaded = () => conflict("This upload has already been received; complete it or request a new upload.");

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -54,6 +54,22 @@ describe("writing", () => {
     expect(await leftovers()).toEqual([]);
   });
 
+  it("stops and cleans up when the sender goes away without an error, also before the store listens", async () => {
+    const key = newKey();
+    const vanishing = new Readable({
+      read() {
+        this.push(randomBytes(50));
+        this.destroy();
+      },
+    });
+    await expect(store.writeStream(key, vanishing, writeLimits())).rejects.toThrow(/premature close/i);
+    const gone = new Readable({ read() {} });
+    gone.destroy();
+    await expect(store.writeStream(key, gone, writeLimits())).rejects.toThrow(/premature close/i);
+    expect(await store.stat(key)).toBeNull();
+    expect(await leftovers()).toEqual([]);
+  });
+
   it("over HTTP: 413 before reading when Content-Length is too big, and for a chunked body that grows too big", async () => {
     const declared = await uploadUrl({ maxBytes: 1000 });
     const early = await putBytes(declared.url, randomBytes(1001));
@@ -95,6 +111,40 @@ describe("writing", () => {
     expect(second.status).toBe(409);
     expect(await second.json()).toMatchObject({ error: { code: "conflict", request_id: expect.any(String) } });
     expect(await store.readHead(key, 1000)).toEqual(first);
+    // The refusal comes before the body is read, and the temp files opened beside the check are gone again.
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it("stores the bytes exactly when they arrive in many small and large chunks (gathered writes)", async () => {
+    const key = newKey();
+    const chunks = [
+      ...Array.from({ length: 600 }, (_, i) => randomBytes(1 + (i % 7))),
+      ...Array.from({ length: 40 }, () => randomBytes(64 * 1024)),
+      Buffer.alloc(0),
+      randomBytes(3),
+    ];
+    const bytes = Buffer.concat(chunks);
+    const { size } = await store.writeStream(key, Readable.from(chunks), writeLimits({ maxBytes: bytes.length }));
+    expect(size).toBe(bytes.length);
+    expect((await store.readHead(key, bytes.length + 1)).equals(bytes)).toBe(true);
+    const sha256 = createHash("sha256").update(bytes).digest("base64url");
+    expect(await store.stat(key)).toEqual({ size: bytes.length, contentType: "image/png", version: sha256 });
+    expect(await leftovers()).toEqual([]);
+  });
+
+  it("makes the prefix directory again when it was removed after the store first wrote there", async () => {
+    // The store remembers directories it has made; an operator's cleanup must not break the next write.
+    await store.writeStream(newKey(), Readable.from([randomBytes(10)]), writeLimits());
+    await store.put(newKey(), randomBytes(10), "image/png");
+    await fs.rm(path.join(root, "img"), { recursive: true });
+    const streamed = newKey();
+    await store.writeStream(streamed, Readable.from([randomBytes(10)]), writeLimits());
+    expect(await store.stat(streamed)).toMatchObject({ size: 10, contentType: "image/png" });
+    await fs.rm(path.join(root, "img"), { recursive: true });
+    const written = newKey();
+    await store.put(written, randomBytes(12), "image/webp");
+    expect(await store.stat(written)).toMatchObject({ size: 12, contentType: "image/webp" });
+    expect(await leftovers()).toEqual([]);
   });
 
   it("does not serve a blob whose sidecar never landed (a crash between the two renames)", async () => {
