@@ -112,15 +112,33 @@ export function toImage(record: ImageRecord, links: ImageLinks): Image {
 }
 
 export function toImageConnection(page: ImagePage, links: ImageLinks): ImageConnection {
-  const edges = page.images.map((record) =>
-    Object.assign(new ImageEdge(), { cursor: encodeCursor(record), node: toImage(record, links) }),
-  );
-  return Object.assign(new ImageConnection(), {
-    edges,
-    nodes: edges.map((e) => e.node),
-    pageInfo: Object.assign(new PageInfo(), { hasNextPage: page.hasMore, endCursor: edges.at(-1)?.cursor ?? null }),
+  const nodes = page.images.map((record) => toImage(record, links));
+  return imageConnection(nodes, (i) => encodeCursor(page.images[i]!), page);
+}
+
+/**
+ * A page of images as a connection. Its `edges` are built when first read: a client that reads only `nodes` (a
+ * list of 20 images, say) does not pay for 20 edges and their cursors.
+ */
+function imageConnection(
+  nodes: Image[],
+  cursorOf: (index: number) => string,
+  page: { hasMore: boolean; totalCount: number },
+): ImageConnection {
+  const connection = Object.assign(new ImageConnection(), {
+    nodes,
+    pageInfo: Object.assign(new PageInfo(), {
+      hasNextPage: page.hasMore,
+      endCursor: nodes.length === 0 ? null : cursorOf(nodes.length - 1),
+    }),
     totalCount: page.totalCount,
   });
+  let edges: ImageEdge[] | undefined;
+  Object.defineProperty(connection, "edges", {
+    enumerable: true,
+    get: () => (edges ??= nodes.map((node, i) => Object.assign(new ImageEdge(), { cursor: cursorOf(i), node }))),
+  });
+  return connection;
 }
 
 export function toUploadTicket({ ticket, target }: IssuedUpload): UploadTicket {
@@ -170,15 +188,8 @@ export function toAlbumConnection(page: AlbumPage, links: { pageUrlFor(albumId: 
 
 /** An album's images: every one loads through `viewUrl`, which carries a grant for the private ones. */
 export function toAlbumImageConnection(page: AlbumImagePage, links: ImageLinks): ImageConnection {
-  const edges = page.images.map(({ image, cursor }) =>
-    Object.assign(new ImageEdge(), { cursor, node: toImage(image, links) }),
-  );
-  return Object.assign(new ImageConnection(), {
-    edges,
-    nodes: edges.map((e) => e.node),
-    pageInfo: Object.assign(new PageInfo(), { hasNextPage: page.hasMore, endCursor: edges.at(-1)?.cursor ?? null }),
-    totalCount: page.totalCount,
-  });
+  const nodes = page.images.map(({ image }) => toImage(image, links));
+  return imageConnection(nodes, (i) => page.images[i]!.cursor, page);
 }
 
 export function toShareLink(record: ShareLinkRecord, secret: { token: string; url: string } | null = null): ShareLink {

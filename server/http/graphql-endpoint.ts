@@ -5,6 +5,7 @@ import {
   ApolloServerPluginLandingPageDisabled,
 } from "@apollo/server/plugin/disabled";
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
+import type { ServerResponse } from "node:http";
 import type { FastifyInstance } from "fastify";
 import type { GraphQLFormattedError } from "graphql";
 import type { Services } from "../app.js";
@@ -108,15 +109,12 @@ export async function registerGraphQLEndpoint(
   const graphql = fastifyApolloHandler(apollo, {
     context: async (request, reply): Promise<GraphQLContext> => {
       let viewer: ReturnType<GraphQLContext["viewer"]> | undefined;
-      return {
-        requestId: request.id,
-        clientIp: request.ip,
-        // Made on first use: most operations never wait on anything the client could abandon.
-        get signal() {
-          return clientGoneSignal(reply.raw);
-        },
-        viewer: () => (viewer ??= credentials.authenticate(presentedSecret(request.headers))),
-      };
+      return new HttpGraphQLContext(
+        request.id,
+        request.ip,
+        reply.raw,
+        () => (viewer ??= credentials.authenticate(presentedSecret(request.headers))),
+      );
     },
   });
   http.route<{ Reply: string }>({
@@ -126,4 +124,22 @@ export async function registerGraphQLEndpoint(
     handler: graphql,
   });
   return live;
+}
+
+/**
+ * The context of an operation over HTTP. A class so that `signal` is made on first use only (most operations never
+ * wait on anything the client could abandon): Apollo copies the context's own properties for every operation, which
+ * would call a getter defined on the object itself, but keeps its prototype.
+ */
+class HttpGraphQLContext implements GraphQLContext {
+  constructor(
+    readonly requestId: string,
+    readonly clientIp: string,
+    private readonly response: ServerResponse,
+    readonly viewer: GraphQLContext["viewer"],
+  ) {}
+
+  get signal(): AbortSignal {
+    return clientGoneSignal(this.response);
+  }
 }

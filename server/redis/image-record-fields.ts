@@ -58,6 +58,38 @@ function toProcessing(h: Record<string, string>): ProcessingRecord | null {
   };
 }
 
+/** Every field `toImage` reads, in the order READ_RECORD_AS_JSON (image-store-scripts.ts) returns their values. */
+export const RECORD_FIELDS = [
+  "id",
+  "ownerId",
+  "key",
+  "filename",
+  "contentType",
+  "size",
+  "width",
+  "height",
+  "createdAt",
+  "visibility",
+  "status",
+  "pstatus",
+  "failureReason",
+  "placeholder",
+  "publicKey",
+  "publicSize",
+  "variants",
+] as const;
+
+/** The record from READ_RECORD_AS_JSON's answer, or null when there is none. */
+export function toImageFromJsonValues(json: string): ImageRecord | null {
+  const values = JSON.parse(json) as (string | false)[];
+  const h: Record<string, string> = {};
+  RECORD_FIELDS.forEach((field, i) => {
+    const value = values[i];
+    if (typeof value === "string") h[field] = value;
+  });
+  return toImage(h);
+}
+
 export function toImage(h: Record<string, string>): ImageRecord | null {
   if (!h.id || !h.ownerId || !h.key) return null;
   return {

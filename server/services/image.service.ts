@@ -143,14 +143,7 @@ export class ImageService {
 
   /** The caller's images, newest first, `first` at a time after the opaque cursor `after`. */
   async listImages(viewer: Viewer, first: number, after: string | null): Promise<ImagePage> {
-    if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
-      throw badInput(`first must be between 0 and ${MAX_PAGE_SIZE}.`, { field: "first" });
-    }
-    const cursor = after === null ? null : decodeCursor(after);
-    const [page, usage] = await Promise.all([
-      this.images.listImages(viewer.userId, first, cursor),
-      this.images.usage(viewer.userId),
-    ]);
+    const [page, usage] = await Promise.all([this.page(viewer, first, after), this.images.usage(viewer.userId)]);
     return { ...page, totalCount: usage.images };
   }
 
@@ -163,13 +156,21 @@ export class ImageService {
     const items: ImageRecord[] = [];
     let after: string | null = null;
     while (items.length < wanted) {
-      const page = await this.listImages(viewer, Math.min(MAX_PAGE_SIZE, wanted - items.length), after);
+      const page = await this.page(viewer, Math.min(MAX_PAGE_SIZE, wanted - items.length), after);
       items.push(...page.images);
       const last = page.images.at(-1);
       if (!page.hasMore || last === undefined) break;
       after = encodeCursor(last);
     }
     return items;
+  }
+
+  /** One page of `listImages` without the count, which `listAllImages` has no use for. */
+  private async page(viewer: Viewer, first: number, after: string | null): Promise<Omit<ImagePage, "totalCount">> {
+    if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
+      throw badInput(`first must be between 0 and ${MAX_PAGE_SIZE}.`, { field: "first" });
+    }
+    return this.images.listImages(viewer.userId, first, after === null ? null : decodeCursor(after));
   }
 
   /**

@@ -62,6 +62,33 @@ export function defineImageStoreContract(stores: () => MetadataStores) {
       expect(seen).toEqual(expected);
     });
 
+    it("lists every record exactly as findImage reads it, whatever its fields and state", async () => {
+      const ownerId = newId();
+      const variant = { name: "w320", key: "img/x-w320", width: 320, height: 200, contentType: "image/webp", size: 9 };
+      const at = 2_000_000;
+      const legacy = image(ownerId, { createdAt: at, filename: 'quo"te\\ back/slash é 🙂\n\u0001.png' });
+      const processing = image(ownerId, { createdAt: at + 1, key: `orig/${newId()}`, visibility: "private" });
+      const ready = image(ownerId, { createdAt: at + 2, key: `orig/${newId()}`, filename: "" });
+      const failed = image(ownerId, { createdAt: at + 3, key: `orig/${newId()}` });
+      for (const made of [legacy, processing, ready, failed]) await images.listImage(await images.createImage(made));
+      for (const made of [processing, ready, failed]) await images.markProcessing(made.id);
+      await images.markReady(ready.id, {
+        originalKey: ready.key,
+        publicKey: `img/${ready.id}-public`,
+        publicSize: 77,
+        width: 320,
+        height: 200,
+        placeholder: "AbCd",
+        variants: [variant],
+      });
+      await images.markFailed(failed.id, "Not an image: 'x' \"y\"");
+      const listed = (await images.listImages(ownerId, 10, null)).images;
+      const found = await Promise.all([failed, ready, processing, legacy].map((made) => images.findImage(made.id)));
+      expect(listed).toEqual(found);
+      expect(listed.map((made) => made.processing?.status ?? null)).toEqual(["FAILED", "READY", "PROCESSING", null]);
+      expect(listed[3]!.filename).toBe(legacy.filename);
+    });
+
     it("marks, skips and removes images being deleted, uncounting once", async () => {
       const ownerId = newId();
       const keep = await images.createImage(image(ownerId, { size: 10 }));

@@ -131,6 +131,30 @@ describe.each(UPLOAD_SETUPS)("uploads with the $name", (setup) => {
       expect(seen).toEqual([...ids].reverse());
     });
 
+    it("gives the same images and cursors whether a query reads nodes, edges or both", async () => {
+      const key = await newUser();
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) ids.push((await uploadImage(baseUrl(), key, await makeImage("gif"), "image/gif")).id);
+      const newestFirst = [...ids].reverse();
+      type Page = { myImages: Partial<Connection["myImages"]> };
+      const read = async (selection: string, after: string | null = null) =>
+        (
+          await gql<Page>(
+            baseUrl(),
+            `query($a: String) { myImages(first: 3, after: $a) { ${selection} } }`,
+            { a: after },
+            key,
+          )
+        ).data!.myImages;
+      const nodesOnly = await read("nodes { id } pageInfo { endCursor }");
+      const edgesOnly = await read("edges { cursor node { id } }");
+      expect(nodesOnly.nodes!.map((n) => n.id)).toEqual(newestFirst.slice(0, 3));
+      expect(edgesOnly.edges!.map((e) => e.node.id)).toEqual(newestFirst.slice(0, 3));
+      expect(nodesOnly.pageInfo!.endCursor).toBe(edgesOnly.edges![2]!.cursor);
+      const afterFirst = await read("nodes { id }", edgesOnly.edges![0]!.cursor);
+      expect(afterFirst.nodes!.map((n) => n.id)).toEqual(newestFirst.slice(1, 4));
+    });
+
     it("refuses pages over 100 and malformed cursors", async () => {
       const key = await newUser();
       expect(errorCode(await gql(baseUrl(), MY_IMAGES, { first: 101 }, key))).toBe("BAD_USER_INPUT");

@@ -17,7 +17,10 @@ registerEnumType(ImageStatus, {
   },
 });
 
-@ObjectType({ description: "A resized copy of an image (a WebP thumbnail), metadata-free." })
+// `simpleResolvers`: these types hold plain data, so graphql-js reads their fields directly instead of through a
+// TypeGraphQL wrapper per field (a page of 20 images resolves about 180 fields).
+
+@ObjectType({ description: "A resized copy of an image (a WebP thumbnail), metadata-free.", simpleResolvers: true })
 export class ImageVariant {
   @Field(() => Int, { description: "Pixels." })
   width!: number;
@@ -38,6 +41,7 @@ export class ImageVariant {
 @ObjectType({
   description:
     "A stored image. A PUBLIC image's metadata is visible to anyone who knows the id; a PRIVATE one's to its owner only.",
+  simpleResolvers: true,
 })
 export class Image {
   @Field(() => ID)
@@ -97,7 +101,7 @@ export class Image {
   variants!: ImageVariant[];
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class ImageEdge {
   @Field(() => String, { description: "Opaque; pass as `after` to get the images after this one." })
   cursor!: string;
@@ -106,7 +110,7 @@ export class ImageEdge {
   node!: Image;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class PageInfo {
   @Field(() => Boolean)
   hasNextPage!: boolean;
@@ -115,7 +119,7 @@ export class PageInfo {
   endCursor!: string | null;
 }
 
-@ObjectType({ description: "A page of images, newest first (Relay connection)." })
+@ObjectType({ description: "A page of images, newest first (Relay connection).", simpleResolvers: true })
 export class ImageConnection {
   @Field(() => [ImageEdge])
   edges!: ImageEdge[];
