@@ -22,6 +22,8 @@ export interface HotLinkOptions {
   readonly closing: () => boolean;
 }
 
+type RequestCount = ReturnType<Metrics["requests"]["labels"]>;
+type RequestLatency = ReturnType<Metrics["latency"]["labels"]>;
 type Route = "/image/:id" | "/image/:id/:variant" | "/api/v1/image/:id";
 
 /**
@@ -40,17 +42,19 @@ export function hotLinkFront(options: HotLinkOptions): RequestFront {
     "cache-control": LINK_CACHE_CONTROL,
     "content-length": "0",
   }).flat();
-  const observed = new Map<string, { count: () => void; time: (seconds: number) => void }>();
-  const observe = (method: string, route: Route) => {
+  // The metric series of each route and method, labelled once (labelling costs more than counting).
+  const series = new Map<string, { requests: RequestCount; latency: RequestLatency }>();
+  const seriesOf = (method: string, route: Route) => {
     const key = `${method} ${route}`;
-    let series = observed.get(key);
-    if (series === undefined) {
-      const requests = metrics.requests.labels({ method, route, status: "302" });
-      const latency = metrics.latency.labels({ method, route });
-      series = { count: () => requests.inc(), time: (seconds) => latency.observe(seconds) };
-      observed.set(key, series);
+    let found = series.get(key);
+    if (found === undefined) {
+      found = {
+        requests: metrics.requests.labels({ method, route, status: "302" }),
+        latency: metrics.latency.labels({ method, route }),
+      };
+      series.set(key, found);
     }
-    return series;
+    return found;
   };
 
   return (request, response, fastify) => {
@@ -64,9 +68,9 @@ export function hotLinkFront(options: HotLinkOptions): RequestFront {
       response.writeHead(302, ["x-request-id", requestId, ...fixedHeaders, "location", location]);
       response.end();
       const ms = performance.now() - start;
-      const series = observe(method, target.route);
-      series.count();
-      series.time(ms / 1000);
+      const { requests, latency } = seriesOf(method, target.route);
+      requests.inc();
+      latency.observe(ms / 1000);
       accessLog.line(requestId, method, url, 302, ms);
     };
     if (typeof known === "string") return redirect(known);
