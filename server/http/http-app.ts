@@ -49,7 +49,7 @@ export interface AppOptions {
 /**
  * Log lines to stdout without a write system call each: pino's default is one synchronous write per line, which on
  * the redirect path (one access-log line per request) cost about a third of the throughput. Lines written while a
- * write is in flight go out together (the access log hands over each event-loop turn's lines at once); what is
+ * write is in flight go out together (the access log hands over its lines in batches, access-log.ts); what is
  * buffered is flushed when the process exits.
  */
 function bufferedStdout(): DestinationStream {
@@ -133,11 +133,8 @@ export async function registerHttpApp(
     appOrigins: config.http.appOrigins,
   });
   registerMetricsRoutes(http, services.metrics, config.metricsToken);
-  let corsOn = false;
   // CORS is off unless origins are listed: browsers on other origins then cannot read any response.
   if (config.http.corsOrigins.length > 0) {
-    // Not with CORS on: the front would have to answer as @fastify/cors does.
-    corsOn = true;
     await http.register(fastifyCors, {
       origin: [...config.http.corsOrigins],
       methods: ["GET", "HEAD", "POST", "PUT", "DELETE"],
@@ -170,7 +167,8 @@ export async function registerHttpApp(
     web,
   });
 
-  if (!corsOn) {
+  // The redirect's hot path; not with CORS on, where it would have to answer as @fastify/cors does.
+  if (config.http.corsOrigins.length === 0) {
     let shuttingDown = false;
     http.addHook("preClose", (done) => {
       shuttingDown = true;
