@@ -15,7 +15,7 @@ export async function waitForPort(port: number, child: ChildProcess, name = "ngi
       socket.once("error", () => resolve(false));
     });
     if (open) return;
-    if (Date.now() > deadline) throw new Error(`${name} did not listen`);
-    await new Promise((r) => setTimeout(r, 50));
+    if (Date.now() > deadline) throw new Error(`${name} did not listen on ${port}`);
+    await new Promise((r) => setTimeout(r, 25));
   }
 }

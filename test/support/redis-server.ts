@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { waitForPort } from "./listening.js";
 
 /** A redis-server the test suite started itself, on a free loopback port, with its data in a temp dir. */
 export interface TestRedis {
@@ -44,7 +45,7 @@ export async function startTestRedis(options: { appendOnly?: boolean } = {}): Pr
       ],
       { stdio: "ignore" },
     );
-    await waitForPort(port, child);
+    await waitForPort(port, child, "redis-server");
   };
   const stopWith = async (signal: NodeJS.Signals) => {
     const running = child;
@@ -80,22 +81,4 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
-}
-
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect({ host: "127.0.0.1", port });
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`redis-server did not listen on ${port}`);
 }
