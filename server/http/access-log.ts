@@ -42,7 +42,7 @@ export class AccessLog {
     this.pending +=
       `{"level":${this.level},"time":${Date.now()}${this.bindings},"reqId":${jsonString(requestId)},` +
       `"method":${jsonString(method)},"url":${jsonString(url)},"statusCode":${statusCode},` +
-      `"ms":${Math.round(elapsedMs * 10) / 10},"msg":"request"}\n`;
+      `"ms":${tenths(elapsedMs)},"msg":"request"}\n`;
     this.pendingLines++;
     if (this.pendingLines === 1) this.timer = setTimeout(this.flush, FLUSH_DELAY_MS);
     else if (this.pendingLines >= MAX_PENDING_LINES) this.flush();
@@ -61,6 +61,11 @@ export class AccessLog {
 
 /** Printable ASCII without `"` or `\\` needs no escaping (request ids, methods, most paths): quoted as is. */
 const PLAIN_JSON_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/** Milliseconds as the access lines give them: to a tenth. */
+function tenths(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
 
 function jsonString(value: string): string {
   return PLAIN_JSON_STRING.test(value) ? `"${value}"` : JSON.stringify(value);
@@ -81,7 +86,7 @@ export class AccessLogController extends LogController {
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     if (error) {
-      const ms = Math.round(reply.elapsedTime * 10) / 10;
+      const ms = tenths(reply.elapsedTime);
       reply.log.error(
         { method: request.method, url: request.url, statusCode: reply.statusCode, ms, err: error },
         "request errored",
