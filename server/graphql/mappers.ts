@@ -87,7 +87,6 @@ export function toImage(record: ImageRecord, links: ImageLinks): Image {
   return Object.assign(new Image(), {
     id: record.id,
     url: links.linkFor(record.id),
-    viewUrl: links.viewUrlFor(record),
     filename: record.filename,
     contentType: record.contentType,
     size: record.size,
@@ -99,21 +98,25 @@ export function toImage(record: ImageRecord, links: ImageLinks): Image {
     status: processing ? ImageStatus[processing.status] : ImageStatus.READY,
     failureReason: processing?.failureReason ?? null,
     placeholder: processing?.placeholder ?? null,
-    variants: (processing?.status === "READY" ? processing.variants : []).map((variant) =>
-      Object.assign(new ImageVariant(), {
-        width: variant.width,
-        height: variant.height,
-        contentType: variant.contentType,
-        size: variant.size,
-        url: links.variantUrlFor(record, variant.name),
-      }),
-    ),
+    links: {
+      viewUrl: () => links.viewUrlFor(record),
+      variants: () =>
+        (processing?.status === "READY" ? processing.variants : []).map((variant) =>
+          Object.assign(new ImageVariant(), {
+            width: variant.width,
+            height: variant.height,
+            contentType: variant.contentType,
+            size: variant.size,
+            url: links.variantUrlFor(record, variant.name),
+          }),
+        ),
+    },
   });
 }
 
 export function toImageConnection(page: ImagePage, links: ImageLinks): ImageConnection {
   const nodes = page.images.map((record) => toImage(record, links));
-  return imageConnection(nodes, (i) => encodeCursor(page.images[i]!), page);
+  return imageConnection(nodes, (i) => encodeCursor(page.images[i]!), page.hasMore, page.countAll);
 }
 
 /**
@@ -123,15 +126,16 @@ export function toImageConnection(page: ImagePage, links: ImageLinks): ImageConn
 function imageConnection(
   nodes: Image[],
   cursorOf: (index: number) => string,
-  page: { hasMore: boolean; totalCount: number },
+  hasMore: boolean,
+  count: ImageConnection["count"],
 ): ImageConnection {
   const connection = Object.assign(new ImageConnection(), {
     nodes,
     pageInfo: Object.assign(new PageInfo(), {
-      hasNextPage: page.hasMore,
+      hasNextPage: hasMore,
       endCursor: nodes.length === 0 ? null : cursorOf(nodes.length - 1),
     }),
-    totalCount: page.totalCount,
+    count,
   });
   let edges: ImageEdge[] | undefined;
   Object.defineProperty(connection, "edges", {
@@ -189,7 +193,7 @@ export function toAlbumConnection(page: AlbumPage, links: { pageUrlFor(albumId: 
 /** An album's images: every one loads through `viewUrl`, which carries a grant for the private ones. */
 export function toAlbumImageConnection(page: AlbumImagePage, links: ImageLinks): ImageConnection {
   const nodes = page.images.map(({ image }) => toImage(image, links));
-  return imageConnection(nodes, (i) => page.images[i]!.cursor, page);
+  return imageConnection(nodes, (i) => page.images[i]!.cursor, page.hasMore, page.totalCount);
 }
 
 export function toShareLink(record: ShareLinkRecord, secret: { token: string; url: string } | null = null): ShareLink {

@@ -37,7 +37,8 @@ export interface ImageServiceOptions {
 export interface ImagePage {
   images: ImageRecord[];
   hasMore: boolean;
-  totalCount: number;
+  /** All of the owner's images; a read of its own, made only by callers that want the number. */
+  countAll: () => Promise<number>;
 }
 
 /**
@@ -143,8 +144,8 @@ export class ImageService {
 
   /** The caller's images, newest first, `first` at a time after the opaque cursor `after`. */
   async listImages(viewer: Viewer, first: number, after: string | null): Promise<ImagePage> {
-    const [page, usage] = await Promise.all([this.page(viewer, first, after), this.images.usage(viewer.userId)]);
-    return { ...page, totalCount: usage.images };
+    const page = await this.page(viewer, first, after);
+    return { ...page, countAll: async () => (await this.images.usage(viewer.userId)).images };
   }
 
   /**
@@ -166,7 +167,7 @@ export class ImageService {
   }
 
   /** One page of `listImages` without the count, which `listAllImages` has no use for. */
-  private async page(viewer: Viewer, first: number, after: string | null): Promise<Omit<ImagePage, "totalCount">> {
+  private async page(viewer: Viewer, first: number, after: string | null): Promise<Omit<ImagePage, "countAll">> {
     if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE_SIZE) {
       throw badInput(`first must be between 0 and ${MAX_PAGE_SIZE}.`, { field: "first" });
     }

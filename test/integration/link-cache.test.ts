@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LinkCache } from "../../server/services/link-cache.js";
 import { gql, uniqueUsername } from "../support/graphql.js";
 import { makeImage } from "../support/images.js";
+import { commandsNaming } from "../support/redis-monitor.js";
 import { startTestRedis, type TestRedis } from "../support/redis-server.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { DELETE_IMAGE, uploadImage } from "../support/uploads.js";
@@ -50,33 +51,10 @@ describe("link cache", () => {
 
   const status = async (app: TestApp, id: string) =>
     (await fetch(`${app.baseUrl}/image/${id}`, { redirect: "manual" })).status;
-  /**
-   * The commands that name `imageId`'s record while `action` runs, seen by MONITOR (counting every HMGET would also
-   * count the workers' own queue scripts). A marker command afterwards shows the monitor has caught up.
-   */
-  const recordCommandsDuring = async (imageId: string, action: () => Promise<void>): Promise<string[][]> => {
-    const monitor = await new Redis(redis.url).monitor();
-    const seen: string[][] = [];
-    const marker = `caught-up-${imageId}`;
-    monitor.on("monitor", (_time: string, args: string[]) => seen.push(args));
-    try {
-      await action();
-      await probe.echo(marker);
-      const deadline = Date.now() + 5_000;
-      while (!seen.some((args) => args.includes(marker))) {
-        if (Date.now() > deadline) throw new Error("MONITOR did not catch up");
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      return seen.filter((args) => args.some((arg) => arg.includes(`{${imageId}}`)));
-    } finally {
-      monitor.disconnect();
-    }
-  };
-
   it("serves a hot link without reading Redis, and a delete on node A is a 404 on node B within a second", async () => {
     const image = await uploadImage(nodeA.baseUrl, key, await makeImage("png"), "image/png");
     expect(await status(nodeB, image.id)).toBe(302);
-    const reads = await recordCommandsDuring(image.id, async () => {
+    const reads = await commandsNaming(redis.url, `{${image.id}}`, async () => {
       for (let i = 0; i < 20; i++) expect(await status(nodeB, image.id)).toBe(302);
     });
     expect(reads).toEqual([]);

@@ -53,11 +53,19 @@ export class Image {
   })
   url!: string;
 
+  /**
+   * Where `viewUrl` and `variants` come from. They are built when a query selects them: a private image's links
+   * each carry a signed grant, which a listing of ids and names should not pay for.
+   */
+  links!: { viewUrl(): string; variants(): ImageVariant[] };
+
   @Field(() => String, {
     description:
       "Where you can load the bytes now: `url` for a PUBLIC image; for a PRIVATE one you may see, `url` with a grant valid for at least 15 minutes.",
   })
-  viewUrl!: string;
+  get viewUrl(): string {
+    return this.links.viewUrl();
+  }
 
   @Field(() => String, { description: "Display name given at upload (never used as a path)." })
   filename!: string;
@@ -98,7 +106,9 @@ export class Image {
   placeholder!: string | null;
 
   @Field(() => [ImageVariant], { description: "Thumbnails, smallest first; empty until READY." })
-  variants!: ImageVariant[];
+  get variants(): ImageVariant[] {
+    return this.links.variants();
+  }
 }
 
 @ObjectType({ simpleResolvers: true })
@@ -130,6 +140,11 @@ export class ImageConnection {
   @Field(() => PageInfo)
   pageInfo!: PageInfo;
 
+  /** `totalCount`, or how to read it: counting is a read of its own, made only when a query selects the field. */
+  count!: number | (() => Promise<number>);
+
   @Field(() => Int, { description: "All of the user's images, not just this page." })
-  totalCount!: number;
+  get totalCount(): number | Promise<number> {
+    return typeof this.count === "number" ? this.count : this.count();
+  }
 }
