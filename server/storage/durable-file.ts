@@ -1,5 +1,5 @@
-import type { Stats } from "node:fs";
-import fs, { type FileHandle } from "node:fs/promises";
+import { type Stats, close, fsync, open, write, writev } from "node:fs";
+import fs from "node:fs/promises";
 
 /**
  * File helpers for writers that must survive a crash (the local blob store, the signing secret): everything
@@ -17,21 +17,40 @@ export async function writeFileDurably(filePath: string, text: string): Promise<
   }
 }
 
-/** Writes all of `bytes` at the handle's position (one `write` may write less). */
-export async function writeAll(handle: FileHandle, bytes: Buffer): Promise<void> {
+/**
+ * Plain file descriptors for the upload path, where a request makes about fifteen file-system calls: a `FileHandle`
+ * is a tracked object, and the same open/write/close/unlink sequence costs about 40 % more CPU through it than
+ * through the callback API on a descriptor. Whoever opens one closes it, on every path (no GC safety net).
+ */
+export const descriptors = {
+  open: (filePath: string, flags: string, mode?: number) =>
+    new Promise<number>((resolve, reject) =>
+      open(filePath, flags, mode, (error, fd) => (error ? reject(error) : resolve(fd))),
+    ),
+  close: (fd: number) => new Promise<void>((resolve, reject) => close(fd, (e) => (e ? reject(e) : resolve()))),
+  fsync: (fd: number) => new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve()))),
+};
+
+/** Writes all of `bytes` at the descriptor's position (one `write` may write less). */
+export async function writeAll(fd: number, bytes: Buffer): Promise<void> {
   let offset = 0;
   while (offset < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
-    offset += bytesWritten;
+    offset += await new Promise<number>((resolve, reject) =>
+      write(fd, bytes, offset, bytes.length - offset, null, (error, written) =>
+        error ? reject(error) : resolve(written),
+      ),
+    );
   }
 }
 
-/** Writes all of `pieces`, in order, at the handle's position with as few `writev` calls as the OS allows. */
-export async function writeAllGathered(handle: FileHandle, pieces: readonly Buffer[]): Promise<void> {
+/** Writes all of `pieces`, in order, at the descriptor's position with as few `writev` calls as the OS allows. */
+export async function writeAllGathered(fd: number, pieces: readonly Buffer[]): Promise<void> {
   let pending = pieces;
   while (pending.length > 0) {
-    const { bytesWritten } = await handle.writev(pending);
-    pending = afterWritten(pending, bytesWritten);
+    const written = await new Promise<number>((resolve, reject) =>
+      writev(fd, pending as Buffer[], (error, count) => (error ? reject(error) : resolve(count))),
+    );
+    pending = afterWritten(pending, written);
   }
 }
 
@@ -56,14 +75,14 @@ export async function unlinkIfPresent(filePath: string): Promise<void> {
 
 /** Makes a rename itself durable; some platforms cannot open a directory, which is not worth failing for. */
 export async function fsyncDir(dir: string): Promise<void> {
-  let handle: FileHandle | null = null;
+  let fd: number | null = null;
   try {
-    handle = await fs.open(dir, "r");
-    await handle.sync();
+    fd = await descriptors.open(dir, "r");
+    await descriptors.fsync(fd);
   } catch {
     // best effort
   } finally {
-    await handle?.close().catch(() => undefined);
+    if (fd !== null) await descriptors.close(fd).catch(() => undefined);
   }
 }
 

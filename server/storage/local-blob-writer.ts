@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from "node:crypto";
-import fs, { type FileHandle } from "node:fs/promises";
+import fs from "node:fs/promises";
 import path from "node:path";
 import { type Readable, finished } from "node:stream";
 import { badInput, conflict, payloadTooLarge } from "../errors.js";
 import {
+  descriptors,
   errnoOf,
   exists,
   fsyncDir,
@@ -105,9 +106,10 @@ export class LocalBlobWriter {
   }
 }
 
+/** The two temp files, open for writing (descriptors: see `descriptors`); `closed` once both are closed. */
 interface TempFiles {
-  blob: FileHandle;
-  meta: FileHandle;
+  blob: number;
+  meta: number;
   closed: boolean;
   blobPath: string;
   metaPath: string;
@@ -116,7 +118,7 @@ interface TempFiles {
 /** Creates both temp files; when one cannot be created, the other is removed again before this throws. */
 async function openBoth(blobPath: string, metaPath: string): Promise<TempFiles> {
   const paths = [blobPath, metaPath];
-  const [blob, meta] = await Promise.allSettled(paths.map((filePath) => fs.open(filePath, "wx", 0o600)));
+  const [blob, meta] = await Promise.allSettled(paths.map((filePath) => descriptors.open(filePath, "wx", 0o600)));
   if (blob?.status === "fulfilled" && meta?.status === "fulfilled")
     return { blob: blob.value, meta: meta.value, closed: false, blobPath, metaPath };
   let failure: unknown;
@@ -124,7 +126,7 @@ async function openBoth(blobPath: string, metaPath: string): Promise<TempFiles> 
     [blob, meta].map(async (opened, i) => {
       if (opened?.status === "rejected") failure ??= opened.reason;
       if (opened?.status !== "fulfilled") return;
-      await opened.value.close().catch(() => undefined);
+      await descriptors.close(opened.value).catch(() => undefined);
       await unlinkIfPresent(paths[i] ?? "");
     }),
   );
@@ -137,7 +139,7 @@ async function openBoth(blobPath: string, metaPath: string): Promise<TempFiles> 
  * On a breach or a failure the listeners come off and the stream is paused, not destroyed, so the caller can
  * still answer on it; a write in flight settles before the returned promise rejects.
  */
-function receive(body: Readable, handle: FileHandle, limits: StreamLimits): Promise<{ size: number; sha256: string }> {
+function receive(body: Readable, fd: number, limits: StreamLimits): Promise<{ size: number; sha256: string }> {
   return new Promise((resolve, reject) => {
     const hash = createHash("sha256");
     let size = 0;
@@ -150,7 +152,7 @@ function receive(body: Readable, handle: FileHandle, limits: StreamLimits): Prom
       const pieces = gathered;
       gathered = [];
       gatheredBytes = 0;
-      return writeAllGathered(handle, pieces);
+      return writeAllGathered(fd, pieces);
     };
     const detach = () => {
       settled = true;
@@ -199,18 +201,19 @@ function receive(body: Readable, handle: FileHandle, limits: StreamLimits): Prom
 async function seal(temp: TempFiles, meta: Sidecar): Promise<void> {
   const writeSidecar = async () => {
     await writeAll(temp.meta, Buffer.from(JSON.stringify(meta), "utf8"));
-    await temp.meta.sync();
+    await descriptors.fsync(temp.meta);
   };
-  const [synced, sidecar] = await Promise.allSettled([temp.blob.sync(), writeSidecar()]);
+  const [synced, sidecar] = await Promise.allSettled([descriptors.fsync(temp.blob), writeSidecar()]);
   temp.closed = true;
-  await Promise.all([temp.blob.close(), temp.meta.close()]);
+  await Promise.all([descriptors.close(temp.blob), descriptors.close(temp.meta)]);
   if (synced.status === "rejected") throw synced.reason;
   if (sidecar.status === "rejected") throw sidecar.reason;
 }
 
 /** After a failure: nothing of this write stays on disk. */
 async function discard(temp: TempFiles): Promise<void> {
-  if (!temp.closed) await Promise.all([temp.blob.close(), temp.meta.close()]).catch(() => undefined);
+  if (!temp.closed)
+    await Promise.all([descriptors.close(temp.blob), descriptors.close(temp.meta)]).catch(() => undefined);
   await Promise.all([unlinkIfPresent(temp.blobPath), unlinkIfPresent(temp.metaPath)]);
 }
 

@@ -115,6 +115,38 @@ describe("writing", () => {
     expect(await leftovers()).toEqual([]);
   });
 
+  it("closes every file it opens, whether a write succeeds, is refused or fails midway", async () => {
+    // The writer works on plain descriptors (no GC safety net): any path that forgets one leaks it for good.
+    const openUnderRoot = async () => {
+      const links = await Promise.all(
+        (await fs.readdir("/proc/self/fd")).map((fd) => fs.readlink(`/proc/self/fd/${fd}`).catch(() => "")),
+      );
+      return links.filter((target) => target.startsWith(root));
+    };
+    const key = newKey();
+    await store.writeStream(key, Readable.from([randomBytes(300)]), writeLimits());
+    await store.put(newKey(), randomBytes(40), "image/png");
+    const refusals = [
+      () => store.writeStream(key, Readable.from([randomBytes(10)]), writeLimits()), // already stored
+      () => store.writeStream(newKey(), Readable.from([randomBytes(5000)]), writeLimits()), // too large
+      () => store.writeStream(newKey(), Readable.from([]), writeLimits()), // empty
+      () =>
+        store.writeStream(
+          newKey(),
+          new Readable({
+            read() {
+              this.push(randomBytes(50));
+              this.destroy(new Error("connection reset"));
+            },
+          }),
+          writeLimits(),
+        ),
+    ];
+    for (const refused of refusals) await expect(refused()).rejects.toThrow();
+    expect(await openUnderRoot()).toEqual([]);
+    expect(await leftovers()).toEqual([]);
+  });
+
   it("stores the bytes exactly when they arrive in many small and large chunks (gathered writes)", async () => {
     const key = newKey();
     const chunks = [
