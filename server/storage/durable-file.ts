@@ -1,5 +1,6 @@
 import { type Stats, close, fsync, open, write, writev } from "node:fs";
 import fs from "node:fs/promises";
+import { promisify } from "node:util";
 
 /**
  * File helpers for writers that must survive a crash (the local blob store, the signing secret): everything
@@ -23,23 +24,19 @@ export async function writeFileDurably(filePath: string, text: string): Promise<
  * through the callback API on a descriptor. Whoever opens one closes it, on every path (no GC safety net).
  */
 export const descriptors = {
-  open: (filePath: string, flags: string, mode?: number) =>
-    new Promise<number>((resolve, reject) =>
-      open(filePath, flags, mode, (error, fd) => (error ? reject(error) : resolve(fd))),
-    ),
-  close: (fd: number) => new Promise<void>((resolve, reject) => close(fd, (e) => (e ? reject(e) : resolve()))),
-  fsync: (fd: number) => new Promise<void>((resolve, reject) => fsync(fd, (e) => (e ? reject(e) : resolve()))),
+  open: promisify(open),
+  close: promisify(close),
+  fsync: promisify(fsync),
+  write: promisify(write),
+  writev: promisify(writev),
 };
 
 /** Writes all of `bytes` at the descriptor's position (one `write` may write less). */
 export async function writeAll(fd: number, bytes: Buffer): Promise<void> {
   let offset = 0;
   while (offset < bytes.length) {
-    offset += await new Promise<number>((resolve, reject) =>
-      write(fd, bytes, offset, bytes.length - offset, null, (error, written) =>
-        error ? reject(error) : resolve(written),
-      ),
-    );
+    const { bytesWritten } = await descriptors.write(fd, bytes, offset, bytes.length - offset, null);
+    offset += bytesWritten;
   }
 }
 
@@ -47,10 +44,8 @@ export async function writeAll(fd: number, bytes: Buffer): Promise<void> {
 export async function writeAllGathered(fd: number, pieces: readonly Buffer[]): Promise<void> {
   let pending = pieces;
   while (pending.length > 0) {
-    const written = await new Promise<number>((resolve, reject) =>
-      writev(fd, pending as Buffer[], (error, count) => (error ? reject(error) : resolve(count))),
-    );
-    pending = afterWritten(pending, written);
+    const { bytesWritten } = await descriptors.writev(fd, pending);
+    pending = afterWritten(pending, bytesWritten);
   }
 }
 
