@@ -20,7 +20,8 @@ mkdirSync(SCREENSHOT_DIR, { recursive: true });
 /**
  * Issue 13 (web side) and issue 14 in Chromium: gallery tiles load the 320-px WebP thumbnail with the ThumbHash
  * painted until it arrives, a PROCESSING image loads nothing (its link would answer 503) and turns ready live,
- * and a FAILED image says why, in the gallery and on its page.
+ * and a FAILED image says why, in the gallery and on its page. Albums do the same: the public album page loads
+ * thumbnails and shows a PROCESSING image's state, the album editor follows it live.
  */
 describe("gallery thumbnails and pipeline states in Chromium (issues 13, 14)", () => {
   const queueName = `browser-thumbs-${Date.now().toString(36)}`;
@@ -223,5 +224,59 @@ describe("gallery thumbnails and pipeline states in Chromium (issues 13, 14)", (
     expect(requestsFor(requests, image.id)).toEqual([]);
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it("albums follow the pipeline: the public page loads thumbnails and shows a processing tile; the editor turns it ready live", async () => {
+    const ready = await uploadImage(server.baseUrl, key, await makeImage("png", 640, 480), "image/png", {
+      filename: "ready.png",
+    });
+    await queue.pause();
+    try {
+      const slow = await uploadImage(server.baseUrl, key, await makeImage("png", 64, 48), "image/png", {
+        filename: "later.png",
+        awaitProcessed: false,
+      });
+      const created = await gql<{ createAlbum: { id: string } }>(
+        server.baseUrl,
+        `mutation { createAlbum(input: { title: "Trip", visibility: PUBLIC }) { id } }`,
+        {},
+        key,
+      );
+      const albumId = created.data!.createAlbum.id;
+      const added = await gql(
+        server.baseUrl,
+        `mutation($a: ID!, $ids: [ID!]!) { addToAlbum(albumId: $a, imageIds: $ids) { id } }`,
+        { a: albumId, ids: [ready.id, slow.id] },
+        key,
+      );
+      expect(added.errors).toBeUndefined();
+
+      const publicPage = await context.newPage();
+      const errors = collectConsoleErrors(publicPage);
+      const requests = linkRequests(publicPage);
+      await publicPage.goto(`${server.baseUrl}/a/${albumId}`);
+      const grid = publicPage.getByRole("list", { name: "Images" });
+      const readyImage = grid.locator('li.thumb[data-status="ready"]').getByRole("img");
+      await expect
+        .poll(() =>
+          readyImage.evaluate((el: HTMLImageElement) => (el.complete && el.naturalWidth > 0 ? el.currentSrc : "")),
+        )
+        .toBe(`${server.baseUrl}/image/${ready.id}/w320`);
+      expect(await grid.locator('li.thumb[data-status="processing"]').textContent()).toBe("Processing…");
+      expect(await grid.getByRole("button").count()).toBe(1); // only a READY image opens the viewer
+      expect(requestsFor(requests, ready.id)).toEqual([`/image/${ready.id}/w320`]);
+      expect(requestsFor(requests, slow.id)).toEqual([]);
+
+      const editor = await openLive(`/albums/${albumId}`, 1);
+      const item = editor.getByRole("list", { name: "Images in this album" }).getByRole("listitem");
+      const slowItem = item.filter({ hasText: "later.png" });
+      await expect.poll(() => slowItem.locator(".small-thumb-state").textContent()).toBe("Processing…");
+      await queue.resume();
+      await expect.poll(() => slowItem.locator("img.small-thumb").count(), { timeout: PROCESSING_DEADLINE_MS }).toBe(1);
+      expect(errors).toEqual([]);
+      await publicPage.close();
+    } finally {
+      await queue.resume();
+    }
   });
 });

@@ -8,8 +8,14 @@ import { type QueryClient, useQueryClient } from "@tanstack/react-query";
 import { useEffect } from "react";
 import type { ImageFieldsFragment, ImageQuery, MyImagesQuery } from "../../client/generated/graphql.js";
 import type { ImageEvent } from "../../client/live.js";
-import { useImageQuery, useMyAlbumsQuery, useMyImagesQuery } from "../../client/generated/react-query.js";
+import {
+  useAlbumQuery,
+  useImageQuery,
+  useMyAlbumsQuery,
+  useMyImagesQuery,
+} from "../../client/generated/react-query.js";
 import { useImageHostClient } from "../../client/react.js";
+import { ALBUM_EDITOR_ROOT_KEY } from "./pages/AlbumEditPage.js";
 
 export function useLiveImageEvents(userId: string): void {
   const client = useImageHostClient();
@@ -44,7 +50,9 @@ function applyEvent(queryClient: QueryClient, event: ImageEvent): void {
     void queryClient.invalidateQueries({ queryKey: key });
   }
   void queryClient.invalidateQueries({ queryKey: [useMyImagesQuery.rootKey] });
-  if (event.kind === "DELETED") void queryClient.invalidateQueries({ queryKey: [useMyAlbumsQuery.rootKey] });
+  // Albums show the image too (their covers, the editor): processing turns ready or failed there, a deleted one
+  // leaves. A new image is in no album yet.
+  if (event.kind !== "CREATED") void queryClient.invalidateQueries({ predicate: (q) => isAlbumQuery(q.queryKey) });
 }
 
 function replaceNode(page: MyImagesQuery, image: ImageFieldsFragment): MyImagesQuery {
@@ -59,5 +67,11 @@ function replaceNode(page: MyImagesQuery, image: ImageFieldsFragment): MyImagesQ
 }
 
 function isImageQuery(key: readonly unknown[]): boolean {
-  return key[0] === useMyImagesQuery.rootKey || key[0] === useImageQuery.rootKey || key[0] === useMyAlbumsQuery.rootKey;
+  const root = key[0];
+  return root === useMyImagesQuery.rootKey || root === useImageQuery.rootKey || isAlbumQuery(key);
+}
+
+function isAlbumQuery(key: readonly unknown[]): boolean {
+  const root = key[0];
+  return root === useMyAlbumsQuery.rootKey || root === useAlbumQuery.rootKey || root === ALBUM_EDITOR_ROOT_KEY;
 }

@@ -32,7 +32,8 @@ export function ImageTile({ image }: { image: ImageFieldsFragment }) {
   );
 }
 
-function TileImage({ image }: { image: ImageFieldsFragment }) {
+/** A READY image's thumbnail for a grid tile (the gallery's, an album page's), its ThumbHash painted meanwhile. */
+export function TileImage({ image }: { image: ImageFieldsFragment }) {
   const [loaded, setLoaded] = useState(false);
   const placeholder = usePlaceholderStyle(image.placeholder, loaded);
   const srcSet = srcSetOf(image.variants);
@@ -56,7 +57,7 @@ function TileImage({ image }: { image: ImageFieldsFragment }) {
 }
 
 /** PROCESSING or FAILED: nothing to load yet (the link would answer 503) or ever (404). */
-function TileState({ image }: { image: ImageFieldsFragment }) {
+export function TileState({ image }: { image: ImageFieldsFragment }) {
   if (image.status === "FAILED") {
     const reason = image.failureReason ?? NO_REASON;
     return (

@@ -32,7 +32,9 @@ const PAGE = 100;
 /** addToAlbum takes at most this many ids per call. */
 const IDS_PER_CALL = 100;
 
-const editorKey = (id: string) => ["AlbumEditor", id];
+/** The editor's query: every image of one album (see loadAlbum); live updates refresh it too. */
+export const ALBUM_EDITOR_ROOT_KEY = "AlbumEditor";
+const editorKey = (id: string) => [ALBUM_EDITOR_ROOT_KEY, id];
 
 /**
  * Every image of the album: reordering sends the whole order, so the editor needs all of them, not a page.

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import type { ImageFieldsFragment } from "../../../client/generated/graphql.js";
 import { useAlbumQuery } from "../../../client/generated/react-query.js";
 import { createAppClient } from "../api.js";
+import { TileImage, TileState } from "../components/ImageTile.js";
 import { describeError } from "../errors.js";
 
 /**
@@ -34,6 +35,8 @@ export function AlbumPage(props: { id: string; grant: string | null }) {
   }
 
   const images = [...data.images.nodes, ...(more?.images ?? [])];
+  // The viewer steps through the images that have bytes to show (a PROCESSING link answers 503, a FAILED one 404).
+  const viewable = images.filter((image) => image.status === "READY");
   const hasNext = more ? more.hasNext : data.images.pageInfo.hasNextPage;
   const loadMore = async () => {
     setLoadingMore(true);
@@ -63,23 +66,21 @@ export function AlbumPage(props: { id: string; grant: string | null }) {
       </header>
       {images.length === 0 ? <p className="muted">This album is empty.</p> : null}
       <ul className="gallery album-grid" aria-label="Images">
-        {images.map((image, index) => (
-          <li key={image.id} className="thumb">
-            <button
-              type="button"
-              className="thumb-button"
-              onClick={() => setOpen(index)}
-              aria-label={`Open ${image.filename}`}
-            >
-              <img
-                src={image.viewUrl}
-                alt={image.filename}
-                loading="lazy"
-                decoding="async"
-                width={image.width}
-                height={image.height}
-              />
-            </button>
+        {images.map((image) => (
+          <li key={image.id} className="thumb" data-status={image.status.toLowerCase()}>
+            {image.status === "READY" ? (
+              <button
+                type="button"
+                className="thumb-button"
+                onClick={() => setOpen(viewable.indexOf(image))}
+                aria-label={`Open ${image.filename}`}
+              >
+                <TileImage image={image} />
+              </button>
+            ) : (
+              // No bytes to show yet (or ever): the viewer has nothing to open either.
+              <TileState image={image} />
+            )}
           </li>
         ))}
       </ul>
@@ -90,8 +91,8 @@ export function AlbumPage(props: { id: string; grant: string | null }) {
           </button>
         </div>
       ) : null}
-      {open !== null && images[open] ? (
-        <Viewer images={images} index={open} onMove={setOpen} onClose={() => setOpen(null)} />
+      {open !== null && viewable[open] ? (
+        <Viewer images={viewable} index={open} onMove={setOpen} onClose={() => setOpen(null)} />
       ) : null}
     </article>
   );
