@@ -21,7 +21,7 @@ mkdirSync(SCREENSHOT_DIR, { recursive: true });
  * Issue 13 (web side) and issue 14 in Chromium: gallery tiles load the 320-px WebP thumbnail with the ThumbHash
  * painted until it arrives, a PROCESSING image loads nothing (its link would answer 503) and turns ready live,
  * and a FAILED image says why, in the gallery and on its page. Albums do the same: the public album page loads
- * thumbnails and shows a PROCESSING image's state, the album editor follows it live.
+ * thumbnails and shows a PROCESSING image's state until it is ready, the album editor follows it live.
  */
 describe("gallery thumbnails and pipeline states in Chromium (issues 13, 14)", () => {
   const queueName = `browser-thumbs-${Date.now().toString(36)}`;
@@ -226,7 +226,7 @@ describe("gallery thumbnails and pipeline states in Chromium (issues 13, 14)", (
     await page.close();
   });
 
-  it("albums follow the pipeline: the public page loads thumbnails and shows a processing tile; the editor turns it ready live", async () => {
+  it("albums follow the pipeline: the public page loads thumbnails, shows a processing tile and asks again until it is ready; the editor turns it ready live", async () => {
     const ready = await uploadImage(server.baseUrl, key, await makeImage("png", 640, 480), "image/png", {
       filename: "ready.png",
     });
@@ -273,6 +273,10 @@ describe("gallery thumbnails and pipeline states in Chromium (issues 13, 14)", (
       await expect.poll(() => slowItem.locator(".small-thumb-state").textContent()).toBe("Processing…");
       await queue.resume();
       await expect.poll(() => slowItem.locator("img.small-thumb").count(), { timeout: PROCESSING_DEADLINE_MS }).toBe(1);
+      // The public page has no subscription (visitors are not logged in): it asks again while a tile is processing.
+      await expect
+        .poll(() => grid.locator('li.thumb[data-status="ready"]').count(), { timeout: PROCESSING_DEADLINE_MS })
+        .toBe(2);
       expect(errors).toEqual([]);
       await publicPage.close();
     } finally {
