@@ -1,7 +1,8 @@
 import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gql, uniqueUsername } from "../support/graphql.js";
+import { gql } from "../support/graphql.js";
 import { makeImage } from "../support/images.js";
+import { registerApiKey } from "../support/upload-setups.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { COMPLETE_UPLOAD, requestUpload } from "../support/uploads.js";
 
@@ -14,13 +15,7 @@ describe("graceful shutdown (SEC-18)", () => {
   afterAll(() => server?.close());
 
   it("finishes an upload that is still streaming when shutdown starts, and refuses new connections", async () => {
-    const key = (
-      await gql<{ register: { apiKey: string } }>(
-        server.baseUrl,
-        `mutation($u: String!) { register(username: $u, password: "tidal-marble-frost-9") { apiKey } }`,
-        { u: uniqueUsername("drain") },
-      )
-    ).data!.register.apiKey;
+    const key = await registerApiKey(server.baseUrl, "drain");
     const bytes = await makeImage("png", 64, 64);
     const ticket = await requestUpload(server.baseUrl, key, {
       filename: "slow.png",

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gql, uniqueUsername } from "../support/graphql.js";
 import { makeImage } from "../support/images.js";
+import { registerApiKey } from "../support/upload-setups.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { uploadImage } from "../support/uploads.js";
 
@@ -34,13 +34,7 @@ describe("hot public links", () => {
         },
       },
     );
-    const key = (
-      await gql<{ register: { apiKey: string } }>(
-        app.baseUrl,
-        `mutation($u: String!) { register(username: $u, password: "amber-kettle-grove-3") { apiKey } }`,
-        { u: uniqueUsername("hot") },
-      )
-    ).data!.register.apiKey;
+    const key = await registerApiKey(app.baseUrl, "hot");
     // Wide enough for a w320 thumbnail.
     imageId = (await uploadImage(app.baseUrl, key, await makeImage("png", 700, 500), "image/png")).id;
   });

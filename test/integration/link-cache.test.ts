@@ -1,10 +1,11 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LinkCache } from "../../server/services/link-cache.js";
-import { gql, uniqueUsername } from "../support/graphql.js";
+import { gql } from "../support/graphql.js";
 import { makeImage } from "../support/images.js";
 import { commandsNaming } from "../support/redis-monitor.js";
 import { startTestRedis, type TestRedis } from "../support/redis-server.js";
+import { registerApiKey } from "../support/upload-setups.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { DELETE_IMAGE, uploadImage } from "../support/uploads.js";
 
@@ -35,13 +36,7 @@ describe("link cache", () => {
       startTestApp({ REDIS_URL: redis.url }),
       startTestApp({ REDIS_URL: redis.url }),
     ]);
-    key = (
-      await gql<{ register: { apiKey: string } }>(
-        nodeA.baseUrl,
-        `mutation($u: String!) { register(username: $u, password: "amber-kettle-grove-3") { apiKey } }`,
-        { u: uniqueUsername("cache") },
-      )
-    ).data!.register.apiKey;
+    key = await registerApiKey(nodeA.baseUrl, "cache");
   });
   afterAll(async () => {
     await Promise.all([nodeA?.close(), nodeB?.close()]);

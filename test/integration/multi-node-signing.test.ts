@@ -2,8 +2,9 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gql, uniqueUsername } from "../support/graphql.js";
+import { gql } from "../support/graphql.js";
 import { makeImage, expectSamePicture } from "../support/images.js";
+import { registerApiKey } from "../support/upload-setups.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { COMPLETE_UPLOAD, fetchPublic, requestUpload, sendBytes } from "../support/uploads.js";
 
@@ -35,13 +36,7 @@ describe("upload URLs signed on one node, used on another", () => {
   const onNode = (url: string, node: TestApp) => url.replace(/^http:\/\/[^/]+/, node.baseUrl);
 
   it("lets any node with the same secret take the bytes and complete the upload", async () => {
-    const key = (
-      await gql<{ register: { apiKey: string } }>(
-        nodeA.baseUrl,
-        `mutation($u: String!) { register(username: $u, password: "quiet-orchid-lantern-2") { apiKey } }`,
-        { u: uniqueUsername("nodes") },
-      )
-    ).data!.register.apiKey;
+    const key = await registerApiKey(nodeA.baseUrl, "nodes");
     const bytes = await makeImage("png");
     const ticket = await requestUpload(nodeA.baseUrl, key, {
       filename: "a.png",

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gql, uniqueUsername } from "../support/graphql.js";
+import { gql } from "../support/graphql.js";
 import { SVG, makeImage } from "../support/images.js";
 import { startTestRedis, type TestRedis } from "../support/redis-server.js";
+import { registerApiKey } from "../support/upload-setups.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { COMPLETE_UPLOAD, requestUpload, sendBytes, uploadImage } from "../support/uploads.js";
 
@@ -21,15 +22,6 @@ describe("metrics and request ids", () => {
     await redis?.destroy();
   });
 
-  const registered = async (app: TestApp) =>
-    (
-      await gql<{ register: { apiKey: string } }>(
-        app.baseUrl,
-        `mutation($u: String!) { register(username: $u, password: "amber-kettle-grove-3") { apiKey } }`,
-        { u: uniqueUsername("ids") },
-      )
-    ).data!.register.apiKey;
-
   const scrape = async () =>
     (await fetch(`${server.baseUrl}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
 
@@ -42,13 +34,7 @@ describe("metrics and request ids", () => {
   });
 
   it("counts requests by route pattern, upload outcomes and dependency errors", async () => {
-    const key = (
-      await gql<{ register: { apiKey: string } }>(
-        server.baseUrl,
-        `mutation($u: String!) { register(username: $u, password: "amber-kettle-grove-3") { apiKey } }`,
-        { u: uniqueUsername("metrics") },
-      )
-    ).data!.register.apiKey;
+    const key = await registerApiKey(server.baseUrl, "metrics");
     const image = await uploadImage(server.baseUrl, key, await makeImage("png"), "image/png");
     await fetch(image.url, { redirect: "manual" });
     const ticket = await requestUpload(server.baseUrl, key, {
@@ -94,7 +80,12 @@ describe("metrics and request ids", () => {
   });
 
   it("answers every non-GraphQL failure in one shape with its request id: REST, links, local files and uploads, Fastify's own", async () => {
-    const image = await uploadImage(plain.baseUrl, await registered(plain), await makeImage("png"), "image/png");
+    const image = await uploadImage(
+      plain.baseUrl,
+      await registerApiKey(plain.baseUrl, "ids"),
+      await makeImage("png"),
+      "image/png",
+    );
     const file = (await fetch(image.url, { redirect: "manual" })).headers.get("location")!;
     const failures: [string, RequestInit, number, string][] = [
       ["/api/v1/me/images", {}, 401, "auth"],
