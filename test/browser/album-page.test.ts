@@ -6,7 +6,8 @@
 import { type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildWebApp } from "../../scripts/build-web.js";
-import { ok, registerKey, uploadPng } from "../support/sharing.js";
+import { ok, uploadPng } from "../support/sharing.js";
+import { registerApiKey } from "../support/upload-setups.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { collectConsoleErrors, launchChromium, scrollsSideways } from "./chromium.js";
 
@@ -25,7 +26,7 @@ describe("album page in Chromium (issue 17)", () => {
     await buildWebApp({ log: () => undefined });
     server = await startTestApp();
     browser = await launchChromium();
-    const key = await registerKey(server.baseUrl, "albpage");
+    const key = await registerApiKey(server.baseUrl, "albpage");
     const images = [
       await uploadPng(server.baseUrl, key, "PRIVATE"),
       await uploadPng(server.baseUrl, key, "PUBLIC"),

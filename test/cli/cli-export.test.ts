@@ -10,7 +10,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeImage } from "../support/images.js";
-import { ok, registerKey, uploadPng } from "../support/sharing.js";
+import { ok, uploadPng } from "../support/sharing.js";
+import { registerApiKey } from "../support/upload-setups.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { awaitSettled, fetchPublic, uploadImage } from "../support/uploads.js";
 import { CLI_BIN, runCli } from "./run-cli.js";
@@ -84,7 +85,7 @@ describe("imagehost export", () => {
   beforeAll(async () => {
     server = await startTestApp();
     work = await mkdtemp(path.join(os.tmpdir(), "ih-cli-export-"));
-    key = await registerKey(server.baseUrl, "cliexport");
+    key = await registerApiKey(server.baseUrl, "cliexport");
     ids.cat = (
       await uploadImage(server.baseUrl, key, await makeImage("png", 12, 8), "image/png", { filename: "cat.png" })
     ).id;
@@ -188,7 +189,7 @@ describe("imagehost export with images still processing", () => {
   beforeAll(async () => {
     server = await startTestApp({ WORKERS: "0", QUEUE_NAME: queue });
     work = await mkdtemp(path.join(os.tmpdir(), "ih-cli-export-wait-"));
-    key = await registerKey(server.baseUrl, "cliexportwait");
+    key = await registerApiKey(server.baseUrl, "cliexportwait");
     const image = await uploadImage(server.baseUrl, key, await makeImage("png", 10, 10), "image/png", {
       filename: "late.png",
       awaitProcessed: false,

@@ -8,7 +8,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeImage } from "../support/images.js";
-import { registerKey, statusOf } from "../support/sharing.js";
+import { statusOf } from "../support/sharing.js";
+import { registerApiKey } from "../support/upload-setups.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { runCli } from "./run-cli.js";
 
@@ -22,7 +23,7 @@ describe("imagehost sharing commands", () => {
   beforeAll(async () => {
     server = await startTestApp();
     work = await mkdtemp(path.join(os.tmpdir(), "ih-cli-sharing-"));
-    key = await registerKey(server.baseUrl, "clishare");
+    key = await registerApiKey(server.baseUrl, "clishare");
     await writeFile(path.join(work, "scan.png"), await makeImage("png", 5, 5));
   });
   afterAll(async () => {

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { fetchPublic } from "../support/uploads.js";
-import { failing, ok, registerKey, statusOf, uploadPng } from "../support/sharing.js";
+import { failing, ok, statusOf, uploadPng } from "../support/sharing.js";
+import { registerApiKey } from "../support/upload-setups.js";
 
 const ALBUM_FIELDS = `id title description visibility url createdAt cover { id }
   images(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { id url viewUrl visibility } }`;
@@ -44,7 +45,7 @@ describe("albums", () => {
 
   beforeAll(async () => {
     server = await startTestApp();
-    [owner, other] = await Promise.all([registerKey(server.baseUrl, "alb"), registerKey(server.baseUrl, "alb")]);
+    [owner, other] = await Promise.all([registerApiKey(server.baseUrl, "alb"), registerApiKey(server.baseUrl, "alb")]);
   });
   afterAll(async () => {
     await server?.close();
@@ -134,7 +135,7 @@ describe("albums", () => {
   });
 
   it("myAlbums pages newest first and input is checked", async () => {
-    const key = await registerKey(server.baseUrl, "alb");
+    const key = await registerApiKey(server.baseUrl, "alb");
     const made = [];
     for (const title of ["one", "two", "three"]) made.push(await create({ title }, key));
     const page = (

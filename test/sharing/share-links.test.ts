@@ -9,7 +9,8 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { fetchPublic } from "../support/uploads.js";
-import { failing, ok, registerKey, statusOf, uploadPng } from "../support/sharing.js";
+import { failing, ok, statusOf, uploadPng } from "../support/sharing.js";
+import { registerApiKey } from "../support/upload-setups.js";
 import { waitUntil } from "../rest/rest-client.js";
 
 const CREATE = `mutation($input: CreateShareLinkInput!) {
@@ -41,7 +42,7 @@ describe("share links", () => {
     // Two nodes on one Redis, sharing the signing secret as a cluster's nodes must.
     const env = { UPLOAD_SIGNING_SECRET: "s".repeat(40) };
     [server, second] = await Promise.all([startTestApp(env), startTestApp(env)]);
-    [owner, other] = await Promise.all([registerKey(server.baseUrl, "shr"), registerKey(server.baseUrl, "shr")]);
+    [owner, other] = await Promise.all([registerApiKey(server.baseUrl, "shr"), registerApiKey(server.baseUrl, "shr")]);
   });
   afterAll(async () => {
     await Promise.all([server?.close(), second?.close()]);

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { fetchPublic } from "../support/uploads.js";
-import { failing, ok, registerKey, statusOf, uploadPng } from "../support/sharing.js";
+import { failing, ok, statusOf, uploadPng } from "../support/sharing.js";
+import { registerApiKey } from "../support/upload-setups.js";
 import { rest } from "../rest/rest-client.js";
 
 const IMAGE = `query($id: ID!) { image(id: $id) { id visibility viewUrl } }`;
@@ -19,7 +20,7 @@ describe("image visibility", () => {
 
   beforeAll(async () => {
     server = await startTestApp();
-    [owner, other] = await Promise.all([registerKey(server.baseUrl, "vis"), registerKey(server.baseUrl, "vis")]);
+    [owner, other] = await Promise.all([registerApiKey(server.baseUrl, "vis"), registerApiKey(server.baseUrl, "vis")]);
   });
   afterAll(async () => {
     await server?.close();

@@ -1,18 +1,7 @@
 import { expect } from "vitest";
-import { errorCode, gql, uniqueUsername } from "./graphql.js";
+import { errorCode, gql } from "./graphql.js";
 import { makeImage } from "./images.js";
 import { type ImageData, REQUEST_UPLOAD, sendBytes, type Ticket, COMPLETE_UPLOAD, awaitSettled } from "./uploads.js";
-
-/** A fresh user's session credential, registered over GraphQL. */
-export async function registerKey(baseUrl: string, prefix = "share"): Promise<string> {
-  const r = await gql<{ register: { apiKey: string } }>(
-    baseUrl,
-    `mutation($u: String!) { register(username: $u, password: "sturdy-maple-orbit-5") { apiKey } }`,
-    { u: uniqueUsername(prefix) },
-  );
-  expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
-  return r.data!.register.apiKey;
-}
 
 /** Uploads a fresh PNG with the given visibility (omitted: the server's default). */
 export async function uploadPng(

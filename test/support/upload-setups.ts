@@ -1,4 +1,4 @@
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import type { S3StorageConfig } from "../../server/config.js";
 import { gql, uniqueUsername } from "./graphql.js";
 import { startTestRedisCluster, type TestRedisCluster } from "./redis-cluster.js";
@@ -31,6 +31,7 @@ export type UploadSetup = (typeof UPLOAD_SETUPS)[number];
 /** A new account on the server at `baseUrl`; its API key. */
 export async function registerApiKey(baseUrl: string, usernamePrefix: string): Promise<string> {
   const r = await gql<{ register: { apiKey: string } }>(baseUrl, REGISTER, { u: uniqueUsername(usernamePrefix) });
+  expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
   return r.data!.register.apiKey;
 }
 
