@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { badInput, notFound, payloadTooLarge } from "../errors.js";
 import type { LocalBlobStore } from "../storage/local-blob-store.js";
-import type { OpenedBlob } from "../storage/local-blob-sidecar.js";
+import type { OpenedBlob } from "../storage/local-blob-format.js";
 import { sendError, writeErrorBody } from "./error-reply.js";
 import { formatBytes } from "../../client/units.js";
 

@@ -80,7 +80,7 @@ export interface BlobInfo {
   /** Bytes. */
   size: number;
   contentType: string | null;
-  /** Changes whenever the bytes do (S3: the ETag; local: a hash of the bytes). */
+  /** Changes whenever the bytes do (S3: the ETag; local: drawn at random for each write). */
   version: string;
 }
 

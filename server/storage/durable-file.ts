@@ -31,15 +31,6 @@ export const descriptors = {
   writev: promisify(writev),
 };
 
-/** Writes all of `bytes` at the descriptor's position (one `write` may write less). */
-export async function writeAll(fd: number, bytes: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) {
-    const { bytesWritten } = await descriptors.write(fd, bytes, offset, bytes.length - offset, null);
-    offset += bytesWritten;
-  }
-}
-
 /** Writes all of `pieces`, in order, at the descriptor's position with as few `writev` calls as the OS allows. */
 export async function writeAllGathered(fd: number, pieces: readonly Buffer[]): Promise<void> {
   let pending = pieces;
@@ -103,7 +94,7 @@ export async function exists(filePath: string): Promise<boolean> {
   return (await statOrNull(filePath)) !== null;
 }
 
-export async function statOrNull(filePath: string): Promise<Stats | null> {
+async function statOrNull(filePath: string): Promise<Stats | null> {
   try {
     return await fs.stat(filePath);
   } catch (error) {

@@ -2,7 +2,7 @@ import path from "node:path";
 import { AppError, DependencyUnavailableError } from "../errors.js";
 import { KEY_PATTERN } from "./blob-key-patterns.js";
 import { errnoOf } from "./durable-file.js";
-import { SIDECAR_SUFFIX } from "./local-blob-sidecar.js";
+import { SIDECAR_SUFFIX } from "./local-blob-format.js";
 
 /** Where a key's blob and sidecar live under the store's root. */
 export interface BlobLocation {

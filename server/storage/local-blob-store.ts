@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { Stats } from "node:fs";
 import fs, { type FileHandle } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
@@ -12,10 +13,10 @@ import {
   type UploadTarget,
   type UploadTargetRequest,
 } from "../ports/blob-store.js";
-import { errnoOf, readDirOrEmpty, statOrNull } from "./durable-file.js";
+import { errnoOf, readDirOrEmpty } from "./durable-file.js";
 import { CONTENT_TYPE_PATTERN, ID_PATTERN, PREFIX_DIR_PATTERN } from "./blob-key-patterns.js";
 import { type BlobLocation, guardDisk, locateBlob } from "./local-blob-location.js";
-import { type OpenedBlob, openBlob, readSidecar } from "./local-blob-sidecar.js";
+import { type OpenedBlob, bytesOffset, describeBlob, openBlob } from "./local-blob-format.js";
 import { LocalBlobWriter, type StreamLimits } from "./local-blob-writer.js";
 import { LocalUploadTokens, type UploadClaims, claimsProblem } from "./local-upload-token.js";
 
@@ -29,8 +30,8 @@ export interface LocalBlobStoreOptions {
 }
 
 /**
- * Blobs on local disk under `root`, laid out as `<root>/<prefix>/<id>` with a `<id>.meta.json` sidecar holding the
- * content type and a SHA-256 of the bytes. Clients upload through a URL on this server signed with HMAC
+ * Blobs on local disk under `root`, laid out as `<root>/<prefix>/<id>`, each file starting with a header that holds
+ * the content type and a version (see local-blob-format.ts). Clients upload through a URL on this server signed with HMAC
  * (`/uploads/<token>`), and the bytes are served from `/files/<key>` (see server/http/local-blob.routes.ts).
  *
  * Ids never contain a dot, so any name with a dot in it (sidecars, `.tmp` files, probes) is not a blob.
@@ -101,10 +102,13 @@ export class LocalBlobStore implements BlobStore {
     const location = this.locate(key);
     if (location === null) return null;
     return guardDisk(async () => {
-      const stats = await statOrNull(location.blobPath);
-      if (stats === null || !stats.isFile()) return null;
-      const meta = await readSidecar(location.metaPath, stats.size);
-      return { size: stats.size, contentType: meta?.contentType ?? null, version: meta?.sha256 ?? "" };
+      const info = await withBlobFile(location.blobPath, async (handle, stats): Promise<BlobInfo> => {
+        const blob = await describeBlob(handle, stats.size, location.metaPath);
+        if (blob !== null) return { size: blob.size, contentType: blob.contentType, version: blob.version };
+        // Its type and version never landed (a sidecar-format blob without its sidecar): not served or promoted.
+        return { size: stats.size, contentType: null, version: "" };
+      });
+      return info ?? null;
     });
   }
 
@@ -112,25 +116,20 @@ export class LocalBlobStore implements BlobStore {
     const location = this.locate(key);
     if (location === null) throw new BlobNotFoundError(key);
     return guardDisk(async () => {
-      let handle: FileHandle;
-      try {
-        handle = await fs.open(location.blobPath, "r");
-      } catch (error) {
-        if (errnoOf(error) === "ENOENT") throw new BlobNotFoundError(key);
-        throw error;
-      }
-      try {
-        const buffer = Buffer.alloc(Math.max(0, length));
+      const bytes = await withBlobFile(location.blobPath, async (handle, stats) => {
+        const offset = await bytesOffset(handle, stats.size);
+        if (offset === null) throw new BlobNotFoundError(key);
+        const buffer = Buffer.alloc(Math.max(0, Math.min(length, stats.size - offset)));
         let filled = 0;
         while (filled < buffer.length) {
-          const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+          const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, offset + filled);
           if (bytesRead === 0) break;
           filled += bytesRead;
         }
         return buffer.subarray(0, filled);
-      } finally {
-        await handle.close();
-      }
+      });
+      if (bytes === undefined) throw new BlobNotFoundError(key);
+      return bytes;
     });
   }
 
@@ -139,22 +138,24 @@ export class LocalBlobStore implements BlobStore {
     const target = this.locate(to);
     if (source === null || target === null) throw badInput("Invalid storage key.");
     await guardDisk(async () => {
-      const stats = await statOrNull(source.blobPath);
-      if (stats === null || !stats.isFile()) throw new BlobNotFoundError(from);
-      const meta = await readSidecar(source.metaPath, stats.size);
-      if (meta === null || meta.sha256 !== version) throw new BlobChangedError(from);
+      const blob = await withBlobFile(source.blobPath, (handle, stats) =>
+        describeBlob(handle, stats.size, source.metaPath),
+      );
+      if (blob === undefined) throw new BlobNotFoundError(from);
+      if (blob === null || blob.version !== version) throw new BlobChangedError(from);
       await fs.mkdir(target.dir, { recursive: true });
-      // Sidecar, then blob, then the old sidecar: at every step a blob that can be seen has its type beside it,
-      // and a crash leaves at most a sidecar naming no blob (which nothing reads). A concurrent promote of the
-      // same upload may move it first: then the source is simply gone.
+      // A framed blob carries its type: one rename. The sidecar format moves sidecar, then blob, then the old
+      // sidecar: at every step a blob that can be seen has its type beside it, and a crash leaves at most a sidecar
+      // naming no blob (which nothing reads). A concurrent promote of the same upload may move it first: then the
+      // source is simply gone.
       try {
-        await fs.copyFile(source.metaPath, target.metaPath);
+        if (blob.sidecar) await fs.copyFile(source.metaPath, target.metaPath);
         await fs.rename(source.blobPath, target.blobPath);
       } catch (error) {
         if (errnoOf(error) === "ENOENT") throw new BlobNotFoundError(from);
         throw error;
       }
-      await fs.rm(source.metaPath, { force: true });
+      if (blob.sidecar) await fs.rm(source.metaPath, { force: true });
     });
   }
 
@@ -182,9 +183,11 @@ export class LocalBlobStore implements BlobStore {
       for (const fileName of files.sort()) {
         const key = `${dirName}/${fileName}`;
         if (!ID_PATTERN.test(fileName) || !key.startsWith(prefix)) continue;
-        const stats = await statOrNull(path.join(this.root, dirName, fileName));
-        if (stats === null || !stats.isFile()) continue; // deleted meanwhile
-        yield { key, size: stats.size, lastModified: stats.mtimeMs };
+        const listing = await withBlobFile(path.join(this.root, dirName, fileName), async (handle, stats) => {
+          const offset = (await bytesOffset(handle, stats.size)) ?? 0;
+          return { key, size: stats.size - offset, lastModified: stats.mtimeMs };
+        });
+        if (listing !== undefined) yield listing; // else deleted meanwhile
       }
     }
   }
@@ -213,5 +216,28 @@ export class LocalBlobStore implements BlobStore {
   /** Paths for `key`, or null when the key is not one the server could have made (SEC-12). */
   private locate(key: string): BlobLocation | null {
     return locateBlob(this.root, key);
+  }
+}
+
+/**
+ * Opens the file at `blobPath` for reading and runs `use` on it, closing it after; undefined when there is no such
+ * file (or it is not a regular file).
+ */
+async function withBlobFile<T>(
+  blobPath: string,
+  use: (handle: FileHandle, stats: Stats) => Promise<T>,
+): Promise<T | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await fs.open(blobPath, "r");
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return undefined;
+    throw error;
+  }
+  try {
+    const stats = await handle.stat();
+    return stats.isFile() ? await use(handle, stats) : undefined;
+  } finally {
+    await handle.close();
   }
 }

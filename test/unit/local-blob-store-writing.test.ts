@@ -4,6 +4,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ErrorCode } from "../../server/errors.js";
+import { BlobChangedError } from "../../server/ports/blob-store.js";
 import type { LocalBlobStore } from "../../server/storage/local-blob-store.js";
 import { errorOf, localBlobHarness, newKey, putBytes, writeLimits } from "../support/local-blob-harness.js";
 
@@ -159,9 +160,65 @@ describe("writing", () => {
     const { size } = await store.writeStream(key, Readable.from(chunks), writeLimits({ maxBytes: bytes.length }));
     expect(size).toBe(bytes.length);
     expect((await store.readHead(key, bytes.length + 1)).equals(bytes)).toBe(true);
-    const sha256 = createHash("sha256").update(bytes).digest("base64url");
-    expect(await store.stat(key)).toEqual({ size: bytes.length, contentType: "image/png", version: sha256 });
+    expect(await store.stat(key)).toEqual({
+      size: bytes.length,
+      contentType: "image/png",
+      version: expect.any(String),
+    });
     expect(await leftovers()).toEqual([]);
+  });
+
+  it("stores a blob as one file, its type and a version of its own in a header before the bytes", async () => {
+    const bytes = randomBytes(500);
+    const [streamed, written] = [newKey(), newKey()];
+    await store.writeStream(streamed, Readable.from([bytes]), writeLimits());
+    await store.put(written, bytes, "image/webp");
+    const versions = [(await store.stat(streamed))?.version, (await store.stat(written))?.version];
+    for (const version of versions) expect(version).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    // Drawn for each write, not from the bytes: the same bytes twice are two versions.
+    expect(versions[0]).not.toBe(versions[1]);
+    expect(await fs.readdir(path.join(root, "img"))).toEqual(expect.arrayContaining([streamed, written].map(idOf)));
+    expect((await fs.readdir(path.join(root, "img"))).filter((name) => name.includes("."))).toEqual([]);
+    const file = await fs.readFile(path.join(root, written));
+    expect(file.subarray(file.length - bytes.length).equals(bytes)).toBe(true);
+    expect(file.subarray(0, file.length - bytes.length).toString("latin1")).toContain('"contentType":"image/webp"');
+    // Everything that reads the bytes skips the header.
+    expect((await store.readHead(written, 10_000)).equals(bytes)).toBe(true);
+    const listed: { key: string; size: number }[] = [];
+    for await (const item of store.list("img/")) listed.push(item);
+    expect(listed).toContainEqual(expect.objectContaining({ key: written, size: bytes.length }));
+    const promoted = newKey();
+    await store.promote(written, promoted, versions[1]!);
+    expect(await store.stat(promoted)).toEqual({ size: 500, contentType: "image/webp", version: versions[1] });
+    // A damaged header is not trusted: the blob is not served.
+    const damaged = Buffer.from(file);
+    damaged.write("x", file.indexOf('"contentType"'), "latin1");
+    await fs.writeFile(path.join(root, streamed), damaged);
+    expect(await store.stat(streamed)).toMatchObject({ contentType: null, version: "" });
+    expect((await fetch(`${baseUrl}/files/${streamed}`)).status).toBe(404);
+  });
+
+  it("reads, serves and promotes blobs stored by earlier releases (bytes alone, a .meta.json sidecar beside)", async () => {
+    const bytes = randomBytes(300);
+    const key = newKey();
+    const sha256 = createHash("sha256").update(bytes).digest("base64url");
+    await fs.mkdir(path.join(root, "img"), { recursive: true });
+    await fs.writeFile(path.join(root, key), bytes);
+    await fs.writeFile(
+      path.join(root, `${key}.meta.json`),
+      JSON.stringify({ v: 1, contentType: "image/png", size: bytes.length, sha256 }),
+    );
+    expect(await store.stat(key)).toEqual({ size: 300, contentType: "image/png", version: sha256 });
+    const served = await fetch(`${baseUrl}/files/${key}`, { headers: { range: "bytes=10-19" } });
+    expect(served.status).toBe(206);
+    expect(served.headers.get("etag")).toBe(`"${sha256}"`);
+    expect(Buffer.from(await served.arrayBuffer()).equals(bytes.subarray(10, 20))).toBe(true);
+    const promoted = newKey();
+    await expect(store.promote(key, promoted, "another version")).rejects.toBeInstanceOf(BlobChangedError);
+    await store.promote(key, promoted, sha256);
+    expect(await store.stat(promoted)).toEqual({ size: 300, contentType: "image/png", version: sha256 });
+    expect((await store.readHead(promoted, 1000)).equals(bytes)).toBe(true);
+    expect(await fs.readdir(path.join(root, "img"))).not.toContain(`${idOf(key)}.meta.json`);
   });
 
   it("makes the prefix directory again when it was removed after the store first wrote there", async () => {
@@ -179,7 +236,7 @@ describe("writing", () => {
     expect(await leftovers()).toEqual([]);
   });
 
-  it("does not serve a blob whose sidecar never landed (a crash between the two renames)", async () => {
+  it("does not serve a blob whose sidecar never landed (earlier releases' format: a crash between the two renames)", async () => {
     const key = newKey();
     await fs.mkdir(path.join(root, "img"), { recursive: true });
     await fs.writeFile(path.join(root, key), randomBytes(20));
@@ -192,3 +249,6 @@ describe("writing", () => {
     expect(await store.stat(key)).toBeNull();
   });
 });
+
+/** The file name of `key`'s blob in its prefix directory. */
+const idOf = (key: string) => key.slice(key.indexOf("/") + 1);
