@@ -112,7 +112,7 @@ describe("writing", () => {
     expect(second.status).toBe(409);
     expect(await second.json()).toMatchObject({ error: { code: "conflict", request_id: expect.any(String) } });
     expect(await store.readHead(key, 1000)).toEqual(first);
-    // The refusal comes before the body is read, and the temp files opened beside the check are gone again.
+    // The refused body's temp file is gone again.
     expect(await leftovers()).toEqual([]);
   });
 
