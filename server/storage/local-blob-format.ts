@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { Stats } from "node:fs";
 import fs, { type FileHandle } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { errnoOf } from "./durable-file.js";
@@ -146,32 +147,47 @@ export interface OpenedBlob {
 
 /** Opens the blob at `blobPath`, or null when it is absent or not fully written. */
 export async function openBlob(blobPath: string, metaPath: string): Promise<OpenedBlob | null> {
-  let handle: FileHandle;
+  const file = await openBlobFile(blobPath);
+  if (file === undefined) return null;
+  const { handle, stats } = file;
   try {
-    handle = await fs.open(blobPath, "r");
-  } catch (error) {
-    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "EISDIR") return null;
-    throw error;
-  }
-  try {
-    const stats = await handle.stat();
-    const blob = stats.isFile() ? await describeBlob(handle, stats.size, metaPath) : null;
+    const blob = await describeBlob(handle, stats.size, metaPath);
     if (blob === null) {
       await handle.close();
       return null;
     }
-    const opened = handle;
     const { offset } = blob;
     return {
       size: blob.size,
       contentType: blob.contentType,
       etag: `"${blob.version}"`,
       stream: (range) =>
-        opened.createReadStream(range ? { start: offset + range.start, end: offset + range.end } : { start: offset }),
-      close: () => opened.close(),
+        handle.createReadStream(range ? { start: offset + range.start, end: offset + range.end } : { start: offset }),
+      close: () => handle.close(),
     };
   } catch (error) {
     await handle.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** The regular file at `blobPath`, open for reading, with its stats; undefined when there is none. */
+export async function openBlobFile(blobPath: string): Promise<{ handle: FileHandle; stats: Stats } | undefined> {
+  let handle: FileHandle;
+  try {
+    handle = await fs.open(blobPath, "r");
+  } catch (error) {
+    const code = errnoOf(error);
+    if (code === "ENOENT" || code === "ENOTDIR" || code === "EISDIR") return undefined;
+    throw error;
+  }
+  try {
+    const stats = await handle.stat();
+    if (stats.isFile()) return { handle, stats };
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+  await handle.close();
+  return undefined;
 }

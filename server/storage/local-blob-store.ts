@@ -16,7 +16,7 @@ import {
 import { errnoOf, readDirOrEmpty } from "./durable-file.js";
 import { CONTENT_TYPE_PATTERN, ID_PATTERN, PREFIX_DIR_PATTERN } from "./blob-key-patterns.js";
 import { type BlobLocation, guardDisk, locateBlob } from "./local-blob-location.js";
-import { type OpenedBlob, bytesOffset, describeBlob, openBlob } from "./local-blob-format.js";
+import { type OpenedBlob, bytesOffset, describeBlob, openBlob, openBlobFile } from "./local-blob-format.js";
 import { LocalBlobWriter, type StreamLimits } from "./local-blob-writer.js";
 import { LocalUploadTokens, type UploadClaims, claimsProblem } from "./local-upload-token.js";
 
@@ -219,25 +219,16 @@ export class LocalBlobStore implements BlobStore {
   }
 }
 
-/**
- * Opens the file at `blobPath` for reading and runs `use` on it, closing it after; undefined when there is no such
- * file (or it is not a regular file).
- */
+/** Runs `use` on the regular file at `blobPath`, open for reading, and closes it; undefined when there is none. */
 async function withBlobFile<T>(
   blobPath: string,
   use: (handle: FileHandle, stats: Stats) => Promise<T>,
 ): Promise<T | undefined> {
-  let handle: FileHandle;
+  const file = await openBlobFile(blobPath);
+  if (file === undefined) return undefined;
   try {
-    handle = await fs.open(blobPath, "r");
-  } catch (error) {
-    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return undefined;
-    throw error;
-  }
-  try {
-    const stats = await handle.stat();
-    return stats.isFile() ? await use(handle, stats) : undefined;
+    return await use(file.handle, file.stats);
   } finally {
-    await handle.close();
+    await file.handle.close();
   }
 }
