@@ -90,7 +90,7 @@ export async function linkWithoutReplacing(from: string, to: string): Promise<bo
   }
 }
 
-export async function exists(filePath: string): Promise<boolean> {
+async function exists(filePath: string): Promise<boolean> {
   return (await statOrNull(filePath)) !== null;
 }
 
