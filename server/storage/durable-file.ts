@@ -1,4 +1,4 @@
-import { type Stats, close, fsync, open, write, writev } from "node:fs";
+import { type Stats, close, fsync, open, writev } from "node:fs";
 import fs from "node:fs/promises";
 import { promisify } from "node:util";
 
@@ -19,15 +19,14 @@ export async function writeFileDurably(filePath: string, text: string): Promise<
 }
 
 /**
- * Plain file descriptors for the upload path, where a request makes about fifteen file-system calls: a `FileHandle`
- * is a tracked object, and the same open/write/close/unlink sequence costs about 40 % more CPU through it than
+ * Plain file descriptors for the upload path, where every file-system call is paid per request: a `FileHandle` is
+ * a tracked object, and the same open/write/close/unlink sequence costs about 40 % more CPU through it than
  * through the callback API on a descriptor. Whoever opens one closes it, on every path (no GC safety net).
  */
 export const descriptors = {
   open: promisify(open),
   close: promisify(close),
   fsync: promisify(fsync),
-  write: promisify(write),
   writev: promisify(writev),
 };
 

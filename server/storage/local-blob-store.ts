@@ -31,8 +31,8 @@ export interface LocalBlobStoreOptions {
 
 /**
  * Blobs on local disk under `root`, laid out as `<root>/<prefix>/<id>`, each file starting with a header that holds
- * the content type and a version (see local-blob-format.ts). Clients upload through a URL on this server signed with HMAC
- * (`/uploads/<token>`), and the bytes are served from `/files/<key>` (see server/http/local-blob.routes.ts).
+ * the content type and a version (see local-blob-format.ts). Clients upload through a URL on this server signed
+ * with HMAC (`/uploads/<token>`), and the bytes are served from `/files/<key>` (see server/http/local-blob.routes.ts).
  *
  * Ids never contain a dot, so any name with a dot in it (sidecars, `.tmp` files, probes) is not a blob.
  * A key outside the key pattern names nothing: reads find nothing, writes are refused.

@@ -27,7 +27,8 @@ const GATHER_PIECES = 256;
 
 /**
  * The write half of LocalBlobStore: a blob (header and bytes, see local-blob-format.ts) reaches the disk under a
- * temporary name, is fsynced, and only then is published under its own name. Keys and content types are validated by the caller.
+ * temporary name, is fsynced, and only then is published under its own name. Keys and content types are validated
+ * by the caller.
  */
 export class LocalBlobWriter {
   // Prefix directories (the few key prefixes the server uses) this process has made; each is created once, not on
@@ -74,15 +75,20 @@ export class LocalBlobWriter {
   /** A new temp file beside `location`, open for writing; makes the prefix directory the first time. */
   private async openTemp(location: BlobLocation): Promise<TempFile> {
     const tempPath = path.join(location.dir, `.${location.id}.${randomBytes(8).toString("hex")}.tmp`);
+    const create = async (): Promise<TempFile> => ({
+      fd: await descriptors.open(tempPath, "wx", 0o600),
+      path: tempPath,
+      closed: false,
+    });
     if (!this.knownDirs.has(location.dir)) await this.makeDir(location.dir);
     try {
-      return { fd: await descriptors.open(tempPath, "wx", 0o600), path: tempPath, closed: false };
+      return await create();
     } catch (error) {
       if (errnoOf(error) !== "ENOENT") throw error;
       // The directory was removed behind our back (an operator's cleanup, a restore): make it again.
       this.knownDirs.delete(location.dir);
       await this.makeDir(location.dir);
-      return { fd: await descriptors.open(tempPath, "wx", 0o600), path: tempPath, closed: false };
+      return create();
     }
   }
 
@@ -100,8 +106,8 @@ interface TempFile {
 }
 
 /**
- * Writes `header`, then `body`, to `fd` in gathered writes; resolves to the body's size, checked against `limits`. Plain
- * `data`/`end` listeners, not `for await`: the async iterator adds a promise and a `readable` round per chunk.
+ * Writes `header`, then `body`, to `fd` in gathered writes; resolves to the body's size, checked against `limits`.
+ * Plain `data`/`end` listeners, not `for await`: the async iterator adds a promise and a `readable` round per chunk.
  * On a breach or a failure the listeners come off and the stream is paused, not destroyed, so the caller can
  * still answer on it; a write in flight settles before the returned promise rejects.
  */

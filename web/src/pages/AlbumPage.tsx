@@ -6,15 +6,15 @@ import { TileImage, TileState } from "../components/ImageTile.js";
 import { describeError } from "../errors.js";
 
 /**
- * The album page at /a/<id>: anyone may open a PUBLIC album here, no login needed; a share link of a private album
- * leads here with `?grant=`. Thumbnails, then a viewer with previous/next (buttons, arrow keys, Escape closes).
- */
-/**
  * How often the page asks again while its first page shows an image being processed: visitors have no live
  * subscription (that needs a login), and processing takes about a second.
  */
 const PROCESSING_POLL_MS = 3000;
 
+/**
+ * The album page at /a/<id>: anyone may open a PUBLIC album here, no login needed; a share link of a private album
+ * leads here with `?grant=`. Thumbnails, then a viewer with previous/next (buttons, arrow keys, Escape closes).
+ */
 export function AlbumPage(props: { id: string; grant: string | null }) {
   const album = useAlbumQuery(
     { id: props.id, grant: props.grant },
