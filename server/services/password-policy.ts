@@ -1,5 +1,4 @@
 import { createRequire } from "node:module";
-import path from "node:path";
 import { badInput } from "../errors.js";
 
 const COMMON_PASSWORD_COUNT = 1000;
@@ -8,18 +7,19 @@ let commonPasswords: ReadonlySet<string> | null = null;
 /**
  * SEC-1's "1,000 most common passwords": the head of zxcvbn's frequency-ordered list, taken on first use. The
  * package builds every dictionary it ships when loaded (about 7 MB of heap, issue 16), so it is loaded with
- * require, the list copied, and its modules dropped from require's cache for the rest to be collected.
+ * require, the list copied, and every module that require loaded dropped from require's cache for the rest to be
+ * collected: all of them, not only the package's own, because a module left cached keeps its parent, and the
+ * parent its children (the dictionaries).
  */
 function isCommonPassword(password: string): boolean {
   if (commonPasswords === null) {
     const require = createRequire(import.meta.url);
-    const entry = require.resolve("@zxcvbn-ts/language-common");
-    const { dictionary } = require(entry) as { dictionary: Record<string, string[]> };
+    const cachedBefore = new Set(Object.keys(require.cache));
+    const { dictionary } = require("@zxcvbn-ts/language-common") as { dictionary: Record<string, string[]> };
     const list = dictionary["passwords-common"] ?? [];
     if (list.length < COMMON_PASSWORD_COUNT) throw new Error("@zxcvbn-ts/language-common: no common-password list");
     commonPasswords = new Set(list.slice(0, COMMON_PASSWORD_COUNT).map((p) => p.toLowerCase()));
-    const packageDir = path.dirname(entry);
-    for (const loaded of Object.keys(require.cache)) if (loaded.startsWith(packageDir)) delete require.cache[loaded];
+    for (const loaded of Object.keys(require.cache)) if (!cachedBefore.has(loaded)) delete require.cache[loaded];
   }
   return commonPasswords.has(password.toLowerCase());
 }
