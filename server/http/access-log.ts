@@ -20,7 +20,7 @@ export interface LogDestination {
  */
 export class AccessLog {
   private readonly enabled: boolean;
-  /** pino's own serialised base bindings (`,"pid":…,"hostname":"…"`), so the lines match its other lines. */
+  /** pino's own serialised base bindings (`,"pid":...,"hostname":"..."`), so the lines match its other lines. */
   private readonly bindings: string;
   private readonly level: number;
   private pending = "";

@@ -118,7 +118,7 @@ export type ServableImage = Pick<ImageRecord, "key" | "contentType" | "visibilit
    * "processing": nothing to redirect to yet (the link answers 503).
    */
   state: "serve" | "processing";
-  /** READY images' thumbnails by name (`w320`…); empty otherwise. */
+  /** READY images' thumbnails by name (`w320`, ...); empty otherwise. */
   variants: Pick<ImageVariantRecord, "name" | "key" | "contentType">[];
 };
 

@@ -61,7 +61,7 @@ export class ImageService {
     this.links = new PublicLinks(images, blobs, grants, options.linkCache ?? null);
   }
 
-  /** The public link of an image, or of one of its variants (`w320`…). */
+  /** The public link of an image, or of one of its variants (`w320`, ...). */
   linkFor(imageId: string, variant?: string): string {
     return `${this.options.publicUrl}/image/${imageId}${variant === undefined ? "" : `/${variant}`}`;
   }
@@ -75,7 +75,7 @@ export class ImageService {
     return image.visibility === "public" ? link : `${link}?grant=${this.grants.issue("image", image.id)}`;
   }
 
-  /** The link of one of the image's thumbnails (`w320`…), with a grant when the image is private, like viewUrlFor. */
+  /** The link of one of the image's thumbnails (`w320`, ...), with a grant when the image is private, like viewUrlFor. */
   variantUrlFor(image: Pick<ImageRecord, "id" | "visibility">, variant: string): string {
     const link = this.linkFor(image.id, variant);
     return image.visibility === "public" ? link : `${link}?grant=${this.grants.issue("image", image.id)}`;
@@ -194,7 +194,7 @@ export class ImageService {
   }
 
   /**
-   * PROCESSING → READY: the worker has written every derivative, which are served from now on. The one place the
+   * PROCESSING to READY: the worker has written every derivative, which are served from now on. The one place the
    * transition happens, and where it is announced. Returns the record afterwards, or null when it is gone.
    */
   async markReady(imageId: string, processed: ProcessedImage): Promise<ImageRecord | null> {
@@ -203,7 +203,7 @@ export class ImageService {
     return image;
   }
 
-  /** PROCESSING → FAILED with a reason for the owner; the image is not served. The one place it happens. */
+  /** PROCESSING to FAILED with a reason for the owner; the image is not served. The one place it happens. */
   async markFailed(imageId: string, reason: string): Promise<ImageRecord | null> {
     const image = await this.images.markFailed(imageId, reason);
     if (image?.status === "live" && image.processing?.status === "FAILED") await this.announce("FAILED", image);
@@ -211,7 +211,7 @@ export class ImageService {
   }
 
   /**
-   * (no status) or FAILED → PROCESSING, and queued: for `npm run backfill` and the sweeper. A PROCESSING image is
+   * (no status) or FAILED to PROCESSING, and queued: for `npm run backfill` and the sweeper. A PROCESSING image is
    * queued again (a no-op while its job exists); READY ones are left alone. Returns the record, or null.
    */
   async reprocess(imageId: string): Promise<ImageRecord | null> {
@@ -225,7 +225,7 @@ export class ImageService {
     return isWellFormedId(imageId) ? this.images.findImage(imageId) : Promise.resolve(null);
   }
 
-  /** Mark → bytes → record. Also used by the sweeper to finish deletes a crash interrupted. */
+  /** Mark, then bytes, then record. Also used by the sweeper to finish deletes a crash interrupted. */
   async finishDelete(image: ImageRecord): Promise<void> {
     if (image.status !== "deleting") await this.images.markDeleting(image.id);
     await this.options.forgetImage?.(image.id);

@@ -31,7 +31,7 @@ export class PublicLinks {
   ) {}
 
   /**
-   * The link of the image, or of its variant `w320`…; null for unknown, malformed, deleted, FAILED or private ids
+   * The link of the image, or of its variant `w320`, ...; null for unknown, malformed, deleted, FAILED or private ids
    * (unless `grant` is a live grant for it) and unknown variants.
    */
   async resolve(imageId: string, variant: string | null, grant: string | null): Promise<PublicLink | null> {
