@@ -73,7 +73,7 @@ function refusingCompiler(kind: "validator" | "serializer") {
   };
 }
 
-/** Compilers that refuse every schema; cast because Fastify types these factories as Ajv's and fast-json-stringify's. */
+/** Compilers that refuse every schema (cast: Fastify types these factories as Ajv's and fast-json-stringify's). */
 const NO_DEFAULT_SCHEMA_COMPILERS = {
   buildValidator: refusingCompiler("validator"),
   buildSerializer: refusingCompiler("serializer"),

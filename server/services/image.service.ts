@@ -75,7 +75,7 @@ export class ImageService {
     return image.visibility === "public" ? link : `${link}?grant=${this.grants.issue("image", image.id)}`;
   }
 
-  /** The link of one of the image's thumbnails (`w320`, ...), with a grant when the image is private, like viewUrlFor. */
+  /** The link of one of the image's thumbnails (`w320`, ...), with a grant if the image is private, like viewUrlFor. */
   variantUrlFor(image: Pick<ImageRecord, "id" | "visibility">, variant: string): string {
     const link = this.linkFor(image.id, variant);
     return image.visibility === "public" ? link : `${link}?grant=${this.grants.issue("image", image.id)}`;
