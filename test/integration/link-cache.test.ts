@@ -109,6 +109,14 @@ describe("link cache", () => {
     expect(loads).toBe(0);
   });
 
+  it("takes memory for the entries it holds, not for maxEntries up front", () => {
+    const before = process.memoryUsage().heapUsed;
+    // Arrays sized for every possible entry would make these eight empty caches take over 250 MB.
+    const caches = Array.from({ length: 8 }, () => new LinkCache({ maxEntries: 1_000_000, ttlMs: 60_000 }));
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(16 * 1024 * 1024);
+    expect(caches.map((cache) => cache.size)).toEqual(Array(8).fill(0));
+  });
+
   it("keeps nothing while the feed is down, nor an answer read across a change", async () => {
     const cache = new LinkCache<{ key: string }>({ maxEntries: 10, ttlMs: 60_000 });
     let loads = 0;
