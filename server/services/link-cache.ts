@@ -1,4 +1,5 @@
-import { LRUCache } from "lru-cache";
+import type { LRUCache } from "lru-cache";
+import { lruOfAtMost } from "../bounded-lru.js";
 import type { ImageChangeListener } from "../ports/image-store.js";
 
 export interface LinkCacheOptions {
@@ -24,14 +25,7 @@ export class LinkCache<T extends object> implements ImageChangeListener {
   private live = false;
 
   constructor(options: LinkCacheOptions) {
-    // Bounded by count through maxSize, each entry weighing 1, rather than through `max`: given `max`, lru-cache
-    // allocates its arrays for every entry up front (1.9 MB at the default 50,000, in every server, issue 16);
-    // given maxSize alone they grow with what is held.
-    this.entries = new LRUCache<string, T>({
-      maxSize: options.maxEntries,
-      sizeCalculation: () => 1,
-      ttl: options.ttlMs,
-    });
+    this.entries = lruOfAtMost(options.maxEntries, options.ttlMs);
   }
 
   async get(imageId: string, load: (imageId: string) => Promise<T | null>): Promise<T | null> {

@@ -1,4 +1,4 @@
-import { LRUCache } from "lru-cache";
+import { lruOfAtMost } from "../bounded-lru.js";
 import type { BlobStore } from "../ports/blob-store.js";
 
 /** A cached URL is handed out only while it stays valid at least this long, so a client can still follow it. */
@@ -16,7 +16,7 @@ export function stillFresh(expiresAt: number | null, now = Date.now()): boolean 
  */
 export function withCachedDownloadUrls<T extends BlobStore>(store: T, maxEntries = 10_000): T {
   // Promises, not results: concurrent first requests for one key share one signing. Failures are not kept.
-  const cache = new LRUCache<string, Promise<{ url: string; expiresAt: number | null }>>({ max: maxEntries });
+  const cache = lruOfAtMost<string, Promise<{ url: string; expiresAt: number | null }>>(maxEntries);
   const downloadUrl: BlobStore["downloadUrl"] = async (key, contentType) => {
     const pending = cache.get(key);
     if (pending) {
