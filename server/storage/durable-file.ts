@@ -1,4 +1,4 @@
-import { type Stats, close, fsync, open, writev } from "node:fs";
+import { close, fsync, open, writev } from "node:fs";
 import fs from "node:fs/promises";
 import { promisify } from "node:util";
 
@@ -90,14 +90,11 @@ export async function linkWithoutReplacing(from: string, to: string): Promise<bo
 }
 
 async function exists(filePath: string): Promise<boolean> {
-  return (await statOrNull(filePath)) !== null;
-}
-
-async function statOrNull(filePath: string): Promise<Stats | null> {
   try {
-    return await fs.stat(filePath);
+    await fs.stat(filePath);
+    return true;
   } catch (error) {
-    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return null;
+    if (errnoOf(error) === "ENOENT" || errnoOf(error) === "ENOTDIR") return false;
     throw error;
   }
 }
