@@ -1,42 +1,50 @@
+import { useInfiniteQuery } from "@tanstack/react-query";
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { ImageFieldsFragment } from "../../../client/generated/graphql.js";
+import type { AlbumQuery, AlbumQueryVariables, ImageFieldsFragment } from "../../../client/generated/graphql.js";
 import { useAlbumQuery } from "../../../client/generated/react-query.js";
-import { createAppClient } from "../api.js";
+import { useImageHostFetcher } from "../../../client/react.js";
 import { TileImage, TileState } from "../components/ImageTile.js";
 import { describeError } from "../errors.js";
 
 /**
- * How often the page asks again while its first page shows an image being processed: visitors have no live
+ * How often the page asks again while a page it shows holds an image being processed: visitors have no live
  * subscription (that needs a login), and processing takes about a second.
  */
 const PROCESSING_POLL_MS = 3000;
 
+const processing = (page: AlbumQuery) => page.album?.images.nodes.some((image) => image.status === "PROCESSING");
+
 /**
  * The album page at /a/<id>: anyone may open a PUBLIC album here, no login needed; a share link of a private album
  * leads here with `?grant=`. Thumbnails, then a viewer with previous/next (buttons, arrow keys, Escape closes).
+ * The pages shown ("Show more") are one query, so asking again while an image is processed asks for all of them.
  */
 export function AlbumPage(props: { id: string; grant: string | null }) {
-  const album = useAlbumQuery(
-    { id: props.id, grant: props.grant },
-    {
-      retry: false,
-      refetchInterval: (query) =>
-        query.state.data?.album?.images.nodes.some((image) => image.status === "PROCESSING")
-          ? PROCESSING_POLL_MS
-          : false,
+  const { id, grant } = props;
+  const fetchAlbum = useImageHostFetcher<AlbumQuery, AlbumQueryVariables>(useAlbumQuery.document);
+  const album = useInfiniteQuery({
+    // Under the Album root, so the owner's live updates (web/src/live.ts) refresh this page too.
+    queryKey: [useAlbumQuery.rootKey, "pages", { id, grant }],
+    queryFn: ({ pageParam }) => fetchAlbum({ id, grant, after: pageParam }),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => {
+      const pageInfo = last.album?.images.pageInfo;
+      return pageInfo?.hasNextPage ? pageInfo.endCursor : null;
     },
-  );
-  const [more, setMore] = useState<{ images: ImageFieldsFragment[]; endCursor: string | null; hasNext: boolean }>();
-  const [loadingMore, setLoadingMore] = useState(false);
+    retry: false,
+    refetchInterval: (query) => (query.state.data?.pages.some(processing) ? PROCESSING_POLL_MS : false),
+  });
   const [open, setOpen] = useState<number | null>(null);
 
-  const data = album.data?.album;
+  const pages = album.data?.pages ?? [];
+  const data = pages[0]?.album;
   useEffect(() => {
     if (data) document.title = `${data.title} · ImageHost`;
   }, [data]);
 
   if (album.isPending) return <p role="status">Loading…</p>;
-  if (album.isError || !data) {
+  // A failed poll or "Show more" keeps what is shown; only a page that never loaded says so.
+  if (!data) {
     return (
       <section className="panel">
         <h1>Album not found</h1>
@@ -49,26 +57,9 @@ export function AlbumPage(props: { id: string; grant: string | null }) {
     );
   }
 
-  const images = [...data.images.nodes, ...(more?.images ?? [])];
+  const images = pages.flatMap((page) => page.album?.images.nodes ?? []);
   // The viewer steps through the images that have bytes to show (a PROCESSING link answers 503, a FAILED one 404).
   const viewable = images.filter((image) => image.status === "READY");
-  const hasNext = more ? more.hasNext : data.images.pageInfo.hasNextPage;
-  const loadMore = async () => {
-    setLoadingMore(true);
-    try {
-      const after = more ? more.endCursor : data.images.pageInfo.endCursor;
-      const page = await createAppClient().sdk.Album({ id: props.id, grant: props.grant, after });
-      const next = page.album?.images;
-      if (!next) return;
-      setMore({
-        images: [...(more?.images ?? []), ...next.nodes],
-        endCursor: next.pageInfo.endCursor,
-        hasNext: next.pageInfo.hasNextPage,
-      });
-    } finally {
-      setLoadingMore(false);
-    }
-  };
 
   return (
     <article className="album-page">
@@ -99,11 +90,17 @@ export function AlbumPage(props: { id: string; grant: string | null }) {
           </li>
         ))}
       </ul>
-      {hasNext ? (
+      {album.hasNextPage ? (
         <div className="more">
-          <button type="button" className="secondary" disabled={loadingMore} onClick={() => void loadMore()}>
-            {loadingMore ? "Loading…" : "Show more"}
+          <button
+            type="button"
+            className="secondary"
+            disabled={album.isFetchingNextPage}
+            onClick={() => void album.fetchNextPage()}
+          >
+            {album.isFetchingNextPage ? "Loading…" : "Show more"}
           </button>
+          {album.isFetchNextPageError ? <p role="alert">{describeError(album.error)}</p> : null}
         </div>
       ) : null}
       {open !== null && viewable[open] ? (
