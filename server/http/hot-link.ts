@@ -20,6 +20,11 @@ export interface HotLinkOptions {
   readonly newRequestId: () => string;
   /** True once the server is shutting down: Fastify then answers 503, so the front steps aside. */
   readonly closing: () => boolean;
+  /**
+   * CORS_ORIGINS is set: @fastify/cors then adds `Vary: Origin` to every answer, and answers a request that names
+   * an Origin with its own headers; such requests go to Fastify (an `<img>` sends none).
+   */
+  readonly cors: boolean;
 }
 
 type RequestCount = ReturnType<Metrics["requests"]["labels"]>;
@@ -32,15 +37,16 @@ type Route = "/image/:id" | "/image/:id/:variant" | "/api/v1/image/:id";
  * a public, ready image). Fastify's routing, hooks, reply object and per-request child logger cost more than the
  * redirect itself; this answers with exactly what the Fastify route would send (the same headers, one access-log
  * line with a request id, the same metrics), which test/integration/hot-link.test.ts compares. Everything else —
- * misses, grants (a query string), private, processing, unknown and malformed ids — goes to Fastify's route,
- * which loads the record (filling the cache) and answers.
+ * misses, grants (a query string), private, processing, unknown and malformed ids, and with CORS on any request
+ * naming an Origin — goes to Fastify's route, which loads the record (filling the cache) and answers.
  */
 export function hotLinkFront(options: HotLinkOptions): RequestFront {
-  const { links, metrics, accessLog, headers, newRequestId, closing } = options;
+  const { links, metrics, accessLog, headers, newRequestId, closing, cors } = options;
   const fixedHeaders = Object.entries({
     ...headers,
     "cache-control": LINK_CACHE_CONTROL,
     "content-length": "0",
+    ...(cors ? { vary: "Origin" } : {}),
   }).flat();
   // The metric series of each route and method, labelled once (labelling costs more than counting).
   const series = new Map<string, { requests: RequestCount; latency: RequestLatency }>();
@@ -59,7 +65,8 @@ export function hotLinkFront(options: HotLinkOptions): RequestFront {
 
   return (request, response, fastify) => {
     const { method = "", url = "" } = request;
-    const target = (method === "GET" || method === "HEAD") && !closing() ? parse(url) : null;
+    const ours = (method === "GET" || method === "HEAD") && !closing() && !(cors && request.headers.origin);
+    const target = ours ? parse(url) : null;
     const known = target && links.known(target.id, target.variant);
     if (!target || !known) return fastify(request, response);
     const start = performance.now();

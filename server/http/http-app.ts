@@ -187,24 +187,23 @@ export async function registerHttpApp(
     web,
   });
 
-  // The redirect's hot path; not with CORS on, where it would have to answer as @fastify/cors does.
-  if (config.http.corsOrigins.length === 0) {
-    let shuttingDown = false;
-    http.addHook("preClose", (done) => {
-      shuttingDown = true;
-      done();
-    });
-    server.putInFront(
-      hotLinkFront({
-        links: images.links,
-        metrics: services.metrics,
-        accessLog: server.accessLog,
-        headers,
-        newRequestId: randomUUID,
-        closing: () => shuttingDown,
-      }),
-    );
-  }
+  // The redirect's hot path.
+  let shuttingDown = false;
+  http.addHook("preClose", (done) => {
+    shuttingDown = true;
+    done();
+  });
+  server.putInFront(
+    hotLinkFront({
+      links: images.links,
+      metrics: services.metrics,
+      accessLog: server.accessLog,
+      headers,
+      newRequestId: randomUUID,
+      closing: () => shuttingDown,
+      cors: config.http.corsOrigins.length > 0,
+    }),
+  );
 
   let closing: Promise<void> | undefined;
   return {

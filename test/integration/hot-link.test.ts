@@ -1,3 +1,4 @@
+import diagnostics from "node:diagnostics_channel";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeImage } from "../support/images.js";
 import { registerApiKey } from "../support/upload-setups.js";
@@ -6,6 +7,9 @@ import { uploadImage } from "../support/uploads.js";
 
 const TOKEN = "metrics-token-for-hot-link-0123456789";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const APP_ORIGIN = "https://app.example.com";
+/** Fastify publishes each route handler it runs here (its diagnostics channel): a hot answer never shows up. */
+const FASTIFY_HANDLER_START = "tracing:fastify.request.handler:start";
 
 interface Answer {
   status: number;
@@ -16,16 +20,24 @@ interface Answer {
 /**
  * Issue 16: a hot public link is answered ahead of Fastify (server/http/hot-link.ts). Whoever answers, a client,
  * an operator's log and the metrics must not see a difference: each hot answer is compared with the one Fastify's
- * route gives for the same link (the first request, a cache miss, and any request with a query string).
+ * route gives for the same link (the first request, a cache miss, and any request with a query string). Also with
+ * CORS on, where @fastify/cors adds `Vary: Origin` to every answer and answers a listed Origin itself.
  */
-describe("hot public links", () => {
+describe.each([
+  ["CORS off (the default)", {}],
+  ["CORS on", { CORS_ORIGINS: APP_ORIGIN }],
+])("hot public links, %s", (_config, env: Record<string, string>) => {
   let app: TestApp;
   const logLines: Record<string, unknown>[] = [];
   let imageId: string;
+  /** The URLs of the requests that reached a Fastify route handler while this block's tests ran. */
+  const routed: string[] = [];
+  const onHandlerStart = (message: unknown) => routed.push((message as { request: { url: string } }).request.url);
 
   beforeAll(async () => {
+    diagnostics.subscribe(FASTIFY_HANDLER_START, onHandlerStart);
     app = await startTestApp(
-      { LOG_LEVEL: "info", METRICS_TOKEN: TOKEN },
+      { LOG_LEVEL: "info", METRICS_TOKEN: TOKEN, ...env },
       {
         logStream: {
           write: (chunk) => {
@@ -39,11 +51,12 @@ describe("hot public links", () => {
     imageId = (await uploadImage(app.baseUrl, key, await makeImage("png", 700, 500), "image/png")).id;
   });
   afterAll(async () => {
+    diagnostics.unsubscribe(FASTIFY_HANDLER_START, onHandlerStart);
     await app?.close();
   });
 
-  const ask = async (path: string, method: "GET" | "HEAD" = "GET"): Promise<Answer> => {
-    const response = await fetch(`${app.baseUrl}${path}`, { method, redirect: "manual" });
+  const ask = async (path: string, method: "GET" | "HEAD" = "GET", headers: HeadersInit = {}): Promise<Answer> => {
+    const response = await fetch(`${app.baseUrl}${path}`, { method, redirect: "manual", headers });
     return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() };
   };
   /** What may differ between two answers to the same link: when, and which request. */
@@ -73,9 +86,14 @@ describe("hot public links", () => {
     const cold = await ask(path);
     expect(cold.status).toBe(302);
     expect(cold.headers.location).toMatch(/\/files\/img\//);
+    routed.length = 0;
     const hot = [await ask(path), await ask(path)];
+    // The hot answers never reached Fastify's route; the one with a query string did.
+    expect(routed).toEqual([]);
     const viaRoute = await ask(`${path}?via=route`);
+    expect(routed).toEqual([`${path}?via=route`]);
     for (const answer of [...hot, viaRoute]) expect(comparable(answer)).toEqual(comparable(cold));
+    expect(cold.headers.vary).toBe(env.CORS_ORIGINS ? "Origin" : undefined);
     expect(new Set([cold, ...hot, viaRoute].map((a) => a.headers["x-request-id"])).size).toBe(4);
 
     // The same kind of line as pino's own (Fastify's "Server listening" line, say): a shipper sees one format.
@@ -101,6 +119,27 @@ describe("hot public links", () => {
     const head = [await ask(path, "HEAD"), await ask(path, "HEAD")];
     for (const answer of head) expect(comparable(answer)).toEqual(comparable(viaRoute));
     expect(await accessLineOf(head[1]!)).toMatchObject({ method: "HEAD", url: path, statusCode: 302 });
+  });
+
+  it("answers a request naming an Origin hot without CORS, and through @fastify/cors with it", async () => {
+    const path = `/image/${imageId}`;
+    const plain = await ask(path);
+    routed.length = 0;
+    const listed = await ask(path, "GET", { origin: APP_ORIGIN });
+    const other = await ask(path, "GET", { origin: "https://elsewhere.example" });
+    for (const answer of [listed, other]) {
+      expect(answer.status).toBe(302);
+      expect(answer.headers.location).toBe(plain.headers.location);
+    }
+    if (env.CORS_ORIGINS) {
+      expect(routed).toEqual([path, path]);
+      expect(listed.headers["access-control-allow-origin"]).toBe(APP_ORIGIN);
+      expect(other.headers["access-control-allow-origin"]).toBeUndefined();
+      expect([listed.headers.vary, other.headers.vary]).toEqual(["Origin", "Origin"]);
+    } else {
+      expect(routed).toEqual([]);
+      for (const answer of [listed, other]) expect(comparable(answer)).toEqual(comparable(plain));
+    }
   });
 
   it("counts hot answers in the request metrics by route pattern, like the route does", async () => {
