@@ -187,7 +187,7 @@ export async function registerHttpApp(
     web,
   });
 
-  // The redirect's hot path.
+  // The public link's hot path: known redirects are answered ahead of Fastify (hot-link.ts).
   let shuttingDown = false;
   http.addHook("preClose", (done) => {
     shuttingDown = true;
