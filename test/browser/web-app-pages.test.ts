@@ -173,7 +173,8 @@ describe("web app in Chromium (issue 6, SEC-5)", () => {
     const link = await uploadRow("photo.heic").getByLabel("Link to photo.heic").inputValue();
     const stored = await fetch((await awaitProcessed(link)).headers.get("location")!);
     expect(stored.headers.get("content-type")).toBe("image/jpeg");
-    expect(await gallery().locator(".thumb-name").allTextContents()).toContain("photo.jpg");
+    // The gallery learns of the new image from its live event (then a refetch): wait for it, as for the row.
+    await expect.poll(() => gallery().locator(".thumb-name").allTextContents()).toContain("photo.jpg");
     expect(errors).toEqual([]);
   });
 });
