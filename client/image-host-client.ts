@@ -63,6 +63,8 @@ export interface UploadOptions {
   onProgress?: ProgressListener;
   /** "converting" (HEIC/HEIF files only), then "uploading", then "completing"; see `UploadStage`. */
   onStage?: StageListener;
+  /** HEIC/HEIF files only: the JPEG that will be sent, once converted (browsers that cannot draw HEIC can draw it). */
+  onConverted?: (jpeg: Blob) => void;
   signal?: AbortSignal;
   /** See `SendBytesOptions.streaming`. */
   streaming?: boolean | "auto";
@@ -242,10 +244,11 @@ export class ImageHostClient {
    */
   async upload(file: UploadBody, options: UploadOptions = {}): Promise<Image> {
     const name = options.filename ?? (typeof File !== "undefined" && file instanceof File ? file.name : "upload");
-    const { blob, contentType, filename } = await prepareUpload(file, name, {
+    const { blob, contentType, filename, convertedFrom } = await prepareUpload(file, name, {
       onStage: options.onStage,
       signal: options.signal,
     });
+    if (convertedFrom !== null) options.onConverted?.(blob);
     options.onStage?.("uploading");
     const ticket = await this.requestUpload({
       filename,

@@ -169,6 +169,9 @@ describe("web app in Chromium (issue 6, SEC-5)", () => {
     await chooser.setFiles([{ name: "photo.heic", mimeType: "image/heic", buffer: heic }]);
     await expect.poll(() => uploadRow("photo.heic").getAttribute("data-status"), { timeout: 30_000 }).toBe("done");
     expect(await uploadRow("photo.heic").textContent()).toContain("40 × 24 px");
+    // Chromium cannot draw the HEIC file itself: the row's preview is the converted JPEG.
+    const preview = uploadRow("photo.heic").locator("img.upload-preview");
+    await expect.poll(() => preview.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(40);
     expect(await page.evaluate(() => (window as unknown as { heicSeen: string[] }).heicSeen)).toContain("converting");
     const link = await uploadRow("photo.heic").getByLabel("Link to photo.heic").inputValue();
     const stored = await fetch((await awaitProcessed(link)).headers.get("location")!);

@@ -136,19 +136,28 @@ describe.each(["local", "s3"] as const)("imagehost upload with HEIC photos, %s d
     const client = new ImageHostClient({ baseUrl: server.baseUrl, credential: apiKey });
     const stages: UploadStage[] = [];
     const progress: number[] = [];
+    const converted: Blob[] = [];
     const image = await client.upload(new Blob([new Uint8Array(await readFile(path.join(work, "IMG_0042.heic")))]), {
       filename: "from-the-web.heic",
       onStage: (stage) => stages.push(stage),
       onProgress: ({ total }) => progress.push(total),
+      onConverted: (jpeg) => converted.push(jpeg),
     });
     expect(stages).toEqual(["converting", "uploading", "completing"]);
     expect(image).toMatchObject({ filename: "from-the-web.jpg", contentType: "image/jpeg", width: 96, height: 64 });
-    // Progress counts the JPEG that was sent, not the HEIC.
+    // Progress counts the JPEG that was sent, not the HEIC; that JPEG is what onConverted handed over.
     expect(new Set(progress)).toEqual(new Set([image.size]));
+    expect(converted.map((jpeg) => [jpeg.type, jpeg.size])).toEqual([["image/jpeg", image.size]]);
 
     stages.length = 0;
-    await client.upload(await makeImage("png"), { filename: "plain.png", onStage: (stage) => stages.push(stage) });
+    converted.length = 0;
+    await client.upload(await makeImage("png"), {
+      filename: "plain.png",
+      onStage: (stage) => stages.push(stage),
+      onConverted: (jpeg) => converted.push(jpeg),
+    });
     expect(stages).toEqual(["uploading", "completing"]);
+    expect(converted).toEqual([]);
   });
 });
 

@@ -18,7 +18,7 @@ export interface UploadItem {
   file: File;
   name: string;
   state: UploadState;
-  /** An object URL of the picked file, until the preview has been drawn (see `Previews`). */
+  /** An object URL of the picked file (of its JPEG once a HEIC file is converted), until drawn (see `Previews`). */
   preview: string;
   /** Its place in the line for being recorded, taken when it was picked. */
   turn: Turn;
@@ -32,7 +32,7 @@ export interface UploadItem {
 export class Previews {
   private readonly live = new Set<string>();
 
-  create(file: File): string {
+  create(file: Blob): string {
     const url = URL.createObjectURL(file);
     this.live.add(url);
     return url;

@@ -5,7 +5,7 @@ import { ALLOWED_IMAGE_TYPES, HEIF_TYPE, INPUT_IMAGE_TYPES_TEXT } from "../../..
 import { createUploadClient } from "../api.js";
 import { CompletionOrder } from "../completion-order.js";
 import { describeError } from "../errors.js";
-import { Previews, type UploadItem, type UploadState, UploadRow } from "./UploadRow.js";
+import { Previews, type UploadItem, UploadRow } from "./UploadRow.js";
 
 /** What the file picker offers; HEIC/HEIF photos are converted to JPEG by the client before they are sent. */
 const PICKER_TYPES = [...ALLOWED_IMAGE_TYPES, HEIF_TYPE, "image/heic", ".heic", ".heif"].join(",");
@@ -35,18 +35,18 @@ export function Uploader() {
     return () => live.revokeAll();
   }, []);
 
-  const update = useCallback((key: number, state: UploadState) => {
-    setItems((list) => list.map((item) => (item.key === key ? { ...item, state } : item)));
+  const update = useCallback((key: number, change: Partial<Pick<UploadItem, "state" | "preview">>) => {
+    setItems((list) => list.map((item) => (item.key === key ? { ...item, ...change } : item)));
   }, []);
 
   const run = useCallback(
     async (item: UploadItem) => {
       let stage: "converting" | "uploading" | "completing" = "uploading";
-      update(item.key, { status: "uploading", sent: 0, total: item.file.size });
+      update(item.key, { state: { status: "uploading", sent: 0, total: item.file.size } });
       // Byte counts from the transfer itself (XMLHttpRequest), only while the bytes are on their way.
       const client = createUploadClient(
         (sent, total) => {
-          if (stage === "uploading") update(item.key, { status: "uploading", sent, total });
+          if (stage === "uploading") update(item.key, { state: { status: "uploading", sent, total } });
         },
         { beforeComplete: () => item.turn.wait },
       );
@@ -55,17 +55,22 @@ export function Uploader() {
           filename: item.name,
           onStage: (next) => {
             stage = next;
-            if (next === "converting") update(item.key, { status: "converting" });
-            else if (next === "completing") update(item.key, { status: "verifying" });
+            if (next === "converting") update(item.key, { state: { status: "converting" } });
+            else if (next === "completing") update(item.key, { state: { status: "verifying" } });
+          },
+          // The picked HEIC file drew nothing (browsers cannot decode it); its JPEG can be drawn.
+          onConverted: (jpeg) => {
+            previews.current.revoke(item.preview);
+            update(item.key, { preview: previews.current.create(jpeg) });
           },
           onProgress: ({ sent, total }) => {
-            if (stage === "uploading") update(item.key, { status: "uploading", sent, total });
+            if (stage === "uploading") update(item.key, { state: { status: "uploading", sent, total } });
           },
         });
-        update(item.key, { status: "done", image });
+        update(item.key, { state: { status: "done", image } });
         void queryClient.invalidateQueries({ queryKey: [useMyImagesQuery.rootKey] });
       } catch (error) {
-        update(item.key, { status: "failed", message: describeError(error) });
+        update(item.key, { state: { status: "failed", message: describeError(error) } });
       } finally {
         item.turn.release();
       }
