@@ -5,7 +5,7 @@ import type { Turn } from "../completion-order.js";
 import { formatBytes } from "../format.js";
 import { LinkField } from "./CopyButton.js";
 
-export type UploadState =
+type UploadState =
   | { status: "queued" }
   | { status: "converting" }
   | { status: "uploading"; sent: number; total: number }
