@@ -66,8 +66,7 @@ async function loadAlbum(fetchAlbum: (variables: AlbumQueryVariables) => Promise
 /** One album to edit: its details, its images (add, remove, reorder), its public page and share links. */
 export function AlbumEditPage(props: { id: string }) {
   const queryClient = useQueryClient();
-  // The hooks' document, not the sdk's: the sdk's Album document repeats the ImageFields fragment (codegen
-  // concatenates nested fragments), which the server refuses.
+  // The Album hook's document, through the hooks' client: the editor reads every page of it (loadAlbum).
   const fetchAlbum = useImageHostFetcher<AlbumQuery, AlbumQueryVariables>(useAlbumQuery.document);
   const loaded = useQuery({ queryKey: editorKey(props.id), queryFn: () => loadAlbum(fetchAlbum, props.id) });
   const [picking, setPicking] = useState(false);
