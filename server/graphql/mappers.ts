@@ -14,7 +14,7 @@ import { Album, AlbumConnection, AlbumEdge } from "./types/album.type.js";
 import { ApiKey } from "./types/api-key.type.js";
 import { AuthPayload } from "./types/auth-payload.type.js";
 import { ImageEvent, ImageEventKind } from "./types/image-event.type.js";
-import { Image, ImageConnection, ImageEdge, ImageStatus, ImageVariant, PageInfo } from "./types/image.type.js";
+import { Image, ImageConnection, type ImageLinks, ImageStatus, PageInfo } from "./types/image.type.js";
 import { ShareLink } from "./types/share-link.type.js";
 import { HttpField, UploadMethod, UploadTicket } from "./types/upload.type.js";
 import { User, UserConnection, UserEdge } from "./types/user.type.js";
@@ -75,13 +75,6 @@ export function toApiKey(record: CredentialRecord): ApiKey {
   });
 }
 
-/** The links of an image (ImageService.linkFor, viewUrlFor, variantUrlFor). */
-export interface ImageLinks {
-  linkFor(imageId: string): string;
-  viewUrlFor(image: ImageRecord): string;
-  variantUrlFor(image: ImageRecord, variant: string): string;
-}
-
 export function toImage(record: ImageRecord, links: ImageLinks): Image {
   const processing = record.processing;
   return Object.assign(new Image(), {
@@ -98,19 +91,7 @@ export function toImage(record: ImageRecord, links: ImageLinks): Image {
     status: processing ? ImageStatus[processing.status] : ImageStatus.READY,
     failureReason: processing?.failureReason ?? null,
     placeholder: processing?.placeholder ?? null,
-    links: {
-      viewUrl: () => links.viewUrlFor(record),
-      variants: () =>
-        (processing?.status === "READY" ? processing.variants : []).map((variant) =>
-          Object.assign(new ImageVariant(), {
-            width: variant.width,
-            height: variant.height,
-            contentType: variant.contentType,
-            size: variant.size,
-            url: links.variantUrlFor(record, variant.name),
-          }),
-        ),
-    },
+    source: { record, links },
   });
 }
 
@@ -119,30 +100,22 @@ export function toImageConnection(page: ImagePage, links: ImageLinks): ImageConn
   return imageConnection(nodes, (i) => encodeCursor(page.images[i]!), page.hasMore, page.countAll);
 }
 
-/**
- * A page of images as a connection. Its `edges` are built when first read: a client that reads only `nodes` (a
- * list of 20 images, say) does not pay for 20 edges and their cursors.
- */
+/** A page of images as a connection (its edges are built from `cursorOf` when a query reads them). */
 function imageConnection(
   nodes: Image[],
   cursorOf: (index: number) => string,
   hasMore: boolean,
   count: ImageConnection["count"],
 ): ImageConnection {
-  const connection = Object.assign(new ImageConnection(), {
+  return Object.assign(new ImageConnection(), {
     nodes,
+    cursorOf,
     pageInfo: Object.assign(new PageInfo(), {
       hasNextPage: hasMore,
       endCursor: nodes.length === 0 ? null : cursorOf(nodes.length - 1),
     }),
     count,
   });
-  let edges: ImageEdge[] | undefined;
-  Object.defineProperty(connection, "edges", {
-    enumerable: true,
-    get: () => (edges ??= nodes.map((node, i) => Object.assign(new ImageEdge(), { cursor: cursorOf(i), node }))),
-  });
-  return connection;
 }
 
 export function toUploadTicket({ ticket, target }: IssuedUpload): UploadTicket {
