@@ -4,7 +4,10 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   resolve: {
     // vitest can otherwise load graphql twice ("from another module or realm").
-    alias: { graphql: fileURLToPath(new URL("./node_modules/graphql/index.js", import.meta.url)) },
+    // The bare name only: deep imports (graphql/jsutils/inspect.js) resolve as Node resolves them.
+    alias: [
+      { find: /^graphql$/, replacement: fileURLToPath(new URL("./node_modules/graphql/index.js", import.meta.url)) },
+    ],
   },
   test: {
     include: ["test/**/*.test.ts"],

@@ -22,6 +22,7 @@ import { ImageEventResolver } from "../graphql/resolvers/image-event.resolver.js
 import { ImageResolver } from "../graphql/resolvers/image.resolver.js";
 import { ShareLinkResolver } from "../graphql/resolvers/share-link.resolver.js";
 import { UserResolver } from "../graphql/resolvers/user.resolver.js";
+import { plannedExecutionGateway } from "../graphql/execution/planned-executor.js";
 import { buildGraphQLSchema } from "../graphql/schema.js";
 import { GraphQLWebSocketServer } from "../live/graphql-ws-server.js";
 import { clientGoneSignal } from "./client-gone.js";
@@ -67,7 +68,8 @@ export async function registerGraphQLEndpoint(
         withoutSchemaSuggestions(formatGraphQLError(formatted, error));
   // SEC-6: every option that matters is set here explicitly, none left to NODE_ENV.
   const apollo = new ApolloServer<GraphQLContext>({
-    schema,
+    // Operations run from plans (issue 16); Apollo takes another executor through its gateway interface only.
+    gateway: plannedExecutionGateway(schema),
     introspection: explorer,
     // SEC-6: with the explorer off, no "Did you mean" hints that would map the schema out.
     hideSchemaDetailsFromClientErrors: !explorer,
