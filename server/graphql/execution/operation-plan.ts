@@ -3,7 +3,6 @@ import {
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLField,
-  type GraphQLFieldResolver,
   type GraphQLLeafType,
   type GraphQLObjectType,
   type GraphQLOutputType,
@@ -34,8 +33,6 @@ export interface FieldPlan {
   readonly fieldNodes: readonly FieldNode[];
   readonly fieldDef: GraphQLField<unknown, unknown>;
   readonly parentType: GraphQLObjectType;
-  /** The field's own resolver; undefined where graphql-js would use its default (read the source's property). */
-  readonly resolve: GraphQLFieldResolver<unknown, unknown> | undefined;
   /** `__typename`: the answer, known from the plan. */
   readonly typename: string | undefined;
   /** False when neither the resolver nor the completion needs the field's path (made then only on an error). */
@@ -164,16 +161,14 @@ class Planner {
     if (!fieldDef) return null;
     if (++this.planned > MAX_PLANNED_FIELDS) throw new Unplannable();
     const completion = this.completion(fieldDef.type, fieldNodes);
-    const resolve = isTypename ? undefined : fieldDef.resolve;
     return {
       responseKey,
       fieldName: fieldDef.name,
       fieldNodes,
       fieldDef,
       parentType,
-      resolve,
       typename: isTypename ? parentType.name : undefined,
-      pathNeeded: resolve !== undefined || !isLeaf(completion),
+      pathNeeded: (!isTypename && fieldDef.resolve !== undefined) || !isLeaf(completion),
       completion,
     };
   }

@@ -130,8 +130,10 @@ class Execution {
   private resolve(field: FieldPlan, source: unknown, path: Path | undefined, parentPath: Path | undefined): unknown {
     if (field.typename !== undefined) return field.typename;
     const { contextValue } = this.run;
-    if (field.resolve) {
-      return field.resolve(source, this.args(field), contextValue, this.info(field, path ?? pathTo(field, parentPath)));
+    // Read at run time, not planned: Apollo wraps every field's resolver in place once a plugin asks to see fields.
+    const { resolve } = field.fieldDef;
+    if (resolve) {
+      return resolve(source, this.args(field), contextValue, this.info(field, path ?? pathTo(field, parentPath)));
     }
     // Arguments are coerced even when unused, as graphql-js does: a null for a non-null argument is an error.
     const args = field.fieldDef.args.length > 0 ? this.args(field) : undefined;

@@ -64,7 +64,8 @@ export class PlannedExecutor {
 
   private planFor(document: DocumentNode, operationName: string | null): OperationPlan | null {
     let byName = this.plans.get(document);
-    if (byName?.has(operationName)) return byName.get(operationName)!;
+    const known = byName?.get(operationName);
+    if (known !== undefined) return known;
     const plan = planOperation(this.schema, document, operationName);
     // Only names the document has are remembered: a client sending made-up names must not grow the map.
     const named =
