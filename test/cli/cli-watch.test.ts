@@ -1,13 +1,12 @@
 import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { gql, uniqueUsername } from "../support/graphql.js";
+import { gql } from "../support/graphql.js";
 import { makeImage } from "../support/images.js";
 import { waitForSubscribers } from "../support/live.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { DELETE_IMAGE, uploadImage } from "../support/uploads.js";
+import { registerUser } from "../support/upload-setups.js";
 import { CLI_BIN, runCli } from "./run-cli.js";
-
-const REGISTER = `mutation($u: String!) { register(username: $u, password: "copper-meadow-signal-5") { apiKey user { id } } }`;
 
 /** `imagehost watch` (issue 14): one line (or JSON line) per event of the user's images. */
 describe("imagehost watch", () => {
@@ -20,11 +19,8 @@ describe("imagehost watch", () => {
   afterAll(() => server?.close());
 
   async function user(): Promise<{ apiKey: string; userId: string; env: Record<string, string> }> {
-    const result = await gql<{ register: { apiKey: string; user: { id: string } } }>(server.baseUrl, REGISTER, {
-      u: uniqueUsername("watch"),
-    });
-    const { apiKey, user } = result.data!.register;
-    return { apiKey, userId: user.id, env: { IMAGEHOST_URL: server.baseUrl, IMAGEHOST_API_KEY: apiKey } };
+    const { apiKey, userId } = await registerUser(server.baseUrl, "watch");
+    return { apiKey, userId, env: { IMAGEHOST_URL: server.baseUrl, IMAGEHOST_API_KEY: apiKey } };
   }
 
   it("--json --count 3: prints the CREATED, READY and DELETED events as JSON lines, then exits 0", async () => {

@@ -1,13 +1,13 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { redisKeys } from "../../server/redis/keys.js";
-import { errorCode, gql, uniqueUsername } from "../support/graphql.js";
+import { errorCode, gql } from "../support/graphql.js";
 import { makeImage } from "../support/images.js";
 import { startTestRedis, type TestRedis } from "../support/redis-server.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { COMPLETE_UPLOAD, IMAGE, requestUpload, sendBytes } from "../support/uploads.js";
+import { registerUser } from "../support/upload-setups.js";
 
-const REGISTER = `mutation($u: String!) { register(username: $u, password: "sturdy-maple-orbit-5") { apiKey user { id } } }`;
 const POLL_MS = 100;
 
 /**
@@ -34,10 +34,8 @@ describe("concurrent completeUpload (SEC-15)", () => {
   });
 
   async function newUser(): Promise<{ key: string; userId: string }> {
-    const result = await gql<{ register: { apiKey: string; user: { id: string } } }>(server.baseUrl, REGISTER, {
-      u: uniqueUsername("race"),
-    });
-    return { key: result.data!.register.apiKey, userId: result.data!.register.user.id };
+    const { apiKey, userId } = await registerUser(server.baseUrl, "race");
+    return { key: apiKey, userId };
   }
 
   const complete = (key: string, uploadId: string) => gql(server.baseUrl, COMPLETE_UPLOAD, { id: uploadId }, key);

@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gql, uniqueUsername } from "../support/graphql.js";
 import { makeImage } from "../support/images.js";
 import { type LiveSocket, openLiveSocket, waitForSubscribers } from "../support/live.js";
 import { startTestRedis, type TestRedis } from "../support/redis-server.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { uploadImage } from "../support/uploads.js";
-
-const REGISTER = `mutation($u: String!) { register(username: $u, password: "amber-cinder-violet-7") { apiKey user { id } } }`;
+import { registerUser } from "../support/upload-setups.js";
 
 /** Issue 14 point 3: Redis goes away → subscribers are told; after it returns, subscribing works again. */
 describe("live updates through a Redis outage", () => {
@@ -24,14 +22,11 @@ describe("live updates through a Redis outage", () => {
   });
 
   it("closes subscribers with 1013 when Redis dies, and delivers again once it is back", async () => {
-    const registered = await gql<{ register: { apiKey: string; user: { id: string } } }>(server.baseUrl, REGISTER, {
-      u: uniqueUsername("outage"),
-    });
-    const { apiKey, user } = registered.data!.register;
+    const { apiKey, userId } = await registerUser(server.baseUrl, "outage");
     const before = await openLiveSocket(server.baseUrl);
     await before.init({ apiKey });
     before.subscribe("s");
-    await waitForSubscribers(redis.url, user.id);
+    await waitForSubscribers(redis.url, userId);
 
     await redis.kill();
     const { code } = await before.closed;
@@ -51,7 +46,7 @@ describe("live updates through a Redis outage", () => {
       try {
         await attempt.init({ apiKey });
         attempt.subscribe("s");
-        await waitForSubscribers(redis.url, user.id);
+        await waitForSubscribers(redis.url, userId);
         after = attempt;
       } catch (error) {
         await attempt.close();

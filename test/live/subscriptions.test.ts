@@ -5,17 +5,15 @@ import { makeImage } from "../support/images.js";
 import { IMAGE_EVENTS, openLiveSocket, waitForSubscribers } from "../support/live.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { DELETE_IMAGE, uploadImage } from "../support/uploads.js";
+import { registerUser } from "../support/upload-setups.js";
 
 const PASSWORD = "quiet-harbor-lantern-4";
-const REGISTER = `mutation($u: String!) { register(username: $u, password: "${PASSWORD}") { apiKey user { id } } }`;
 const EVIL_ORIGIN = "https://evil.example";
 const LISTED_ORIGIN = "https://app.partner.example";
 
 async function register(baseUrl: string): Promise<{ key: string; userId: string }> {
-  const result = await gql<{ register: { apiKey: string; user: { id: string } } }>(baseUrl, REGISTER, {
-    u: uniqueUsername("live"),
-  });
-  return { key: result.data!.register.apiKey, userId: result.data!.register.user.id };
+  const { apiKey, userId } = await registerUser(baseUrl, "live");
+  return { key: apiKey, userId };
 }
 
 /** Issue 14: subscriptions over graphql-ws on /graphql; auth in connection_init; limits; revocation. */

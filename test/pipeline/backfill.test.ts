@@ -14,15 +14,15 @@ import { imageFields } from "../../server/redis/image-record-fields.js";
 import { newId } from "../../server/services/credentials.js";
 import { LocalBlobStore } from "../../server/storage/local-blob-store.js";
 import { loadOrCreateSigningSecret } from "../../server/storage/signing-secret.js";
-import { gql, uniqueUsername } from "../support/graphql.js";
+import { gql } from "../support/graphql.js";
 import { leakedMetadata, leakyJpeg, leakyPng } from "../support/metadata.js";
 import { startTestRedis, type TestRedis } from "../support/redis-server.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { fetchPublic } from "../support/uploads.js";
+import { registerUser } from "../support/upload-setups.js";
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const REGISTER = `mutation($u: String!) { register(username: $u, password: "sturdy-maple-orbit-5") { apiKey } }`;
 const STATUS = `query($id: ID!) { image(id: $id) { status variants { width url } } }`;
 /** Includes `npm run worker` starting under tsx on a loaded machine. */
 const PROCESSED_DEADLINE_MS = 120_000;
@@ -44,7 +44,6 @@ describe("npm run backfill", () => {
   let server: TestApp;
   let queue: Queue;
   let worker: ChildProcess | undefined;
-  let key: string;
   const queueName = `backfill-${newId()}`;
   const legacy: Seeded[] = [];
   let failed: Seeded;
@@ -54,10 +53,7 @@ describe("npm run backfill", () => {
     client = new Redis(redis.url);
     server = await startTestApp({ REDIS_URL: redis.url, WORKERS: "0", QUEUE_NAME: queueName });
     queue = new Queue(queueName, { connection: { url: redis.url }, prefix: QUEUE_PREFIX });
-    key = (await gql<{ register: { apiKey: string } }>(server.baseUrl, REGISTER, { u: uniqueUsername("backfill") }))
-      .data!.register.apiKey;
-    const me = await gql<{ me: { id: string } }>(server.baseUrl, `{ me { id } }`, {}, key);
-    const ownerId = me.data!.me.id;
+    const { userId: ownerId } = await registerUser(server.baseUrl, "backfill");
     const blobs = new LocalBlobStore({
       root: path.join(server.dataDir, "blobs"),
       publicUrl: server.baseUrl,

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BlobStore } from "../../server/ports/blob-store.js";
 import { LocalBlobStore } from "../../server/storage/local-blob-store.js";
 import { S3BlobStore } from "../../server/storage/s3-blob-store.js";
-import { gql, uniqueUsername } from "../support/graphql.js";
+import { gql } from "../support/graphql.js";
 import { makeImage, pngHeaderClaiming } from "../support/images.js";
 import { gifBomb, leakyJpeg } from "../support/metadata.js";
 import { startTestRedisCluster, type TestRedisCluster } from "../support/redis-cluster.js";
@@ -13,8 +13,8 @@ import { rest } from "../rest/rest-client.js";
 import { s3Env, startS3rver, type RunningS3rver } from "../support/s3rver.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { DELETE_IMAGE, PROCESSING_DEADLINE_MS, fetchPublic, uploadImage } from "../support/uploads.js";
+import { registerApiKey } from "../support/upload-setups.js";
 
-const REGISTER = `mutation($u: String!) { register(username: $u, password: "sturdy-maple-orbit-5") { apiKey } }`;
 const PIPELINE_FIELDS = `id url width height contentType status failureReason placeholder
   variants { width height contentType size url }`;
 const IMAGE = `query($id: ID!) { image(id: $id) { ${PIPELINE_FIELDS} } }`;
@@ -64,10 +64,7 @@ describe.each(SETUPS)("image pipeline with the $name", ({ driver, cluster }) => 
             publicUrl: server.baseUrl,
             signingSecret: randomBytes(32),
           });
-    const registered = await gql<{ register: { apiKey: string } }>(server.baseUrl, REGISTER, {
-      u: uniqueUsername("pipe"),
-    });
-    key = registered.data!.register.apiKey;
+    key = await registerApiKey(server.baseUrl, "pipe");
   });
   afterAll(async () => {
     if (blobs instanceof S3BlobStore) blobs.close();

@@ -1,6 +1,6 @@
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { gql, uniqueUsername } from "../support/graphql.js";
+import { gql } from "../support/graphql.js";
 import {
   exifTags,
   leakedMetadata,
@@ -12,8 +12,8 @@ import {
 } from "../support/metadata.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { fetchPublic, uploadImage } from "../support/uploads.js";
+import { registerApiKey } from "../support/upload-setups.js";
 
-const REGISTER = `mutation($u: String!) { register(username: $u, password: "sturdy-maple-orbit-5") { apiKey } }`;
 const IMAGE = `query($id: ID!) { image(id: $id) { url status width height variants { url } } }`;
 
 interface Processed {
@@ -34,10 +34,7 @@ describe("what the pipeline serves", () => {
 
   beforeAll(async () => {
     server = await startTestApp();
-    const registered = await gql<{ register: { apiKey: string } }>(server.baseUrl, REGISTER, {
-      u: uniqueUsername("exif"),
-    });
-    key = registered.data!.register.apiKey;
+    key = await registerApiKey(server.baseUrl, "exif");
   });
   afterAll(async () => {
     await server?.close();

@@ -6,14 +6,14 @@ import { Queue } from "bullmq";
 import sharp from "sharp";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { QUEUE_PREFIX } from "../../server/queue/bullmq-job-queue.js";
-import { gql, uniqueUsername } from "../support/graphql.js";
+import { gql } from "../support/graphql.js";
 import { makeImage } from "../support/images.js";
 import { gifBomb } from "../support/metadata.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { uploadImage } from "../support/uploads.js";
+import { registerApiKey } from "../support/upload-setups.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
-const REGISTER = `mutation($u: String!) { register(username: $u, password: "sturdy-maple-orbit-5") { apiKey } }`;
 const STATUS = `query($id: ID!) { image(id: $id) { status failureReason } }`;
 /** Includes starting `npm run worker` (tsx compiles on start: slow on a loaded machine) and, after a SIGKILL, the
  * job being handed on once its lock (5 s) runs out and a stalled check sees it. */
@@ -33,10 +33,7 @@ describe("npm run worker beside an API node with WORKERS=0", () => {
   beforeAll(async () => {
     server = await startTestApp({ WORKERS: "0", QUEUE_NAME: queueName, MAX_UPLOAD_BYTES: String(20 * 1024 * 1024) });
     queue = new Queue(queueName, { connection: { url: inject("redisUrl") }, prefix: QUEUE_PREFIX });
-    const registered = await gql<{ register: { apiKey: string } }>(server.baseUrl, REGISTER, {
-      u: uniqueUsername("worker"),
-    });
-    key = registered.data!.register.apiKey;
+    key = await registerApiKey(server.baseUrl, "worker");
   });
   afterEach(() => {
     for (const worker of workers.splice(0)) killGroup(worker, "SIGKILL");

@@ -28,11 +28,21 @@ export const UPLOAD_SETUPS = [
 
 export type UploadSetup = (typeof UPLOAD_SETUPS)[number];
 
+/** A new account on the server at `baseUrl` (username `<prefix>_<random>`): its API key and user id. */
+export async function registerUser(
+  baseUrl: string,
+  usernamePrefix: string,
+): Promise<{ apiKey: string; userId: string }> {
+  const r = await gql<{ register: { apiKey: string; user: { id: string } } }>(baseUrl, REGISTER, {
+    u: uniqueUsername(usernamePrefix),
+  });
+  expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
+  return { apiKey: r.data!.register.apiKey, userId: r.data!.register.user.id };
+}
+
 /** A new account on the server at `baseUrl`; its API key. */
 export async function registerApiKey(baseUrl: string, usernamePrefix: string): Promise<string> {
-  const r = await gql<{ register: { apiKey: string } }>(baseUrl, REGISTER, { u: uniqueUsername(usernamePrefix) });
-  expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
-  return r.data!.register.apiKey;
+  return (await registerUser(baseUrl, usernamePrefix)).apiKey;
 }
 
 /**
