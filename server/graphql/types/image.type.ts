@@ -64,7 +64,7 @@ export class Image {
   /**
    * Where `viewUrl` and `variants` come from. They are built when a query selects them: a private image's links
    * each carry a signed grant, which a listing of ids and names should not pay for. (The record and the link
-   * builder rather than two closures per image: V8 made those cost a page of 20 images about 15 µs.)
+   * builder rather than two closures per image: V8 made those cost a page of 20 images about 30 µs.)
    */
   source!: { readonly record: ImageRecord; readonly links: ImageLinks };
 
