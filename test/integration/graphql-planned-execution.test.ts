@@ -1,7 +1,5 @@
-import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ExecutionReport, executionChannel } from "../../server/graphql/execution/planned-executor.js";
-import { gql } from "../support/graphql.js";
+import { executionReportsOf, gql } from "../support/graphql.js";
 import { startTestRedis, type TestRedis } from "../support/redis-server.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { registerApiKey } from "../support/upload-setups.js";
@@ -9,7 +7,8 @@ import { registerApiKey } from "../support/upload-setups.js";
 /**
  * Issue 16: POST /graphql runs operations from plans (server/graphql/execution), graphql-js only those without
  * one. The executor reports which ran each operation on a diagnostics channel; this watches it over real HTTP.
- * (test/unit/plan-executor.test.ts compares the two executors' answers.)
+ * (test/unit/plan-executor.test.ts compares the two executors' answers.) Reports come in the order sent; the
+ * client names no operationName (each document holds one operation).
  */
 describe("GraphQL over HTTP runs operations from plans", () => {
   let redis: TestRedis;
@@ -26,21 +25,8 @@ describe("GraphQL over HTTP runs operations from plans", () => {
     await redis?.destroy();
   });
 
-  async function reportsOf(run: () => Promise<void>): Promise<ExecutionReport[]> {
-    const reports: ExecutionReport[] = [];
-    const listener = (message: unknown) => reports.push(message as ExecutionReport);
-    subscribe(executionChannel.name, listener);
-    try {
-      await run();
-    } finally {
-      unsubscribe(executionChannel.name, listener);
-    }
-    // In the order sent; the client names no operationName (each document holds one operation).
-    return reports;
-  }
-
   it("plans queries and mutations, and answers them", async () => {
-    const reports = await reportsOf(async () => {
+    const reports = await executionReportsOf(async () => {
       const created = await gql<{ createApiKey: { apiKey: { name: string } } }>(
         app.baseUrl,
         "mutation Create($name: String!) { createApiKey(name: $name) { apiKey { name } } }",
@@ -65,7 +51,7 @@ describe("GraphQL over HTTP runs operations from plans", () => {
   });
 
   it("leaves to graphql-js what has no plan, with the same answers and errors", async () => {
-    const reports = await reportsOf(async () => {
+    const reports = await executionReportsOf(async () => {
       const included = await gql<{ me: { username: string } }>(
         app.baseUrl,
         "query Me($on: Boolean!) { me { username @include(if: $on) } }",

@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import { type ExecutionReport, executionChannel } from "../../server/graphql/execution/planned-executor.js";
 
 /** A GraphQL response as a client sees it. */
 export interface GraphQLResult<T = Record<string, unknown>> {
@@ -36,4 +38,17 @@ export function errorCode(result: GraphQLResult<unknown>): string | undefined {
 /** A username unique to this test run (64 random bits), valid under SEC-1. */
 export function uniqueUsername(prefix = "user"): string {
   return `${prefix.slice(0, 12)}_${randomBytes(8).toString("hex")}`;
+}
+
+/** What the GraphQL executor reported (plan or graphql-js) for each operation `run` executed in this process. */
+export async function executionReportsOf(run: () => Promise<void>): Promise<ExecutionReport[]> {
+  const reports: ExecutionReport[] = [];
+  const listener = (message: unknown) => reports.push(message as ExecutionReport);
+  subscribe(executionChannel.name, listener);
+  try {
+    await run();
+  } finally {
+    unsubscribe(executionChannel.name, listener);
+  }
+  return reports;
 }

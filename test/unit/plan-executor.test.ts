@@ -1,14 +1,10 @@
-import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { readdir, readFile } from "node:fs/promises";
 import { execute, type ExecutionResult, Kind, type OperationDefinitionNode, parse, validate } from "graphql";
 import { describe, expect, it } from "vitest";
-import {
-  type ExecutionReport,
-  executionChannel,
-  PlannedExecutor,
-} from "../../server/graphql/execution/planned-executor.js";
+import { PlannedExecutor } from "../../server/graphql/execution/planned-executor.js";
 import { planOperation } from "../../server/graphql/execution/operation-plan.js";
 import { buildGraphQLSchema } from "../../server/graphql/schema.js";
+import { executionReportsOf } from "../support/graphql.js";
 import { makeRoot, schemaWith } from "./plan-executor-schema.js";
 
 /**
@@ -138,15 +134,10 @@ async function both(query: string, variables?: Record<string, unknown>, operatio
 
 describe("operations run from plans answer as graphql-js does", () => {
   it.each(cases)("$name", async ({ query, variables, operationName, planned }) => {
-    const reports: ExecutionReport[] = [];
-    const listener = (message: unknown) => reports.push(message as ExecutionReport);
-    subscribe(executionChannel.name, listener);
-    try {
+    const reports = await executionReportsOf(async () => {
       const { expected, actual } = await both(query, variables, operationName);
       expect(JSON.stringify(actual)).toBe(JSON.stringify(expected));
-    } finally {
-      unsubscribe(executionChannel.name, listener);
-    }
+    });
     expect(reports).toEqual([{ operationName: operationName ?? null, planned }]);
   });
 
