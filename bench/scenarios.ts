@@ -48,6 +48,8 @@ export interface BenchContext {
 export const COMPARISONS: readonly Comparison[] = [
   { row: "redirect-local", baseline: "redirect-baseline", metric: "rate", target: { op: ">=", value: 1.0 } },
   { row: "redirect-s3", baseline: "redirect-local", metric: "rate", target: { op: ">=", value: 0.9 } },
+  // No target: the same floor measured twice shows how far apart two measurements of identical code land.
+  { row: "redirect-baseline-again", baseline: "redirect-baseline", metric: "rate" },
   { row: "list-graphql", baseline: "list-rest", metric: "rate", target: { op: ">=", value: 0.8 } },
   { row: "first-page-big", baseline: "first-page-small", metric: "p50", target: { op: "<=", value: 1.5 } },
   { row: "upload-put", baseline: "upload-bare", metric: "rate", target: { op: ">=", value: 0.7 } },
@@ -116,6 +118,12 @@ async function redirectGroup(ctx: BenchContext): Promise<Row[]> {
     ),
     httpPhase("redirect-local", "`GET /image/<id>` server, local driver", ctx.local, load(ctx.local)),
     httpPhase("redirect-s3", "`GET /image/<id>` server, s3 driver (presigned)", ctx.s3, load(ctx.s3)),
+    httpPhase(
+      "redirect-baseline-again",
+      "`GET /image/<id>` baseline again (a control: same process, its own rounds)",
+      ctx.baseline,
+      load(ctx.baseline),
+    ),
   ]);
 }
 
