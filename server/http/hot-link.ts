@@ -27,8 +27,6 @@ export interface HotLinkOptions {
   readonly cors: boolean;
 }
 
-type RequestCount = ReturnType<Metrics["requests"]["labels"]>;
-type RequestLatency = ReturnType<Metrics["latency"]["labels"]>;
 type Route = "/image/:id" | "/image/:id/:variant" | "/api/v1/image/:id";
 
 /**
@@ -48,21 +46,6 @@ export function hotLinkFront(options: HotLinkOptions): RequestFront {
     "content-length": "0",
     ...(cors ? { vary: "Origin" } : {}),
   }).flat();
-  // The metric series of each route and method, labelled once (labelling costs more than counting).
-  const series = new Map<string, { requests: RequestCount; latency: RequestLatency }>();
-  const seriesOf = (method: string, route: Route) => {
-    const key = `${method} ${route}`;
-    let found = series.get(key);
-    if (found === undefined) {
-      found = {
-        requests: metrics.requests.labels({ method, route, status: "302" }),
-        latency: metrics.latency.labels({ method, route }),
-      };
-      series.set(key, found);
-    }
-    return found;
-  };
-
   return (request, response, fastify) => {
     const { method = "", url = "" } = request;
     const ours = (method === "GET" || method === "HEAD") && !closing() && !(cors && request.headers.origin);
@@ -75,9 +58,7 @@ export function hotLinkFront(options: HotLinkOptions): RequestFront {
       response.writeHead(302, ["x-request-id", requestId, ...fixedHeaders, "location", location]);
       response.end();
       const ms = performance.now() - start;
-      const { requests, latency } = seriesOf(method, target.route);
-      requests.inc();
-      latency.observe(ms / 1000);
+      metrics.http.seriesOf(method, target.route, "302").record(ms / 1000);
       accessLog.line(requestId, method, url, 302, ms);
     };
     if (typeof known === "string") return redirect(known);

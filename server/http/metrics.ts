@@ -1,8 +1,9 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance } from "fastify";
-import { Counter, Histogram, Registry } from "prom-client";
+import { Counter, Registry } from "prom-client";
 import { DependencyUnavailableError, unauthenticated } from "../errors.js";
 import { sendError } from "./error-reply.js";
+import { HttpRequestMetrics } from "./request-metrics.js";
 
 /**
  * Prometheus metrics for a fleet (issue 9): requests and latency by route, upload outcomes, dependency errors.
@@ -10,19 +11,8 @@ import { sendError } from "./error-reply.js";
  */
 export class Metrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({
-    name: "imagehost_http_requests_total",
-    help: "HTTP requests by method, route pattern and status.",
-    labelNames: ["method", "route", "status"] as const,
-    registers: [this.registry],
-  });
-  readonly latency = new Histogram({
-    name: "imagehost_http_request_duration_seconds",
-    help: "HTTP request latency by method and route pattern.",
-    labelNames: ["method", "route"] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [this.registry],
-  });
+  /** Requests and their latency by route (request-metrics.ts). */
+  readonly http = new HttpRequestMetrics(this.registry);
   readonly uploads = new Counter({
     name: "imagehost_uploads_total",
     help: "completeUpload outcomes: completed, rejected (bad bytes), failed (unexpected or dependency down).",
@@ -41,8 +31,7 @@ export class Metrics {
 export function registerMetricsRoutes(app: FastifyInstance, metrics: Metrics, token: string | null): void {
   app.addHook("onResponse", (request, reply, done) => {
     const route = request.routeOptions.url ?? "unmatched";
-    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    metrics.latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    metrics.http.seriesOf(request.method, route, String(reply.statusCode)).record(reply.elapsedTime / 1000);
     done();
   });
   if (token === null) return;
