@@ -1,6 +1,6 @@
 /**
- * Runs at most `limit` tasks at a time; the rest wait in order. Used to keep bcrypt (which runs on libuv's small
- * worker pool) from taking every worker thread, so file-system calls of other requests are not starved.
+ * Runs at most `limit` tasks at a time; the rest wait in order. Used to keep bcrypt and sharp (which run on libuv's
+ * small worker pool) from taking every worker thread, so file-system calls of other requests are not starved.
  */
 export function concurrencyLimit(limit: number): <T>(task: () => Promise<T>) => Promise<T> {
   let running = 0;

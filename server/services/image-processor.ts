@@ -1,6 +1,7 @@
 import type * as SharpNamespace from "sharp";
 import type { Sharp } from "sharp";
 import { rgbaToThumbHash } from "thumbhash";
+import { concurrencyLimit } from "./concurrency-limit.js";
 
 /** Thumbnail widths, pixels, smallest first. Each is WebP, fit inside (width × 4·width), never upscaled. */
 export const THUMBNAIL_WIDTHS = [320, 1280] as const;
@@ -9,6 +10,14 @@ const PUBLIC_QUALITY = 90;
 const THUMBNAIL_QUALITY = 80;
 /** ThumbHash works on at most 100×100 pixels. */
 const PLACEHOLDER_MAX_SIDE = 100;
+
+/**
+ * Each sharp operation runs on one of libuv's worker threads (UV_THREADPOOL_SIZE, 4 unless set), which the file
+ * system needs too: with every thread rendering, a server's own uploads, completions and local files waited for a
+ * whole render (issue 14's `imageEvents` p99 in `npm run bench -- --only live`: 29–35 ms like this, 42–47 ms
+ * without). Renders take at most half the threads, as logins do (account.service.ts).
+ */
+const renderSlot = concurrencyLimit(Math.max(1, Math.floor((Number(process.env.UV_THREADPOOL_SIZE) || 4) / 2)));
 
 type SharpModule = typeof SharpNamespace;
 let sharpModule: Promise<SharpModule> | null = null;
@@ -63,7 +72,7 @@ export async function renderImage(
     const animated = contentType === "image/gif" || contentType === "image/webp";
     // Two decodes of the upload, run side by side: the public image at full size, and the largest thumbnail's
     // pixels (JPEG shrinks on load), from which the smaller thumbnails and the placeholder are made.
-    const { width: uprightWidth } = (await open(false).metadata()).autoOrient;
+    const { width: uprightWidth } = (await renderSlot(() => open(false).metadata())).autoOrient;
     const [publicImage, previews] = await Promise.all([
       encodePublic(open(animated), contentType, isLosslessWebp(input)),
       renderPreviews(sharp, open(false), uprightWidth),
@@ -81,10 +90,12 @@ async function renderPreviews(
   uprightWidth: number,
 ): Promise<Pick<RenderedImage, "thumbnails" | "placeholder">> {
   const largest = THUMBNAIL_WIDTHS[THUMBNAIL_WIDTHS.length - 1]!;
-  const base = await upright
-    .resize({ width: largest, height: largest * 4, fit: "inside", withoutEnlargement: true })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  const base = await renderSlot(() =>
+    upright
+      .resize({ width: largest, height: largest * 4, fit: "inside", withoutEnlargement: true })
+      .raw()
+      .toBuffer({ resolveWithObject: true }),
+  );
   const { width: baseWidth, height: baseHeight, channels } = base.info;
   const fromBase = () => sharp(base.data, { raw: { width: baseWidth, height: baseHeight, channels } });
   const thumbnails: RenderedImage["thumbnails"] = [];
@@ -92,10 +103,12 @@ async function renderPreviews(
     // Never upscaled: a width the image does not reach is left out, except that every image gets one thumbnail.
     if (thumbnails.length > 0 && target >= uprightWidth) break;
     const width = Math.min(target, uprightWidth);
-    const { data, info } = await fromBase()
-      .resize({ width, height: width * 4, fit: "inside", withoutEnlargement: true })
-      .webp({ quality: THUMBNAIL_QUALITY })
-      .toBuffer({ resolveWithObject: true });
+    const { data, info } = await renderSlot(() =>
+      fromBase()
+        .resize({ width, height: width * 4, fit: "inside", withoutEnlargement: true })
+        .webp({ quality: THUMBNAIL_QUALITY })
+        .toBuffer({ resolveWithObject: true }),
+    );
     thumbnails.push({
       name: `w${target}`,
       bytes: data,
@@ -104,11 +117,13 @@ async function renderPreviews(
       contentType: "image/webp",
     });
   }
-  const { data, info } = await fromBase()
-    .resize(PLACEHOLDER_MAX_SIDE, PLACEHOLDER_MAX_SIDE, { fit: "inside" })
-    .ensureAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  const { data, info } = await renderSlot(() =>
+    fromBase()
+      .resize(PLACEHOLDER_MAX_SIDE, PLACEHOLDER_MAX_SIDE, { fit: "inside" })
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true }),
+  );
   const placeholder = Buffer.from(rgbaToThumbHash(info.width, info.height, data)).toString("base64");
   return { thumbnails, placeholder };
 }
@@ -136,7 +151,7 @@ async function encodePublic(image: Sharp, contentType: string, lossless: boolean
     default:
       throw new UnprocessableImageError(`Images of type ${contentType} cannot be processed.`);
   }
-  const { data, info } = await encoded.toBuffer({ resolveWithObject: true });
+  const { data, info } = await renderSlot(() => encoded.toBuffer({ resolveWithObject: true }));
   // For animations libvips reports the whole strip of frames; the page height is one frame.
   return { bytes: data, width: info.width, height: info.pageHeight ?? info.height, contentType };
 }
