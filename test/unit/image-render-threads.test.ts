@@ -7,7 +7,8 @@ const POOL_THREADS = Number(process.env.UV_THREADPOOL_SIZE) || 4;
 
 /** A photo-like JPEG (noise compresses and decodes like detail), big enough that renders overlap. */
 function noisyJpeg(width: number, height: number): Promise<Buffer> {
-  return sharp({ create: { width, height, channels: 3, noise: { type: "gaussian", mean: 128, sigma: 40 } } })
+  const noise = { type: "gaussian", mean: 128, sigma: 40 } as const;
+  return sharp({ create: { width, height, channels: 3, background: "#808080", noise } })
     .jpeg()
     .toBuffer();
 }
