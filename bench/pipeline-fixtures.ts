@@ -13,6 +13,7 @@ import { QUEUE_PREFIX } from "../server/queue/bullmq-job-queue.js";
 import { redisKeys } from "../server/redis/keys.js";
 import { imageFields } from "../server/redis/image-record-fields.js";
 import { newId } from "../server/services/credentials.js";
+import { PLACEHOLDER_MAX_SIDE } from "../server/services/image-processor.js";
 import { LocalBlobStore } from "../server/storage/local-blob-store.js";
 import { ScenarioError } from "./load.js";
 import { REPO_ROOT, cpuSecondsOf, sleep } from "./processes.js";
@@ -57,7 +58,8 @@ export async function photos(count: number, width: number, height: number): Prom
 
 /**
  * The worker's operations on a JPEG with sharp alone, in this process: autoOrient, metadata stripped but the ICC
- * profile kept, JPEG at quality 90, WebP thumbnails 320 and 1280 px wide, a ThumbHash of a ≤ 100-px rendition.
+ * profile kept, JPEG at quality 90, WebP thumbnails 320 and 1280 px wide, a ThumbHash of a rendition as small as the
+ * worker's (PLACEHOLDER_MAX_SIDE).
  * What the worker does on top (read the original from storage, write four objects, Redis, BullMQ) is the overhead
  * the comparison shows.
  */
@@ -71,7 +73,7 @@ export async function sharpAlone(input: Buffer): Promise<void> {
       .toBuffer();
   }
   const { data, info } = await open()
-    .resize(100, 100, { fit: "inside" })
+    .resize(PLACEHOLDER_MAX_SIDE, PLACEHOLDER_MAX_SIDE, { fit: "inside" })
     .ensureAlpha()
     .raw()
     .toBuffer({ resolveWithObject: true });
