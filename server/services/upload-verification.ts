@@ -34,11 +34,15 @@ export async function verifyAndPromote(
   finalKey: string,
 ): Promise<VerifiedUpload> {
   const uploaded = await blobs.stat(ticket.key);
+  let promoted: BlobInfo | null = null;
   if (uploaded) {
     // Refuse what is too big before copying it.
     await checkSize(blobs, ticket, ticket.key, uploaded);
     try {
       await blobs.promote(ticket.key, finalKey, uploaded.version);
+      // promote moved exactly the version just looked at, so what is at the final key is what `uploaded` says: a
+      // second look would cost a file open (local) or a HEAD request (S3) on every completion.
+      promoted = uploaded;
     } catch (error) {
       if (error instanceof BlobChangedError)
         throw badInput("The upload changed while it was being checked; upload it again.");
@@ -47,7 +51,7 @@ export async function verifyAndPromote(
     }
   }
   const nothingYet = () => badInput("Nothing has been uploaded for this ticket yet: send the bytes first.");
-  const promoted = await blobs.stat(finalKey);
+  promoted ??= await blobs.stat(finalKey);
   if (!promoted) throw nothingYet();
   return verifyObject(blobs, ticket, finalKey, promoted).catch((error: unknown) => {
     throw error instanceof BlobNotFoundError ? nothingYet() : error;
