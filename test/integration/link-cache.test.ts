@@ -5,21 +5,12 @@ import { gql } from "../support/graphql.js";
 import { makeImage } from "../support/images.js";
 import { commandsNaming } from "../support/redis-monitor.js";
 import { startTestRedis, type TestRedis } from "../support/redis-server.js";
+import { until } from "../support/until.js";
 import { registerApiKey } from "../support/upload-setups.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { DELETE_IMAGE, uploadImage } from "../support/uploads.js";
 
 const CHANGES_CHANNEL = "ih:changes:images";
-
-async function until<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms (last: ${String(value)})`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Issue 16: the public link's in-process cache, and what keeps it honest across nodes. */
 describe("link cache", () => {
