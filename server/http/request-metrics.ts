@@ -53,7 +53,7 @@ export class RequestSeries {
   private count = 0;
 
   constructor(
-    readonly labels: RouteLabels & { readonly status: string },
+    private readonly labels: RouteLabels & { readonly status: string },
     private readonly latency: LatencySeries,
   ) {}
 
