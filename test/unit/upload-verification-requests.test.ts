@@ -32,7 +32,11 @@ async function countingProxy(target: string): Promise<{ endpoint: string; seen: 
   return {
     endpoint: `http://127.0.0.1:${port}`,
     seen,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () => {
+      // The store's client keeps its sockets alive; close them rather than wait for them to idle out.
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
   };
 }
 
