@@ -77,10 +77,10 @@ export class LocalBlobStore implements BlobStore {
   }
 
   /**
-   * Streams `body` into place for `key`: temp file in the same directory, size limit enforced while reading,
-   * fsync, then a hard link that refuses to replace an existing blob (a verified image cannot be swapped by
-   * re-sending to the same URL). The sidecar is durable before the blob is linked and lands right after it, so a
-   * crash in between leaves a blob that `stat` reports with a null type and that is not served.
+   * Streams `body` into place for `key`: temp file in the same directory (header and bytes, local-blob-format.ts),
+   * size limit enforced while reading, fsync, then a hard link that refuses to replace an existing blob (a verified
+   * image cannot be swapped by re-sending to the same URL), then an fsync of the directory: a blob that can be seen
+   * is whole, also after a power cut.
    *
    * On a limit breach the stream is left unconsumed (not destroyed) so the caller can still answer on it.
    */
