@@ -4,6 +4,7 @@ import { gql } from "../support/graphql.js";
 import { makeImage } from "../support/images.js";
 import { registerApiKey } from "../support/upload-setups.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
+import { until } from "../support/until.js";
 import { COMPLETE_UPLOAD, requestUpload } from "../support/uploads.js";
 
 /** SEC-18: on shutdown the server stops accepting, lets in-flight requests finish, then closes Redis. */
@@ -55,7 +56,12 @@ describe("graceful shutdown (SEC-18)", () => {
 
     await arrived; // the server is reading the upload
     const closing = server.app.close();
-    await until(() => !server.app.http.server.listening, "the server stops listening");
+    await until(
+      "the server stops listening",
+      async () => server.app.http.server.listening,
+      (listening) => !listening,
+      5_000,
+    );
     const refused = await fetch(`${server.baseUrl}/health`).then(
       () => false,
       () => true,
@@ -84,12 +90,3 @@ describe("graceful shutdown (SEC-18)", () => {
     }
   });
 });
-
-/** Resolves once `condition` holds; fails after `ms` milliseconds naming `what`. */
-async function until(condition: () => boolean, what: string, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}

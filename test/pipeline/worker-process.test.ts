@@ -12,6 +12,7 @@ import { gifBomb } from "../support/metadata.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { uploadImage } from "../support/uploads.js";
 import { registerApiKey } from "../support/upload-setups.js";
+import { until } from "../support/until.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const STATUS = `query($id: ID!) { image(id: $id) { status failureReason } }`;
@@ -70,21 +71,13 @@ describe("npm run worker beside an API node with WORKERS=0", () => {
     return data!.image;
   }
 
-  async function until<T>(what: string, probe: () => Promise<T | null>, deadlineMs = RECOVERY_DEADLINE_MS) {
-    const deadline = Date.now() + deadlineMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== null) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
   const settled = (id: string) =>
-    until(`image ${id} to settle`, async () => {
-      const found = await status(id);
-      return found.status === "PROCESSING" ? null : found;
-    });
+    until(
+      `image ${id} to settle`,
+      () => status(id),
+      (found) => found.status !== "PROCESSING",
+      RECOVERY_DEADLINE_MS,
+    );
 
   it("answers 503 with Retry-After while no worker runs, then serves the image once a worker has made it", async () => {
     const image = await uploadImage(server.baseUrl, key, await makeImage("jpeg", 640, 480), "image/jpeg", {
@@ -110,7 +103,8 @@ describe("npm run worker beside an API node with WORKERS=0", () => {
     // link follows within the second the cache allows any node (issue 16), not necessarily at once.
     await until(
       "the link to redirect",
-      async () => ((await fetch(image.url, { redirect: "manual" })).status === 302 ? true : null),
+      async () => (await fetch(image.url, { redirect: "manual" })).status,
+      (linkStatus) => linkStatus === 302,
       1000,
     );
   }, 180_000);
@@ -142,8 +136,11 @@ describe("npm run worker beside an API node with WORKERS=0", () => {
       .toBuffer();
     const first = startWorker();
     const image = await uploadImage(server.baseUrl, key, big, "image/jpeg", { awaitProcessed: false });
-    await until("the job to be running", async () =>
-      (await queue.getJobState(`img-${image.id}`)) === "active" ? true : null,
+    await until(
+      "the job to be running",
+      () => queue.getJobState(`img-${image.id}`),
+      (state) => state === "active",
+      RECOVERY_DEADLINE_MS,
     );
     killGroup(first, "SIGKILL");
     workers.splice(workers.indexOf(first), 1);
