@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DependencyUnavailableError, ErrorCode } from "../../server/errors.js";
@@ -8,6 +7,7 @@ import type { S3BlobStore } from "../../server/storage/s3-blob-store.js";
 import { StorageMisconfiguredError } from "../../server/storage/s3-errors.js";
 import { offline, s3StoreFactory, uploadRequest } from "../support/s3-offline.js";
 import { type RunningS3rver, startS3rver } from "../support/s3rver.js";
+import { standInServer } from "../support/stand-in-server.js";
 
 /**
  * S3BlobStore against a store that answers: s3rver, and small stand-ins where s3rver differs from S3 (an empty
@@ -52,19 +52,16 @@ describe("against s3rver", () => {
 // which answers 416 InvalidRange.
 describe("an empty object", () => {
   it("reads as an empty head when the store answers 416 to the range", async () => {
-    const server = http.createServer((req, res) => {
+    const s3 = await standInServer((req, res) => {
       res.statusCode = req.headers.range === "bytes=0-15" ? 416 : 500;
       res.setHeader("content-type", "application/xml");
       res.end('<?xml version="1.0"?><Error><Code>InvalidRange</Code><Message>not satisfiable</Message></Error>');
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
     try {
-      const { port } = server.address() as AddressInfo;
-      const store = makeStore({ ...offline, endpoint: `http://127.0.0.1:${port}` });
+      const store = makeStore({ ...offline, endpoint: s3.endpoint });
       expect(await store.readHead("img/empty", 16)).toEqual(Buffer.alloc(0));
     } finally {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await s3.close();
     }
   });
 });
@@ -74,7 +71,7 @@ describe("an empty object", () => {
 describe("promoting a checked upload", () => {
   it("copies only if the source still has the checked ETag, and maps a mismatch to BlobChangedError", async () => {
     const seen: { method: string; url: string; ifMatch: unknown; source: unknown }[] = [];
-    const server = http.createServer((req, res) => {
+    const s3 = await standInServer((req, res) => {
       seen.push({
         method: req.method!,
         url: req.url!,
@@ -87,10 +84,8 @@ describe("promoting a checked upload", () => {
         '<?xml version="1.0"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>',
       );
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
     try {
-      const { port } = server.address() as AddressInfo;
-      const store = makeStore({ ...offline, endpoint: `http://127.0.0.1:${port}` });
+      const store = makeStore({ ...offline, endpoint: s3.endpoint });
       await expect(store.promote("up/AbC_d-123", "img/AbC_d-123", '"etag-1"')).rejects.toBeInstanceOf(BlobChangedError);
       expect(seen).toHaveLength(1);
       expect(seen[0]).toMatchObject({
@@ -100,8 +95,7 @@ describe("promoting a checked upload", () => {
       });
       expect(seen[0]!.url).toContain("img/AbC_d-123");
     } finally {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await s3.close();
     }
   });
 });
@@ -137,18 +131,15 @@ describe("when the store cannot be reached", () => {
   });
 
   it("maps 5xx answers to DependencyUnavailableError", async () => {
-    const server = http.createServer((_req, res) => {
+    const s3 = await standInServer((_req, res) => {
       res.statusCode = 503;
       res.setHeader("content-type", "application/xml");
       res.end('<?xml version="1.0"?><Error><Code>SlowDown</Code><Message>busy</Message></Error>');
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
     try {
-      const { port } = server.address() as AddressInfo;
-      await expectUnavailable(makeStore({ ...offline, endpoint: `http://127.0.0.1:${port}` }), 10_000);
+      await expectUnavailable(makeStore({ ...offline, endpoint: s3.endpoint }), 10_000);
     } finally {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await s3.close();
     }
   });
 

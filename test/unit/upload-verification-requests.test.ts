@@ -1,5 +1,4 @@
 import http from "node:http";
-import type { AddressInfo } from "node:net";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { UploadTicketRecord } from "../../server/ports/image-store.js";
@@ -8,13 +7,14 @@ import { originalKeyFor, uploadKeyFor } from "../../server/services/image-keys.j
 import { verifyAndPromote } from "../../server/services/upload-verification.js";
 import { s3StoreFactory } from "../support/s3-offline.js";
 import { type RunningS3rver, startS3rver } from "../support/s3rver.js";
+import { type StandInServer, standInServer } from "../support/stand-in-server.js";
 
 const makeStore = s3StoreFactory();
 
 /** A pass-through HTTP proxy in front of `target` that writes down each request as "METHOD /path". */
-async function countingProxy(target: string): Promise<{ endpoint: string; seen: string[]; close(): Promise<void> }> {
+async function countingProxy(target: string): Promise<StandInServer & { seen: string[] }> {
   const seen: string[] = [];
-  const server = http.createServer((request, response) => {
+  const proxy = await standInServer((request, response) => {
     seen.push(`${request.method} ${new URL(request.url!, target).pathname}`);
     const upstream = http.request(
       new URL(request.url!, target),
@@ -27,17 +27,7 @@ async function countingProxy(target: string): Promise<{ endpoint: string; seen: 
     upstream.on("error", () => response.destroy());
     request.pipe(upstream);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    seen,
-    close: () => {
-      // The store's client keeps its sockets alive; close them rather than wait for them to idle out.
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { ...proxy, seen };
 }
 
 /**
