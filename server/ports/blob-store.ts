@@ -22,7 +22,8 @@ export interface BlobStore {
   /**
    * Moves a checked upload from `from` to `to` (its final key), provided it is still the `version` that was
    * checked: a client that rewrites its upload after the check makes this throw BAD_USER_INPUT instead of
-   * swapping the bytes behind a verified record. `from` is gone afterwards. Throws NOT_FOUND when `from` is absent.
+   * swapping the bytes behind a verified record. `from` is gone afterwards, and the object at `to` is durable
+   * once this resolves (completion records it next). Throws NOT_FOUND when `from` is absent.
    */
   promote(from: string, to: string, version: string): Promise<void>;
 

@@ -155,9 +155,9 @@ export class LocalBlobStore implements BlobStore {
         if (errnoOf(error) === "ENOENT") throw new BlobNotFoundError(from);
         throw error;
       }
-      // The move is what completion records in Redis next: it must survive a power cut before the record can.
-      // Without this the new name waited for the filesystem's own commit (ext4: up to 5 s), longer than Redis' AOF
-      // (about 1 s), and a crash in between left a recorded image whose bytes sat under the upload's name.
+      // Completion records the image in Redis next, so the new name must be durable first: left to the
+      // filesystem's own commit (ext4: up to 5 s, longer than Redis' AOF second), a power cut could leave a
+      // recorded image whose bytes sit under the upload's name.
       await fsyncDir(target.dir);
       if (blob.sidecar) await fs.rm(source.metaPath, { force: true });
     });
