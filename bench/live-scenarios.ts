@@ -1,10 +1,14 @@
+import { fork } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
-import { completeUpload, putBytes, requestUpload, uploadImage } from "./api.js";
-import { Latencies, type Sample, ScenarioError, loops, pool } from "./load.js";
+import { uploadImage } from "./api.js";
+import type { LiveClientCommand, LiveClientReport } from "./live-client.js";
+import { Latencies, type Sample, ScenarioError, pool } from "./load.js";
 import type { Phase, Row } from "./measure.js";
-import { sleep } from "./processes.js";
+import { REPO_ROOT, sleep } from "./processes.js";
 import type { BenchContext } from "./scenarios.js";
 
 // Live updates (issue 14): how soon a subscriber hears of an upload, and what idle subscriptions cost the server.
@@ -12,8 +16,7 @@ import type { BenchContext } from "./scenarios.js";
 const SUBSCRIPTION = "subscription { imageEvents { kind imageId } }";
 /** How long one event or acknowledgement may take before the scenario counts as failed to run. */
 const EVENT_TIMEOUT_MS = 10_000;
-/** How long each upload that proves the subscription live waits for its event before the next one is sent. */
-const LIVENESS_PROBE_MS = 1_000;
+const LIVE_CLIENT = path.join(REPO_ROOT, "bench/live-client.ts");
 /** Sockets opened at once while building up the idle subscriptions. */
 const OPEN_CONCURRENCY = 50;
 /** RSS is sampled over this long, after the sockets settle, and the median kept (a GC mid-window moves one sample). */
@@ -34,69 +37,45 @@ export async function liveGroup(
 }
 
 /**
- * One graphql-ws client (API key in connection_init) subscribed to the uploader's events; one upload at a time
- * (a queue of uploads would measure the queue). Latency = CREATED arrival − the moment completeUpload is sent: the
- * event is published before the mutation answers, so measuring from the answer would give 0 almost always (the
- * row name says how many arrived first).
+ * One graphql-ws client subscribed to the uploader's events, one upload at a time (a queue of uploads would measure
+ * the queue), in a process of its own (bench/live-client.ts, which says why). Latency = CREATED arrival − the moment
+ * completeUpload is sent: the event is published before the mutation answers, so measuring from the answer would
+ * give 0 almost always (the row name says how many arrived first).
  */
 async function latencyPhase(ctx: BenchContext): Promise<{ phase: Phase; close(): Promise<void> }> {
-  const { url } = ctx.local;
-  const { apiKey } = ctx.users.uploader;
-  const arrived = new Map<string, number>();
-  const waiters = new Map<string, () => void>();
-  let failure: Error | null = null;
-  const client: Client = createClient({
-    url: `${url.replace(/^http/, "ws")}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: { apiKey },
-    retryAttempts: 0,
+  const pngDir = await mkdtemp(path.join(os.tmpdir(), "ih-bench-live-"));
+  const pngFile = path.join(pngDir, "upload.png");
+  await writeFile(pngFile, ctx.png);
+  const child = fork(LIVE_CLIENT, [], {
+    cwd: REPO_ROOT,
+    execArgv: ["--import", "tsx"],
+    env: { ...process.env, LIVE_URL: ctx.local.url, LIVE_API_KEY: ctx.users.uploader.apiKey, LIVE_PNG: pngFile },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
-  const stop = client.subscribe<{ imageEvents: { kind: string; imageId: string } }>(
-    { query: SUBSCRIPTION },
-    {
-      next: (message) => {
-        const event = message.data?.imageEvents;
-        if (event?.kind !== "CREATED") return;
-        arrived.set(event.imageId, performance.now());
-        waiters.get(event.imageId)?.();
-      },
-      error: (error) => {
-        failure = new ScenarioError(`subscription failed: ${describe(error)}`);
-        for (const wake of waiters.values()) wake();
-      },
-      complete: () => undefined,
-    },
-  );
-  const eventOf = async (imageId: string, timeoutMs = EVENT_TIMEOUT_MS): Promise<number> => {
-    if (!arrived.has(imageId)) {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters.delete(imageId);
-          reject(new ScenarioError(`no CREATED event for ${imageId}`));
-        }, timeoutMs);
-        waiters.set(imageId, () => {
-          clearTimeout(timer);
-          resolve();
-        });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  /** The client's next report; a failure, or an exit before it, rejects. */
+  const nextReport = () =>
+    new Promise<LiveClientReport>((resolve, reject) => {
+      const onExit = () => reject(new ScenarioError("the live client exited"));
+      child.once("exit", onExit);
+      child.once("message", (message: LiveClientReport) => {
+        child.off("exit", onExit);
+        if ("failed" in message) reject(new ScenarioError(`live client: ${message.failed}`));
+        else resolve(message);
       });
-      waiters.delete(imageId);
-    }
-    if (failure) throw failure;
-    const at = arrived.get(imageId)!;
-    arrived.delete(imageId);
-    return at;
+    });
+  const close = async () => {
+    if (child.exitCode === null && child.connected) child.send({ stop: true } satisfies LiveClientCommand);
+    const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    await exited;
+    clearTimeout(killer);
+    await rm(pngDir, { recursive: true, force: true });
   };
-  // Live before anything is timed: an upload's event proves the subscription is registered. graphql-ws does not
-  // acknowledge a subscribe, and an event published before the server has subscribed is not delivered, so upload
-  // until one arrives.
-  for (let attempt = 1; ; attempt++) {
-    const imageId = await uploadImage(url, apiKey, ctx.png, "image/png");
-    try {
-      await eventOf(imageId, LIVENESS_PROBE_MS);
-      break;
-    } catch (error) {
-      if (attempt * LIVENESS_PROBE_MS >= EVENT_TIMEOUT_MS) throw error;
-    }
+  try {
+    await nextReport(); // ready: an event proved the subscription live
+  } catch (error) {
+    await close();
+    throw error;
   }
 
   let early = 0;
@@ -108,28 +87,19 @@ async function latencyPhase(ctx: BenchContext): Promise<{ phase: Phase; close():
     unit: "events/s",
     server: ctx.local,
     async run(seconds) {
-      const timed = new Latencies();
-      const sample = await loops(1, seconds, async () => {
-        const ticket = await requestUpload(url, apiKey, ctx.png, "image/png");
-        await putBytes(ticket, ctx.png);
-        const sentAt = performance.now();
-        const id = await completeUpload(url, apiKey, ticket.uploadId);
-        const answeredAt = performance.now();
-        const eventAt = await eventOf(id);
-        total++;
-        if (eventAt <= answeredAt) early++;
-        timed.add(eventAt - sentAt);
-      });
-      return { latencies: timed, seconds: sample.seconds } satisfies Sample;
+      const answer = nextReport();
+      child.send({ run: seconds } satisfies LiveClientCommand);
+      const report = await answer;
+      if (!("ran" in report)) throw new ScenarioError("the live client answered out of turn");
+      const latencies = new Latencies();
+      for (const latency of report.ran.latencies) latencies.add(latency);
+      total += report.ran.latencies.length;
+      early += report.ran.early;
+      if (latencies.count === 0) throw new ScenarioError("no upload completed");
+      return { latencies, seconds: report.ran.seconds } satisfies Sample;
     },
   };
-  return {
-    phase,
-    close: async () => {
-      stop();
-      await client.dispose();
-    },
-  };
+  return { phase, close };
 }
 
 /**
@@ -271,12 +241,4 @@ async function openIdle(baseUrl: string, apiKey: string): Promise<IdleSocket> {
       await gone;
     },
   };
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (Array.isArray(error)) return error.map((e) => describe(e)).join("; ");
-  if (typeof error === "object" && error !== null && "code" in error)
-    return `closed ${String((error as { code: unknown }).code)} ${String((error as { reason?: unknown }).reason ?? "")}`;
-  return String(error);
 }

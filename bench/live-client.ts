@@ -1,0 +1,140 @@
+import { readFileSync } from "node:fs";
+import { performance } from "node:perf_hooks";
+import { type Client, createClient } from "graphql-ws";
+import WebSocket from "ws";
+import { completeUpload, putBytes, requestUpload, uploadImage } from "./api.js";
+
+/**
+ * The client of the `imageEvents` latency scenario (bench/live-scenarios.ts), in a process of its own: one
+ * graphql-ws subscription (API key in connection_init) to the uploader's events, one upload at a time.
+ *
+ * Its own process because the latency it measures must be the server's: in the bench process, which also holds
+ * every other scenario's state and load generator, major GCs of 4–28 ms ran inside the measured interval of 7 of the
+ * 9 slowest events of an `--only live` run (docs/benchmarks.md). Here the heap holds one client and its samples.
+ *
+ * Environment: LIVE_URL, LIVE_API_KEY, LIVE_PNG (a file to upload). Over IPC: sends `ready` once an event has
+ * proved the subscription live; answers each `{ run: seconds }` with `ran`; sends `failed` and exits on an error.
+ */
+
+export type LiveClientCommand = { run: number } | { stop: true };
+export type LiveClientReport =
+  { ready: true } | { ran: { latencies: number[]; seconds: number; early: number } } | { failed: string };
+
+const SUBSCRIPTION = "subscription { imageEvents { kind imageId } }";
+/** How long one event may take before the scenario counts as failed to run. */
+const EVENT_TIMEOUT_MS = 10_000;
+/** How long each upload that proves the subscription live waits for its event before the next one is sent. */
+const LIVENESS_PROBE_MS = 1_000;
+
+const url = process.env.LIVE_URL ?? "";
+const apiKey = process.env.LIVE_API_KEY ?? "";
+const png = readFileSync(process.env.LIVE_PNG ?? "");
+const report = (message: LiveClientReport) => process.send?.(message);
+
+const arrived = new Map<string, number>();
+const waiters = new Map<string, () => void>();
+let failure: Error | null = null;
+const client: Client = createClient({
+  url: `${url.replace(/^http/, "ws")}/graphql`,
+  webSocketImpl: WebSocket,
+  connectionParams: { apiKey },
+  retryAttempts: 0,
+});
+const unsubscribe = client.subscribe<{ imageEvents: { kind: string; imageId: string } }>(
+  { query: SUBSCRIPTION },
+  {
+    next: (message) => {
+      const event = message.data?.imageEvents;
+      if (event?.kind !== "CREATED") return;
+      arrived.set(event.imageId, performance.now());
+      waiters.get(event.imageId)?.();
+    },
+    error: (error) => {
+      failure = new Error(`subscription failed: ${describe(error)}`);
+      for (const wake of waiters.values()) wake();
+    },
+    complete: () => undefined,
+  },
+);
+
+/** When the CREATED event of `imageId` arrived (performance.now()); waits for it up to `timeoutMs`. */
+async function eventOf(imageId: string, timeoutMs = EVENT_TIMEOUT_MS): Promise<number> {
+  if (!arrived.has(imageId)) {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiters.delete(imageId);
+        reject(new Error(`no CREATED event for ${imageId}`));
+      }, timeoutMs);
+      waiters.set(imageId, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    waiters.delete(imageId);
+  }
+  if (failure) throw failure;
+  const at = arrived.get(imageId)!;
+  arrived.delete(imageId);
+  return at;
+}
+
+/**
+ * Live before anything is timed: graphql-ws does not acknowledge a subscribe, and an event published before the
+ * server has subscribed is not delivered, so upload until one arrives.
+ */
+async function proveLive(): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const imageId = await uploadImage(url, apiKey, png, "image/png");
+    try {
+      await eventOf(imageId, LIVENESS_PROBE_MS);
+      return;
+    } catch (error) {
+      if (attempt * LIVENESS_PROBE_MS >= EVENT_TIMEOUT_MS) throw error;
+    }
+  }
+}
+
+/** Uploads one at a time for `seconds`; latency = CREATED arrival − the moment completeUpload is sent. */
+async function run(seconds: number): Promise<{ latencies: number[]; seconds: number; early: number }> {
+  const latencies: number[] = [];
+  let early = 0;
+  const startedAt = performance.now();
+  while (performance.now() < startedAt + seconds * 1000) {
+    const ticket = await requestUpload(url, apiKey, png, "image/png");
+    await putBytes(ticket, png);
+    const sentAt = performance.now();
+    const id = await completeUpload(url, apiKey, ticket.uploadId);
+    const answeredAt = performance.now();
+    const eventAt = await eventOf(id);
+    if (eventAt <= answeredAt) early++;
+    latencies.push(eventAt - sentAt);
+  }
+  return { latencies, seconds: (performance.now() - startedAt) / 1000, early };
+}
+
+async function stop(): Promise<void> {
+  unsubscribe();
+  await client.dispose();
+  process.disconnect?.();
+}
+
+const fail = (error: unknown) => {
+  report({ failed: error instanceof Error ? error.message : String(error) });
+  process.exit(1);
+};
+// The bench process went away: nothing will ask for more.
+process.once("disconnect", () => process.exit(0));
+process.on("message", (command: LiveClientCommand) => {
+  if ("stop" in command) return void stop().catch(fail);
+  run(command.run).then((ran) => report({ ran }), fail);
+});
+proveLive().then(() => report({ ready: true }), fail);
+
+/** A graphql-ws failure: an Error, a list of GraphQL errors, or the socket's close event. */
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (Array.isArray(error)) return error.map((e) => describe(e)).join("; ");
+  if (typeof error === "object" && error !== null && "code" in error)
+    return `closed ${String((error as { code: unknown }).code)} ${String((error as { reason?: unknown }).reason ?? "")}`;
+  return String(error);
+}
