@@ -1,5 +1,6 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -15,10 +16,28 @@ export interface TestRedisCluster {
   destroy(): Promise<void>;
 }
 
+/** Redis Cluster nodes also listen on their port + 10000 (the cluster bus). */
+const BUS_PORT_OFFSET = 10_000;
+/** Starts with fresh ports this many times: a port free when chosen can be taken before redis-server binds it. */
+const START_ATTEMPTS = 3;
+
+/** A node exited before it answered: most likely its port or its bus port was taken meanwhile. */
+class NodeDidNotStart extends Error {}
+
 export async function startTestRedisCluster(): Promise<TestRedisCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce();
+    } catch (error) {
+      if (!(error instanceof NodeDidNotStart) || attempt === START_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function startOnce(): Promise<TestRedisCluster> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "ih-test-cluster-"));
   const ports: number[] = [];
-  for (let i = 0; i < 3; i++) ports.push(await freePort());
+  for (let i = 0; i < 3; i++) ports.push(await nodePort());
   const children: ChildProcess[] = [];
   const destroy = async () => {
     await Promise.all(
@@ -60,7 +79,12 @@ export async function startTestRedisCluster(): Promise<TestRedisCluster> {
         ),
       );
     }
-    for (const port of ports) await waitFor(async () => (await cli(port, "PING")) === "PONG", `node ${port}`);
+    for (const [i, port] of ports.entries()) {
+      await waitFor(async () => {
+        if (children[i]!.exitCode !== null) throw new NodeDidNotStart(`redis cluster: node ${port} exited`);
+        return (await cli(port, "PING")) === "PONG";
+      }, `node ${port}`);
+    }
     await run("redis-cli", [
       "--cluster",
       "create",
@@ -79,6 +103,22 @@ export async function startTestRedisCluster(): Promise<TestRedisCluster> {
     throw error;
   }
   return { nodes: ports.map((p) => `127.0.0.1:${p}`).join(","), ports, destroy };
+}
+
+/** A free port whose bus port is free too (and exists). */
+async function nodePort(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port + BUS_PORT_OFFSET <= 65_535 && (await isFree(port + BUS_PORT_OFFSET))) return port;
+  }
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
 }
 
 async function cli(port: number, ...args: string[]): Promise<string> {
