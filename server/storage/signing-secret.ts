@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { constants as fsConstants } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { writeFileDurably } from "./durable-file.js";
+import { fsyncDir, writeFileDurably } from "./durable-file.js";
 
 const SECRET_BYTES = 32;
 
@@ -28,6 +28,8 @@ export async function loadOrCreateSigningSecret(dataDir: string, configured: str
   } finally {
     await fs.rm(tmp, { force: true });
   }
+  // The key's name must outlive a power cut like its bytes: a lost key voids every upload URL signed with it.
+  await fsyncDir(dir);
   const created = await readSecret(file);
   if (created === null) throw new Error(`Could not read the upload signing key at ${file}`);
   return created;

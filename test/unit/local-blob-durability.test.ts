@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 /**
  * The local store's crash safety is the order of its system calls, which no test inside the process can see: a
  * power cut keeps only what was fsynced. test/support/local-blob-writes-probe.ts writes and promotes one upload
- * under strace, and the trace must show every name made durable after it was made, and bytes before their name.
+ * and makes the upload signing key under strace, and the trace must show every name made durable after it was
+ * made, and bytes before their name.
  */
 const probe = fileURLToPath(new URL("../support/local-blob-writes-probe.ts", import.meta.url));
 const traced = ["fsync", "link", "linkat", "rename", "renameat", "renameat2"].join(",");
@@ -43,7 +44,7 @@ function indexOf(pattern: RegExp): number {
 
 const quoted = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-describe("local blob store: what survives a power cut", () => {
+describe("local storage: what survives a power cut", () => {
   it("fsyncs an upload's bytes before linking its name, and the directory after", () => {
     const up = `${root}/up`;
     const fileSync = indexOf(new RegExp(`fsync\\(\\d+<${quoted(up)}/\\.${id}\\.[0-9a-f]+\\.tmp>`));
@@ -57,5 +58,14 @@ describe("local blob store: what survives a power cut", () => {
     const rename = indexOf(new RegExp(`rename(at2?)?\\(.*"${quoted(root)}/up/${id}".*"${quoted(root)}/img/${id}"`));
     const dirSync = indexOf(new RegExp(`fsync\\(\\d+<${quoted(root)}/img>\\)`));
     expect(rename).toBeLessThan(dirSync);
+  });
+
+  it("makes the upload signing key's name durable, not only its bytes", () => {
+    const secrets = `${root}/data/secrets`;
+    const fileSync = indexOf(new RegExp(`fsync\\(\\d+<${quoted(secrets)}/\\.upload-signing\\.key\\.[^>]*\\.tmp>`));
+    const link = indexOf(new RegExp(`link(at)?\\(.*"${quoted(secrets)}/upload-signing\\.key"`));
+    const dirSync = indexOf(new RegExp(`fsync\\(\\d+<${quoted(secrets)}>\\)`));
+    expect(fileSync).toBeLessThan(link);
+    expect(link).toBeLessThan(dirSync);
   });
 });
