@@ -1,12 +1,11 @@
 import { readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { type Client, createClient } from "graphql-ws";
-import WebSocket from "ws";
 import { completeUpload, putBytes, requestUpload, uploadImage } from "./api.js";
+import { watchImageEvents } from "./image-events.js";
 
 /**
  * The client of the `imageEvents` latency scenario (bench/live-scenarios.ts), in a process of its own: one
- * graphql-ws subscription (API key in connection_init) to the uploader's events, one upload at a time.
+ * subscription to the uploader's events (bench/image-events.ts), one upload at a time.
  *
  * Its own process because the latency it measures must be the server's: in the bench process, which also holds
  * every other scenario's state and load generator, major GCs of 4–28 ms ran inside the measured interval of 7 of the
@@ -20,7 +19,6 @@ export type LiveClientCommand = { run: number } | { stop: true };
 export type LiveClientReport =
   { ready: true } | { ran: { latencies: number[]; seconds: number; early: number } } | { failed: string };
 
-const SUBSCRIPTION = "subscription { imageEvents { kind imageId } }";
 /** How long one event may take before the scenario counts as failed to run. */
 const EVENT_TIMEOUT_MS = 10_000;
 /** How long each upload that proves the subscription live waits for its event before the next one is sent. */
@@ -30,52 +28,11 @@ const url = process.env.LIVE_URL ?? "";
 const apiKey = process.env.LIVE_API_KEY ?? "";
 const png = readFileSync(process.env.LIVE_PNG ?? "");
 const report = (message: LiveClientReport) => process.send?.(message);
-
-const arrived = new Map<string, number>();
-const waiters = new Map<string, () => void>();
-let failure: Error | null = null;
-const client: Client = createClient({
-  url: `${url.replace(/^http/, "ws")}/graphql`,
-  webSocketImpl: WebSocket,
-  connectionParams: { apiKey },
-  retryAttempts: 0,
-});
-const unsubscribe = client.subscribe<{ imageEvents: { kind: string; imageId: string } }>(
-  { query: SUBSCRIPTION },
-  {
-    next: (message) => {
-      const event = message.data?.imageEvents;
-      if (event?.kind !== "CREATED") return;
-      arrived.set(event.imageId, performance.now());
-      waiters.get(event.imageId)?.();
-    },
-    error: (error) => {
-      failure = new Error(`subscription failed: ${describe(error)}`);
-      for (const wake of waiters.values()) wake();
-    },
-    complete: () => undefined,
-  },
-);
+const events = watchImageEvents(url, apiKey, ["CREATED"]);
 
 /** When the CREATED event of `imageId` arrived (performance.now()); waits for it up to `timeoutMs`. */
 async function eventOf(imageId: string, timeoutMs = EVENT_TIMEOUT_MS): Promise<number> {
-  if (!arrived.has(imageId)) {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        waiters.delete(imageId);
-        reject(new Error(`no CREATED event for ${imageId}`));
-      }, timeoutMs);
-      waiters.set(imageId, () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    waiters.delete(imageId);
-  }
-  if (failure) throw failure;
-  const at = arrived.get(imageId)!;
-  arrived.delete(imageId);
-  return at;
+  return (await events.arrivalOf(imageId, timeoutMs)).at;
 }
 
 /**
@@ -113,8 +70,7 @@ async function run(seconds: number): Promise<{ latencies: number[]; seconds: num
 }
 
 async function stop(): Promise<void> {
-  unsubscribe();
-  await client.dispose();
+  await events.close();
   process.disconnect?.();
 }
 
@@ -129,12 +85,3 @@ process.on("message", (command: LiveClientCommand) => {
   run(command.run).then((ran) => report({ ran }), fail);
 });
 proveLive().then(() => report({ ready: true }), fail);
-
-/** A graphql-ws failure: an Error, a list of GraphQL errors, or the socket's close event. */
-function describe(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (Array.isArray(error)) return error.map((e) => describe(e)).join("; ");
-  if (typeof error === "object" && error !== null && "code" in error)
-    return `closed ${String((error as { code: unknown }).code)} ${String((error as { reason?: unknown }).reason ?? "")}`;
-  return String(error);
-}

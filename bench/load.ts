@@ -2,6 +2,7 @@ import type { EventEmitter } from "node:events";
 import http from "node:http";
 import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
+import { ScenarioError } from "./scenario-error.js";
 
 /** The slice of autocannon's (untyped, CommonJS) API the harness uses. */
 interface AutocannonRequest {
@@ -40,10 +41,8 @@ type Autocannon = (
 // autocannon ships no types and is CommonJS; require it through a typed door instead of an ambient declaration.
 const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
 
-/** Raised when a scenario got answers it should not have: a benchmark of errors measures nothing. */
-export class ScenarioError extends Error {
-  override name = "ScenarioError";
-}
+// Its own light module so that bench/image-events.ts (also run in bench/live-client.ts) need not load autocannon.
+export { ScenarioError };
 
 /** Latencies in milliseconds, kept exactly (autocannon's own histogram rounds to whole milliseconds). */
 export class Latencies {

@@ -1,9 +1,8 @@
 import os from "node:os";
 import { performance } from "node:perf_hooks";
-import { type Client, createClient } from "graphql-ws";
 import sharp from "sharp";
-import WebSocket from "ws";
 import { type BenchUser, completeUpload, putBytes, registerUser, requestUpload } from "./api.js";
+import { watchImageEvents } from "./image-events.js";
 import { Latencies, type Sample, ScenarioError, loops } from "./load.js";
 import type { Phase, Row } from "./measure.js";
 import { photos, sharpAlone, workerPeakRss } from "./pipeline-fixtures.js";
@@ -237,56 +236,16 @@ interface ReadyEvents {
   close(): Promise<void>;
 }
 
-/** One graphql-ws subscription to the user's image events, remembering when each READY (or FAILED) arrived. */
+/** One subscription to the user's image events, remembering when each READY (or FAILED) arrived. */
 async function readyEvents(baseUrl: string, user: BenchUser): Promise<ReadyEvents> {
-  const arrived = new Map<string, { at: number; kind: string }>();
-  const waiters = new Map<string, () => void>();
-  const client: Client = createClient({
-    url: `${baseUrl.replace(/^http/, "ws")}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: { apiKey: user.apiKey },
-    retryAttempts: 0,
-  });
-  let failure: Error | null = null;
-  const subscribed = new Promise<void>((resolve) => client.on("connected", () => resolve()));
-  const stop = client.subscribe<{ imageEvents: { kind: string; imageId: string } }>(
-    { query: "subscription { imageEvents { kind imageId } }" },
-    {
-      next: ({ data }) => {
-        const event = data?.imageEvents;
-        if (event?.kind !== "READY" && event?.kind !== "FAILED") return;
-        arrived.set(event.imageId, { at: performance.now(), kind: event.kind });
-        waiters.get(event.imageId)?.();
-      },
-      error: (error) => {
-        failure = new ScenarioError(`subscription failed: ${error instanceof Error ? error.message : "closed"}`);
-        for (const wake of waiters.values()) wake();
-      },
-      complete: () => undefined,
-    },
-  );
-  await subscribed;
+  const events = watchImageEvents(baseUrl, user.apiKey, ["READY", "FAILED"]);
+  await events.connected;
   return {
     async readyAt(imageId) {
-      if (!arrived.has(imageId) && !failure) {
-        await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new ScenarioError(`no READY for ${imageId}`)), EVENT_TIMEOUT_MS);
-          waiters.set(imageId, () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-        waiters.delete(imageId);
-      }
-      if (failure) throw failure;
-      const event = arrived.get(imageId)!;
-      arrived.delete(imageId);
+      const event = await events.arrivalOf(imageId, EVENT_TIMEOUT_MS);
       if (event.kind !== "READY") throw new ScenarioError(`image ${imageId} ended ${event.kind}`);
       return event.at;
     },
-    async close() {
-      stop();
-      await client.dispose();
-    },
+    close: () => events.close(),
   };
 }
