@@ -30,6 +30,17 @@ export const descriptors = {
   writev: promisify(writev),
 };
 
+/** Copies `from` to `to` (replacing it) and fsyncs the copy, so that a name published after it has its bytes. */
+export async function copyFileDurably(from: string, to: string): Promise<void> {
+  await fs.copyFile(from, to);
+  const fd = await descriptors.open(to, "r");
+  try {
+    await descriptors.fsync(fd);
+  } finally {
+    await descriptors.close(fd);
+  }
+}
+
 /** Writes all of `pieces`, in order, at the descriptor's position with as few `writev` calls as the OS allows. */
 export async function writeAllGathered(fd: number, pieces: readonly Buffer[]): Promise<void> {
   let pending = pieces;

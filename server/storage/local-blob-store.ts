@@ -13,7 +13,7 @@ import {
   type UploadTarget,
   type UploadTargetRequest,
 } from "../ports/blob-store.js";
-import { errnoOf, fsyncDir, readDirOrEmpty } from "./durable-file.js";
+import { copyFileDurably, errnoOf, fsyncDir, readDirOrEmpty } from "./durable-file.js";
 import { CONTENT_TYPE_PATTERN, ID_PATTERN, PREFIX_DIR_PATTERN } from "./blob-key-patterns.js";
 import { type BlobLocation, guardDisk, locateBlob } from "./local-blob-location.js";
 import { type OpenedBlob, bytesOffset, describeBlob, openBlob, openBlobFile } from "./local-blob-format.js";
@@ -149,7 +149,7 @@ export class LocalBlobStore implements BlobStore {
       // naming no blob (which nothing reads). A concurrent promote of the same upload may move it first: then the
       // source is simply gone.
       try {
-        if (blob.sidecar) await fs.copyFile(source.metaPath, target.metaPath);
+        if (blob.sidecar) await copyFileDurably(source.metaPath, target.metaPath);
         await fs.rename(source.blobPath, target.blobPath);
       } catch (error) {
         if (errnoOf(error) === "ENOENT") throw new BlobNotFoundError(from);

@@ -60,6 +60,17 @@ describe("local storage: what survives a power cut", () => {
     expect(rename).toBeLessThan(dirSync);
   });
 
+  it("fsyncs the copied sidecar of an earlier release's upload before its bytes take their final name", () => {
+    const img = `${root}/img`;
+    const sidecarSync = indexOf(new RegExp(`fsync\\(\\d+<${quoted(img)}/${id}-legacy\\.meta\\.json>`));
+    const rename = indexOf(
+      new RegExp(`rename(at2?)?\\(.*"${quoted(root)}/up/${id}-legacy".*"${quoted(img)}/${id}-legacy"`),
+    );
+    const dirSync = calls.findLastIndex((line) => line.includes(`<${img}>)`));
+    expect(sidecarSync).toBeLessThan(rename);
+    expect(rename).toBeLessThan(dirSync);
+  });
+
   it("makes the upload signing key's name durable, not only its bytes", () => {
     const secrets = `${root}/data/secrets`;
     const fileSync = indexOf(new RegExp(`fsync\\(\\d+<${quoted(secrets)}/\\.upload-signing\\.key\\.[^>]*\\.tmp>`));
