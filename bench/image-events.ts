@@ -3,6 +3,9 @@ import { type Client, createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { ScenarioError } from "./scenario-error.js";
 
+/** The subscription every bench client holds: a user's image events, with only what the scenarios read. */
+export const IMAGE_EVENTS_SUBSCRIPTION = "subscription { imageEvents { kind imageId } }";
+
 /** When an image's event arrived (performance.now()), and which it was. */
 interface ImageEventArrival {
   readonly at: number;
@@ -34,7 +37,7 @@ export function watchImageEvents(baseUrl: string, apiKey: string, kinds: readonl
   });
   const connected = new Promise<void>((resolve) => client.on("connected", () => resolve()));
   const unsubscribe = client.subscribe<{ imageEvents: { kind: string; imageId: string } }>(
-    { query: "subscription { imageEvents { kind imageId } }" },
+    { query: IMAGE_EVENTS_SUBSCRIPTION },
     {
       next: ({ data }) => {
         const event = data?.imageEvents;

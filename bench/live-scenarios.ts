@@ -5,6 +5,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
 import { uploadImage } from "./api.js";
+import { IMAGE_EVENTS_SUBSCRIPTION } from "./image-events.js";
 import type { LiveClientCommand, LiveClientReport } from "./live-client.js";
 import { Latencies, type Sample, ScenarioError, pool } from "./load.js";
 import type { Phase, Row } from "./measure.js";
@@ -13,7 +14,6 @@ import type { BenchContext } from "./scenarios.js";
 
 // Live updates (issue 14): how soon a subscriber hears of an upload, and what idle subscriptions cost the server.
 
-const SUBSCRIPTION = "subscription { imageEvents { kind imageId } }";
 /** How long one event or acknowledgement may take before the scenario counts as failed to run. */
 const EVENT_TIMEOUT_MS = 10_000;
 const LIVE_CLIENT = path.join(REPO_ROOT, "bench/live-client.ts");
@@ -231,7 +231,7 @@ async function openIdle(baseUrl: string, apiKey: string): Promise<IdleSocket> {
   socket.send(JSON.stringify({ type: "connection_init", payload: { apiKey } }));
   await ack;
   if (closed) throw new ScenarioError(`idle socket ${goneReason} before connection_ack`);
-  socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: SUBSCRIPTION } }));
+  socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query: IMAGE_EVENTS_SUBSCRIPTION } }));
   return {
     heard: (imageId) => until(() => heardIds.has(imageId), `the event of ${imageId}`),
     close: async () => {

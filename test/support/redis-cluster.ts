@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "./redis-server.js";
+import { until } from "./until.js";
 
 const run = promisify(execFile);
 
@@ -20,6 +21,8 @@ export interface TestRedisCluster {
 const BUS_PORT_OFFSET = 10_000;
 /** Starts with fresh ports this many times: a port free when chosen can be taken before redis-server binds it. */
 const START_ATTEMPTS = 3;
+/** How long a node has to answer, and the cluster to agree on its slots. */
+const START_MS = 15_000;
 
 /** A node exited before it answered: most likely its port or its bus port was taken meanwhile. */
 class NodeDidNotStart extends Error {}
@@ -80,10 +83,15 @@ async function startOnce(): Promise<TestRedisCluster> {
       );
     }
     for (const [i, port] of ports.entries()) {
-      await waitFor(async () => {
-        if (children[i]!.exitCode !== null) throw new NodeDidNotStart(`redis cluster: node ${port} exited`);
-        return (await cli(port, "PING")) === "PONG";
-      }, `node ${port}`);
+      await until(
+        `redis cluster: node ${port} answering`,
+        async () => {
+          if (children[i]!.exitCode !== null) throw new NodeDidNotStart(`redis cluster: node ${port} exited`);
+          return cli(port, "PING");
+        },
+        (reply) => reply === "PONG",
+        START_MS,
+      );
     }
     await run("redis-cli", [
       "--cluster",
@@ -94,9 +102,11 @@ async function startOnce(): Promise<TestRedisCluster> {
       "--cluster-yes",
     ]);
     for (const port of ports)
-      await waitFor(
-        async () => (await cli(port, "CLUSTER", "INFO")).includes("cluster_state:ok"),
-        `cluster state on ${port}`,
+      await until(
+        `redis cluster: state ok on ${port}`,
+        () => cli(port, "CLUSTER", "INFO"),
+        (info) => info.includes("cluster_state:ok"),
+        START_MS,
       );
   } catch (error) {
     await destroy();
@@ -126,13 +136,5 @@ async function cli(port: number, ...args: string[]): Promise<string> {
     return (await run("redis-cli", ["-h", "127.0.0.1", "-p", String(port), ...args])).stdout.trim();
   } catch {
     return "";
-  }
-}
-
-async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`redis cluster: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
   }
 }
