@@ -1,13 +1,34 @@
 import { Cluster } from "ioredis";
 import type { ImageChangeListener } from "../ports/image-store.js";
+import { redisKeys } from "./keys.js";
 import type { RedisConnection } from "./redis-client.js";
 
 /** Where changes to image records are announced (plain pub/sub: on Redis Cluster it reaches every node). */
 const IMAGE_CHANGES_CHANNEL = "ih:changes:images";
 
 /**
+ * `lua`, a script whose KEYS[1] is an image record, made to announce its change itself: it publishes the image's id
+ * after running, within the same atomic step as its write. A PUBLISH sent after the script's answer would be lost
+ * if the writer stopped in between (killed, or its connection gone), and every other node would go on serving the
+ * old record from its link cache until the entry's backstop expiry (minutes, not the second promised). Its answer
+ * is the script's own.
+ */
+export function announcingChange(lua: string): string {
+  const [prefix = "", suffix = ""] = redisKeys.image("<id>").split("<id>");
+  return [
+    "local function write()",
+    lua,
+    "end",
+    "local answer = write()",
+    `redis.call('PUBLISH', '${IMAGE_CHANGES_CHANNEL}', string.sub(KEYS[1], ${prefix.length + 1}, ${-(suffix.length + 1)}))`,
+    "return answer",
+  ].join("\n");
+}
+
+/**
  * The change feed behind ImageStore.watchChanges: every write to an image record is announced, to this process's
- * watchers at once and to every other node's through Redis pub/sub.
+ * watchers at once (`tellWatchersHere`) and to every other node's through Redis pub/sub (by the write's own script:
+ * `announcingChange`).
  */
 export class RedisImageChanges {
   /** This process's watchers: told of its own changes at once, before the write's caller hears back. */
@@ -51,11 +72,10 @@ export class RedisImageChanges {
   }
 
   /**
-   * Tells every node's watchers (see watch) that this image's record changed: this process's at once (the echo
-   * through Redis could arrive after the caller's next request), the others' through Redis.
+   * Tells this process's watchers that the image's record changed, once an `announcingChange` script has written it:
+   * the script's own announcement reaches them through Redis too, but possibly after the caller's next request.
    */
-  async announce(imageId: string): Promise<void> {
+  tellWatchersHere(imageId: string): void {
     for (const watcher of this.localWatchers) watcher.changed(imageId);
-    await this.redis.publish(IMAGE_CHANGES_CHANNEL, imageId);
   }
 }

@@ -33,7 +33,14 @@ import {
   SET_VISIBILITY_IF_LIVE,
   UNLIST_IMAGE,
 } from "./image-store-scripts.js";
-import { RedisImageChanges } from "./redis-image-changes.js";
+import { RedisImageChanges, announcingChange } from "./redis-image-changes.js";
+
+// The writes to an image record, each announcing its change within its own script (see announcingChange).
+const CREATE_IMAGE = announcingChange(CREATE_HASH_IF_ABSENT);
+const SET_VISIBILITY = announcingChange(SET_VISIBILITY_IF_LIVE);
+const SET_PROCESSING_STATE = announcingChange(SET_IF_PROCESSING_STATE);
+const MARK_DELETING = announcingChange(MARK_DELETING_IF_EXISTS);
+const REMOVE_RECORD = announcingChange("redis.call('DEL', KEYS[1]) return 1");
 
 /**
  * The ImageStore port on Redis: upload tickets, image records and each user's list and usage. The Lua scripts are in
@@ -110,8 +117,8 @@ export class RedisImageStore implements ImageStore {
   }
 
   async createImage(image: ImageRecord): Promise<ImageRecord> {
-    await runScript(this.redis, CREATE_HASH_IF_ABSENT, 1, redisKeys.image(image.id), ...flatten(imageFields(image)));
-    await this.changes.announce(image.id);
+    await runScript(this.redis, CREATE_IMAGE, 1, redisKeys.image(image.id), ...flatten(imageFields(image)));
+    this.changes.tellWatchersHere(image.id);
     const stored = await this.findImage(image.id);
     if (!stored) throw new Error(`image ${image.id} vanished while being recorded`);
     return stored;
@@ -161,8 +168,8 @@ export class RedisImageStore implements ImageStore {
   }
 
   async setVisibility(imageId: string, visibility: Visibility): Promise<boolean> {
-    const set = await runScript(this.redis, SET_VISIBILITY_IF_LIVE, 1, redisKeys.image(imageId), visibility);
-    await this.changes.announce(imageId);
+    const set = await runScript(this.redis, SET_VISIBILITY, 1, redisKeys.image(imageId), visibility);
+    this.changes.tellWatchersHere(imageId);
     return set === 1;
   }
 
@@ -217,18 +224,18 @@ export class RedisImageStore implements ImageStore {
   private async setIfState(imageId: string, states: string[], fields: Record<string, string>): Promise<void> {
     await runScript(
       this.redis,
-      SET_IF_PROCESSING_STATE,
+      SET_PROCESSING_STATE,
       1,
       redisKeys.image(imageId),
       states.join(","),
       ...flatten(fields),
     );
-    await this.changes.announce(imageId);
+    this.changes.tellWatchersHere(imageId);
   }
 
   async markDeleting(imageId: string): Promise<void> {
-    await runScript(this.redis, MARK_DELETING_IF_EXISTS, 1, redisKeys.image(imageId));
-    await this.changes.announce(imageId);
+    await runScript(this.redis, MARK_DELETING, 1, redisKeys.image(imageId));
+    this.changes.tellWatchersHere(imageId);
   }
 
   async removeImage(image: ImageRecord): Promise<void> {
@@ -241,8 +248,8 @@ export class RedisImageStore implements ImageStore {
       image.id,
       String(image.size),
     );
-    await this.redis.del(redisKeys.image(image.id));
-    await this.changes.announce(image.id);
+    await runScript(this.redis, REMOVE_RECORD, 1, redisKeys.image(image.id));
+    this.changes.tellWatchersHere(image.id);
   }
 
   async scanImageIds(cursor: string | null, count: number): Promise<{ ids: string[]; cursor: string | null }> {

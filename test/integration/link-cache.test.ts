@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LinkCache } from "../../server/services/link-cache.js";
 import { gql } from "../support/graphql.js";
 import { makeImage } from "../support/images.js";
-import { commandsNaming } from "../support/redis-monitor.js";
+import { commandsNaming, monitoredCommands } from "../support/redis-monitor.js";
 import { startTestRedis, type TestRedis } from "../support/redis-server.js";
 import { until } from "../support/until.js";
 import { registerApiKey } from "../support/upload-setups.js";
@@ -71,6 +71,24 @@ describe("link cache", () => {
       (s) => s === 404,
       1000,
     );
+  });
+
+  it("announces each change to an image record in the script that makes it: no writer can stop in between", async () => {
+    // A PUBLISH sent after the write's answer is lost when the writer is killed or cut off in between, and the
+    // other nodes then serve the old record from their caches until its backstop expiry (minutes).
+    let id = "";
+    const commands = await monitoredCommands(redis.url, "", async () => {
+      id = (await uploadImage(nodeA.baseUrl, key, await makeImage("png"), "image/png")).id;
+      const hide = `mutation($id: ID!) { setImageVisibility(id: $id, visibility: PRIVATE) { id } }`;
+      expect((await gql(nodeA.baseUrl, hide, { id }, key)).errors).toBeUndefined();
+      expect((await gql(nodeA.baseUrl, DELETE_IMAGE, { id }, key)).errors).toBeUndefined();
+    });
+    const announcements = commands.filter(
+      ({ args }) => args[0]?.toUpperCase() === "PUBLISH" && args[1] === CHANGES_CHANNEL && args[2] === id,
+    );
+    // Recorded, processed, made private, marked deleted, removed.
+    expect(announcements.length).toBeGreaterThanOrEqual(5);
+    expect(announcements.filter(({ fromScript }) => !fromScript)).toEqual([]);
   });
 
   it("serves nothing stale after losing the change feed: changes made while it was down are not missed", async () => {
