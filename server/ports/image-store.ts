@@ -88,8 +88,9 @@ export interface ImageStore {
   removeImage(image: ImageRecord): Promise<void>;
 
   /**
-   * Reports every change any node makes to an image record (each method above that writes one announces it), for
-   * caches of what records say. Resolves once watching has started; the returned function stops it.
+   * Reports every change any node makes to an image record (each method above that writes one announces it, as
+   * part of the write itself: a writer stopped right after writing cannot leave it unannounced), for caches of what
+   * records say. Resolves once watching has started; the returned function stops it.
    */
   watchChanges(listener: ImageChangeListener): Promise<() => Promise<void>>;
 
