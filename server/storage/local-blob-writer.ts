@@ -66,6 +66,9 @@ export class LocalBlobWriter {
       await seal(temp);
       await fs.rename(temp.path, location.blobPath);
       published = true;
+      // A blob of the sidecar format may have been replaced: its sidecar describes bytes that are gone. (Framed
+      // blobs never read a sidecar, so the order of the two does not matter.)
+      await unlinkIfPresent(location.metaPath);
       await fsyncDir(location.dir);
     } finally {
       if (!published) await discard(temp);

@@ -236,6 +236,21 @@ describe("writing", () => {
     expect(await leftovers()).toEqual([]);
   });
 
+  it("replacing a blob of the sidecar format removes its sidecar (it describes bytes that are gone)", async () => {
+    const key = newKey();
+    await fs.mkdir(path.join(root, "img"), { recursive: true });
+    const bytes = randomBytes(20);
+    await fs.writeFile(path.join(root, key), bytes);
+    const sha256 = createHash("sha256").update(bytes).digest("base64url");
+    await fs.writeFile(
+      path.join(root, `${key}.meta.json`),
+      JSON.stringify({ v: 1, contentType: "image/png", size: 20, sha256 }),
+    );
+    await store.put(key, Buffer.from("new bytes"), "image/webp");
+    expect(await store.stat(key)).toMatchObject({ size: 9, contentType: "image/webp" });
+    expect(await fs.readdir(path.join(root, "img"))).not.toContain(`${idOf(key)}.meta.json`);
+  });
+
   it("does not serve a blob whose sidecar never landed (earlier releases' format: a crash between the two renames)", async () => {
     const key = newKey();
     await fs.mkdir(path.join(root, "img"), { recursive: true });
