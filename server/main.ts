@@ -2,12 +2,14 @@ import path from "node:path";
 import { createApp } from "./app.js";
 import { type Config, loadConfig } from "./config.js";
 import { ExitCode, runCommand } from "./exit-codes.js";
+import { tuneHeapGrowth } from "./heap-growth.js";
 import { ensureRedis, type ManagedRedis } from "./redis/managed-redis.js";
 import { describePersistence, inspectRedisPersistence, redisAddress } from "./redis/redis-persistence.js";
 
 /** `npm start`: validate config, make sure Redis is there, serve, and shut down gracefully on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
+  tuneHeapGrowth();
 
   let managedRedis: ManagedRedis | null = null;
   if (config.redis.mode === "single") {
