@@ -33,7 +33,12 @@ export const descriptors = {
 /** Copies `from` to `to` (replacing it) and fsyncs the copy, so that a name published after it has its bytes. */
 export async function copyFileDurably(from: string, to: string): Promise<void> {
   await fs.copyFile(from, to);
-  const fd = await descriptors.open(to, "r");
+  await fsyncPath(to);
+}
+
+/** Opens `target` (a file or a directory) for reading and fsyncs it. */
+async function fsyncPath(target: string): Promise<void> {
+  const fd = await descriptors.open(target, "r");
   try {
     await descriptors.fsync(fd);
   } finally {
@@ -71,14 +76,10 @@ export async function unlinkIfPresent(filePath: string): Promise<void> {
 
 /** Makes a rename itself durable; some platforms cannot open a directory, which is not worth failing for. */
 export async function fsyncDir(dir: string): Promise<void> {
-  let fd: number | null = null;
   try {
-    fd = await descriptors.open(dir, "r");
-    await descriptors.fsync(fd);
+    await fsyncPath(dir);
   } catch {
     // best effort
-  } finally {
-    if (fd !== null) await descriptors.close(fd).catch(() => undefined);
   }
 }
 
