@@ -76,6 +76,9 @@ return 1`;
 export const SET_VISIBILITY_IF_LIVE =
   "if redis.call('HGET', KEYS[1], 'status') ~= 'live' then return 0 end redis.call('HSET', KEYS[1], 'visibility', ARGV[1]) return 1";
 
+/** KEYS: image hash. Removes the record (a script so that it can announce the removal: announcingChange). */
+export const DELETE_RECORD = "redis.call('DEL', KEYS[1]) return 1";
+
 /** KEYS: image hash. Marks an existing record as being deleted (HSET on a missing key would create a stub). */
 export const MARK_DELETING_IF_EXISTS =
   "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'status', 'deleting') end return 1";

@@ -24,6 +24,7 @@ import {
   toVisibility,
 } from "./image-record-fields.js";
 import {
+  DELETE_RECORD,
   LIST_IMAGE,
   MARK_DELETING_IF_EXISTS,
   OPEN_TICKET,
@@ -40,7 +41,7 @@ const CREATE_IMAGE = announcingChange(CREATE_HASH_IF_ABSENT);
 const SET_VISIBILITY = announcingChange(SET_VISIBILITY_IF_LIVE);
 const SET_PROCESSING_STATE = announcingChange(SET_IF_PROCESSING_STATE);
 const MARK_DELETING = announcingChange(MARK_DELETING_IF_EXISTS);
-const REMOVE_RECORD = announcingChange("redis.call('DEL', KEYS[1]) return 1");
+const REMOVE_RECORD = announcingChange(DELETE_RECORD);
 
 /**
  * The ImageStore port on Redis: upload tickets, image records and each user's list and usage. The Lua scripts are in
