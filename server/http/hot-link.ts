@@ -15,7 +15,7 @@ export interface HotLinkOptions {
   readonly metrics: Metrics;
   /** The app's access log (one line per request, naming its request id). */
   readonly accessLog: AccessLog;
-  /** The headers every response of the app carries (SEC-9), as the Fastify hook sets them. */
+  /** The headers a redirect of the app carries (SEC-9, `redirectHeaders`), as the Fastify hook sets them. */
   readonly headers: Readonly<Record<string, string>>;
   readonly newRequestId: () => string;
   /** True once the server is shutting down: Fastify then answers 503, so the front steps aside. */

@@ -17,7 +17,7 @@ import { registerHealthRoutes } from "./health.routes.js";
 import { registerImageLinkRoutes } from "./image-link.routes.js";
 import { registerLocalBlobRoutes } from "./local-blob.routes.js";
 import { registerMetricsRoutes } from "./metrics.js";
-import { registerSecurityHeaders, securityHeaders } from "./security-headers.js";
+import { redirectHeaders, registerSecurityHeaders, securityHeaders } from "./security-headers.js";
 import { hotLinkFront, type RequestFront } from "./hot-link.js";
 import { registerShareLinkRoutes } from "./share-link.routes.js";
 import { registerUploadRelayRoutes } from "./upload-relay.routes.js";
@@ -198,7 +198,7 @@ export async function registerHttpApp(
       links: images.links,
       metrics: services.metrics,
       accessLog: server.accessLog,
-      headers,
+      headers: redirectHeaders(headers),
       newRequestId: randomUUID,
       closing: () => shuttingDown,
       cors: config.http.corsOrigins.length > 0,

@@ -49,12 +49,41 @@ export function securityHeaders(options: ContentSecurityPolicyOptions): Readonly
 }
 
 /**
- * Sets `headers` (securityHeaders) on every response. Routes that serve user bytes set a stricter
- * `Content-Security-Policy: sandbox` themselves, which this hook leaves alone.
+ * Headers that govern a document the browser renders (what it may load, who may frame it, its opener), and so mean
+ * nothing on a redirect: the browser renders no redirect, and judges framing and the opener on the final answer.
+ */
+const DOCUMENT_ONLY_HEADERS: ReadonlySet<string> = new Set([
+  "content-security-policy",
+  "x-frame-options",
+  "cross-origin-opener-policy",
+]);
+
+/**
+ * The headers a redirect carries (SEC-9): `securityHeaders` without the document-only ones. `Referrer-Policy`
+ * stays, since it governs the request the redirect leads to. The public link is mostly redirects, and the three
+ * left out were more than half of the bytes of each (400 of 734; docs/benchmarks.md).
+ */
+export function redirectHeaders(headers: Readonly<Record<string, string>>): Readonly<Record<string, string>> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !DOCUMENT_ONLY_HEADERS.has(name)));
+}
+
+/** A redirect: a 3xx that names where to go (a 304 names nowhere and stands for the full answer, so gets all). */
+function isRedirect(statusCode: number, hasLocation: boolean): boolean {
+  return statusCode >= 300 && statusCode < 400 && hasLocation;
+}
+
+/**
+ * Sets `headers` (securityHeaders) on every response, and `redirectHeaders` on redirects. Routes that serve user
+ * bytes set a stricter `Content-Security-Policy: sandbox` themselves, which this hook leaves alone.
  */
 export function registerSecurityHeaders(app: FastifyInstance, headers: Readonly<Record<string, string>>): void {
   const { "content-security-policy": csp = "", ...always } = headers;
+  const onRedirect = redirectHeaders(headers);
   app.addHook("onSend", (_request, reply, payload, done) => {
+    if (isRedirect(reply.statusCode, reply.hasHeader("location"))) {
+      reply.headers(onRedirect);
+      return done(null, payload);
+    }
     reply.headers(always);
     if (!reply.hasHeader("content-security-policy")) reply.header("content-security-policy", csp);
     done(null, payload);
