@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import type { PublicLinks } from "../services/public-links.js";
 import type { AccessLog } from "./access-log.js";
+import { endOfTurnQueue } from "./end-of-turn.js";
 import { LINK_CACHE_CONTROL } from "./image-link.routes.js";
 import type { Metrics } from "./metrics.js";
 
@@ -33,8 +34,9 @@ type Route = "/image/:id" | "/image/:id/:variant" | "/api/v1/image/:id";
  * The public link's hot path (issue 16): `GET|HEAD /image/<id>` (its thumbnails, and the REST alias) answered
  * straight from `node:http` when this process already knows the redirect (`PublicLinks.known`: a link-cache hit on
  * a public, ready image). Fastify's routing, hooks, reply object and per-request child logger cost more than the
- * redirect itself; this answers with exactly what the Fastify route would send (the same headers, one access-log
- * line with a request id, the same metrics), which test/integration/hot-link.test.ts compares. Everything else —
+ * redirect itself; this answers (at the end of the event loop's turn: end-of-turn.ts) with exactly what the
+ * Fastify route would send (the same headers, one access-log line with a request id, the same metrics), which
+ * test/integration/hot-link.test.ts compares. Everything else —
  * misses, grants (a query string), private, processing, unknown and malformed ids, and with CORS on any request
  * naming an Origin — goes to Fastify's route, which loads the record (filling the cache) and answers.
  */
@@ -46,6 +48,7 @@ export function hotLinkFront(options: HotLinkOptions): RequestFront {
     "content-length": "0",
     ...(cors ? { vary: "Origin" } : {}),
   }).flat();
+  const answerAtEndOfTurn = endOfTurnQueue();
   return (request, response, fastify) => {
     const { method = "", url = "" } = request;
     const ours = (method === "GET" || method === "HEAD") && !closing() && !(cors && request.headers.origin);
@@ -61,7 +64,7 @@ export function hotLinkFront(options: HotLinkOptions): RequestFront {
       metrics.http.seriesOf(method, target.route, "302").record(ms / 1000);
       accessLog.line(requestId, method, url, 302, ms);
     };
-    if (typeof known === "string") return redirect(known);
+    if (typeof known === "string") return answerAtEndOfTurn(() => redirect(known));
     // Signing failed (storage unreachable…): the full path answers it, with its error reply and counters.
     known.then(redirect, () => fastify(request, response));
   };

@@ -1,4 +1,5 @@
 import diagnostics from "node:diagnostics_channel";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeImage } from "../support/images.js";
 import { registerApiKey } from "../support/upload-setups.js";
@@ -119,6 +120,24 @@ describe.each([
     const head = [await ask(path, "HEAD"), await ask(path, "HEAD")];
     for (const answer of head) expect(comparable(answer)).toEqual(comparable(viaRoute));
     expect(await accessLineOf(head[1]!)).toMatchObject({ method: "HEAD", url: path, statusCode: 302 });
+  });
+
+  it("writes a hot answer at the end of the turn that read its request, not inside the request handler", async () => {
+    const path = `/image/${imageId}`;
+    expect((await ask(path)).status).toBe(302);
+    // A listener after the server's own: what it sees is what the handler left (end-of-turn.ts).
+    const sentInHandler: boolean[] = [];
+    const observe = (request: IncomingMessage, response: ServerResponse) => {
+      if (request.url === path) sentInHandler.push(response.headersSent);
+    };
+    app.app.http.server.on("request", observe);
+    try {
+      const answers = await Promise.all([ask(path), ask(path, "HEAD")]);
+      expect(answers.map((a) => a.status)).toEqual([302, 302]);
+    } finally {
+      app.app.http.server.off("request", observe);
+    }
+    expect(sentInHandler).toEqual([false, false]);
   });
 
   it("answers a request naming an Origin hot without CORS, and through @fastify/cors with it", async () => {
