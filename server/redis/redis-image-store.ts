@@ -118,8 +118,7 @@ export class RedisImageStore implements ImageStore {
   }
 
   async createImage(image: ImageRecord): Promise<ImageRecord> {
-    await runScript(this.redis, CREATE_IMAGE, 1, redisKeys.image(image.id), ...flatten(imageFields(image)));
-    this.changes.tellWatchersHere(image.id);
+    await this.writeRecord(CREATE_IMAGE, image.id, ...flatten(imageFields(image)));
     const stored = await this.findImage(image.id);
     if (!stored) throw new Error(`image ${image.id} vanished while being recorded`);
     return stored;
@@ -169,9 +168,7 @@ export class RedisImageStore implements ImageStore {
   }
 
   async setVisibility(imageId: string, visibility: Visibility): Promise<boolean> {
-    const set = await runScript(this.redis, SET_VISIBILITY, 1, redisKeys.image(imageId), visibility);
-    this.changes.tellWatchersHere(imageId);
-    return set === 1;
+    return (await this.writeRecord(SET_VISIBILITY, imageId, visibility)) === 1;
   }
 
   async listImages(
@@ -223,20 +220,11 @@ export class RedisImageStore implements ImageStore {
   }
 
   private async setIfState(imageId: string, states: string[], fields: Record<string, string>): Promise<void> {
-    await runScript(
-      this.redis,
-      SET_PROCESSING_STATE,
-      1,
-      redisKeys.image(imageId),
-      states.join(","),
-      ...flatten(fields),
-    );
-    this.changes.tellWatchersHere(imageId);
+    await this.writeRecord(SET_PROCESSING_STATE, imageId, states.join(","), ...flatten(fields));
   }
 
   async markDeleting(imageId: string): Promise<void> {
-    await runScript(this.redis, MARK_DELETING, 1, redisKeys.image(imageId));
-    this.changes.tellWatchersHere(imageId);
+    await this.writeRecord(MARK_DELETING, imageId);
   }
 
   async removeImage(image: ImageRecord): Promise<void> {
@@ -249,8 +237,17 @@ export class RedisImageStore implements ImageStore {
       image.id,
       String(image.size),
     );
-    await runScript(this.redis, REMOVE_RECORD, 1, redisKeys.image(image.id));
-    this.changes.tellWatchersHere(image.id);
+    await this.writeRecord(REMOVE_RECORD, image.id);
+  }
+
+  /**
+   * Runs one of the record-writing scripts (CREATE_IMAGE to REMOVE_RECORD, each announcing its change itself) on the
+   * image's hash, then tells this process's watchers, before the caller hears back.
+   */
+  private async writeRecord(script: string, imageId: string, ...args: string[]): Promise<unknown> {
+    const answer = await runScript(this.redis, script, 1, redisKeys.image(imageId), ...args);
+    this.changes.tellWatchersHere(imageId);
+    return answer;
   }
 
   async scanImageIds(cursor: string | null, count: number): Promise<{ ids: string[]; cursor: string | null }> {
