@@ -10,11 +10,11 @@ import {
   S3Client,
   type S3ClientConfig,
 } from "@aws-sdk/client-s3";
-import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { S3StorageConfig } from "../config.js";
 import { DependencyUnavailableError, badInput } from "../errors.js";
 import { CONTENT_TYPE_PATTERN, KEY_PATTERN } from "./blob-key-patterns.js";
 import { type S3UploadRelay, presignUploadTarget } from "./s3-upload-target.js";
+import { S3DownloadSigner } from "./s3-download-signer.js";
 import { StorageMisconfiguredError, isNotFound, isUnavailable, nameOf, statusOf } from "./s3-errors.js";
 import {
   BlobChangedError,
@@ -39,7 +39,7 @@ export class S3BlobStore implements BlobStore {
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly publicUrl: string | null;
-
+  private readonly downloads: S3DownloadSigner;
   private readonly relay: S3UploadRelay | null;
 
   /**
@@ -66,6 +66,7 @@ export class S3BlobStore implements BlobStore {
       requestHandler: { connectionTimeout: 1_500, requestTimeout: 3_000, throwOnRequestTimeout: true },
       ...overrides,
     });
+    this.downloads = new S3DownloadSigner(this.client, this.bucket);
   }
 
   async createUploadTarget(request: UploadTargetRequest): Promise<UploadTarget> {
@@ -196,8 +197,7 @@ export class S3BlobStore implements BlobStore {
     if (!CONTENT_TYPE_PATTERN.test(contentType)) throw badInput("Invalid content type.");
     // Taken before signing, so the URL works at least until the reported time.
     const expiresAt = Date.now() + DOWNLOAD_URL_TTL_SECONDS * 1000;
-    const command = new GetObjectCommand({ Bucket: this.bucket, Key: key, ResponseContentType: contentType });
-    const url = await this.guard(() => getSignedUrl(this.client, command, { expiresIn: DOWNLOAD_URL_TTL_SECONDS }));
+    const url = await this.guard(() => this.downloads.sign(key, contentType, DOWNLOAD_URL_TTL_SECONDS));
     return { url, expiresAt };
   }
 
