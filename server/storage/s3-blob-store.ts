@@ -195,10 +195,7 @@ export class S3BlobStore implements BlobStore {
     this.assertKey(key);
     if (this.publicUrl !== null) return { url: `${this.publicUrl}/${key}`, expiresAt: null };
     if (!CONTENT_TYPE_PATTERN.test(contentType)) throw badInput("Invalid content type.");
-    // Taken before signing, so the URL works at least until the reported time.
-    const expiresAt = Date.now() + DOWNLOAD_URL_TTL_SECONDS * 1000;
-    const url = await this.guard(() => this.downloads.sign(key, contentType, DOWNLOAD_URL_TTL_SECONDS));
-    return { url, expiresAt };
+    return this.guard(() => this.downloads.sign(key, contentType, DOWNLOAD_URL_TTL_SECONDS));
   }
 
   async *list(prefix: string): AsyncIterable<BlobListing> {

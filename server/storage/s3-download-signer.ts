@@ -34,14 +34,25 @@ export class S3DownloadSigner {
     private readonly bucket: string,
   ) {}
 
-  async sign(key: string, contentType: string, expiresIn: number): Promise<string> {
+  /**
+   * A presigned GET of `key`, and until when it works (epoch ms): `expiresIn` seconds from now, or less when the
+   * credentials it is signed with (temporary ones: an instance role, SSO) expire sooner, since the store refuses a
+   * URL whose credentials have expired.
+   */
+  async sign(key: string, contentType: string, expiresIn: number): Promise<{ url: string; expiresAt: number }> {
+    // Taken before signing, so the URL works at least until the reported time.
+    const now = Date.now();
     this.layout ??= this.learnLayout().catch((error: unknown) => {
       this.layout = null; // a failure (credentials unreachable...) is not kept: the next URL tries again
       throw error;
     });
     const layout = await this.layout;
-    if (layout === null) return this.sdkUrl(key, contentType, expiresIn);
-    return signDirect(layout, key, contentType, expiresIn, new Date());
+    // The SDK's provider keeps one identity until shortly before it expires: the signer below gets the same one.
+    const { expiration } = await this.client.config.credentials();
+    const url = await (layout === null
+      ? this.sdkUrl(key, contentType, expiresIn)
+      : signDirect(layout, key, contentType, expiresIn, new Date(now)));
+    return { url, expiresAt: Math.min(now + expiresIn * 1000, expiration?.getTime() ?? Number.POSITIVE_INFINITY) };
   }
 
   private sdkUrl(key: string, contentType: string, expiresIn: number, signingDate?: Date): Promise<string> {

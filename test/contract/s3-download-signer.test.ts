@@ -51,11 +51,29 @@ describe("S3DownloadSigner: presigned GETs without the SDK's middleware stack", 
       ["img/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "application/x.a!b#c$d&e^f"],
     ] as const) {
       const before = runs.count;
-      const url = await signer.sign(key, contentType, 3600);
+      const url = (await signer.sign(key, contentType, 3600)).url;
       expect(runs.count).toBe(before);
       expect(url.startsWith(`https://imagehost-photos.s3.eu-west-1.amazonaws.com/${key}?`)).toBe(true);
       expect(new URL(url).searchParams.get("X-Amz-Security-Token")).toBe(credentials.sessionToken);
       expect(url).toBe(await sdkUrlAtSameInstant(client, "imagehost-photos", url, key, contentType));
+    }
+  });
+
+  it("reports a URL as working no longer than the credentials it is signed with", async () => {
+    const expiration = new Date(Date.now() + 20 * 60_000);
+    const temporary = countingClient({
+      region: "eu-west-1",
+      credentials: async () => ({ accessKeyId: "a", secretAccessKey: "b", sessionToken: "t", expiration }),
+    }).client;
+    const lasting = countingClient({ region: "eu-west-1", credentials: { accessKeyId: "a", secretAccessKey: "b" } });
+    for (const [client, until] of [
+      [temporary, () => expiration.getTime()],
+      [lasting.client, () => Date.now() + 3600_000],
+    ] as const) {
+      const before = until();
+      const { expiresAt } = await new S3DownloadSigner(client, "bucket").sign("img/abc", "image/png", 3600);
+      expect(expiresAt).toBeGreaterThan(before - 1000);
+      expect(expiresAt).toBeLessThanOrEqual(until());
     }
   });
 
@@ -67,7 +85,7 @@ describe("S3DownloadSigner: presigned GETs without the SDK's middleware stack", 
       responseChecksumValidation: "WHEN_SUPPORTED",
     });
     const signer = new S3DownloadSigner(client, "bucket");
-    const url = await signer.sign("img/abc", "image/png", 3600);
+    const url = (await signer.sign("img/abc", "image/png", 3600)).url;
     expect(new URL(url).searchParams.get("x-amz-checksum-mode")).toBe("ENABLED");
     await signer.sign("img/def", "image/png", 3600);
     // The probe, then one SDK run per URL.
@@ -98,7 +116,7 @@ describe("S3DownloadSigner: presigned GETs without the SDK's middleware stack", 
 
     it("is served by the store, is the SDK's URL, and signs without the SDK after the first", async () => {
       const signer = new S3DownloadSigner(client, config.bucket);
-      const urls = [await signer.sign(key, "image/png", 3600), await signer.sign(key, "image/png", 3600)];
+      const urls = [(await signer.sign(key, "image/png", 3600)).url, (await signer.sign(key, "image/png", 3600)).url];
       expect(runs.count).toBe(1);
       for (const url of urls) {
         const response = await fetch(url);
@@ -110,7 +128,7 @@ describe("S3DownloadSigner: presigned GETs without the SDK's middleware stack", 
     });
 
     it("is refused by the store when its signature, key, type or lifetime is changed", async () => {
-      const url = new URL(await new S3DownloadSigner(client, config.bucket).sign(key, "image/png", 3600));
+      const url = new URL((await new S3DownloadSigner(client, config.bucket).sign(key, "image/png", 3600)).url);
       const signature = url.searchParams.get("X-Amz-Signature")!;
       const changes: ((u: URL) => void)[] = [
         (u) => u.searchParams.set("X-Amz-Signature", (signature[0] === "0" ? "1" : "0") + signature.slice(1)),
