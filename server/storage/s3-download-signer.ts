@@ -7,9 +7,8 @@ const PROBE_KEY = "probe/layout";
 
 /** What the SDK's URL for PROBE_KEY says about every key's URL: where keys go, and who signs them how. */
 interface UrlLayout {
-  /** The URL up to the key, e.g. `http://127.0.0.1:9000/bucket/` (path style) or `https://b.s3.eu-west-1.amazonaws.com/`. */
-  readonly prefix: string;
-  readonly host: string;
+  /** The URL up to the key: `http://127.0.0.1:9000/bucket/` (path style), `https://b.s3.eu-west-1.amazonaws.com/`. */
+  readonly prefix: URL;
   readonly signer: SignatureV4;
 }
 
@@ -78,7 +77,7 @@ export class S3DownloadSigner {
       uriEscapePath: false,
       applyChecksum: false,
     });
-    const layout = { prefix: path.slice(0, -PROBE_KEY.length), host: url.host, signer };
+    const layout = { prefix: new URL(path.slice(0, -PROBE_KEY.length)), signer };
     return (await signDirect(layout, PROBE_KEY, "image/png", 60, instant)) === sdk ? layout : null;
   }
 }
@@ -90,16 +89,15 @@ async function signDirect(
   expiresIn: number,
   signingDate: Date,
 ): Promise<string> {
-  const { prefix, host, signer } = layout;
-  const url = new URL(prefix + key);
+  const { prefix, signer } = layout;
   const signed = await signer.presign(
     {
       method: "GET",
-      protocol: url.protocol,
-      hostname: url.hostname,
-      path: url.pathname,
+      protocol: prefix.protocol,
+      hostname: prefix.hostname,
+      path: prefix.pathname + key,
       // As the SDK's presigner: the payload is not signed (the signer hoists this header into the query).
-      headers: { host, "X-Amz-Content-Sha256": "UNSIGNED-PAYLOAD" },
+      headers: { host: prefix.host, "X-Amz-Content-Sha256": "UNSIGNED-PAYLOAD" },
       query: { "response-content-type": contentType, "x-id": "GetObject" },
     },
     { expiresIn, signingDate },
@@ -109,7 +107,7 @@ async function signDirect(
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, value]) => `${escapeUri(name)}=${escapeUri(value)}`)
     .join("&");
-  return `${prefix}${key}?${query}`;
+  return `${prefix.href}${key}?${query}`;
 }
 
 function escapeUri(text: string): string {
