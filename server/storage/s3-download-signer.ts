@@ -39,8 +39,8 @@ export class S3DownloadSigner {
    * URL whose credentials have expired.
    */
   async sign(key: string, contentType: string, expiresIn: number): Promise<{ url: string; expiresAt: number }> {
-    // Taken before signing, so the URL works at least until the reported time.
-    const now = Date.now();
+    // The instant the URL is signed for, in whole seconds as SigV4 writes it: it works until exactly now + expiresIn.
+    const now = Math.floor(Date.now() / 1000) * 1000;
     this.layout ??= this.learnLayout().catch((error: unknown) => {
       this.layout = null; // a failure (credentials unreachable...) is not kept: the next URL tries again
       throw error;
@@ -49,14 +49,14 @@ export class S3DownloadSigner {
     // The SDK's provider keeps one identity until shortly before it expires: the signer below gets the same one.
     const { expiration } = await this.client.config.credentials();
     const url = await (layout === null
-      ? this.sdkUrl(key, contentType, expiresIn)
+      ? this.sdkUrl(key, contentType, expiresIn, new Date(now))
       : signDirect(layout, key, contentType, expiresIn, new Date(now)));
     return { url, expiresAt: Math.min(now + expiresIn * 1000, expiration?.getTime() ?? Number.POSITIVE_INFINITY) };
   }
 
-  private sdkUrl(key: string, contentType: string, expiresIn: number, signingDate?: Date): Promise<string> {
+  private sdkUrl(key: string, contentType: string, expiresIn: number, signingDate: Date): Promise<string> {
     const command = new GetObjectCommand({ Bucket: this.bucket, Key: key, ResponseContentType: contentType });
-    return getSignedUrl(this.client, command, { expiresIn, ...(signingDate ? { signingDate } : {}) });
+    return getSignedUrl(this.client, command, { expiresIn, signingDate });
   }
 
   private async learnLayout(): Promise<UrlLayout | null> {
