@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { S3StorageConfig } from "../../server/config.js";
 import { S3DownloadSigner } from "../../server/storage/s3-download-signer.js";
+import { signingInstantOf } from "../support/presigned.js";
 import { rgwBucket } from "../support/rgw-bucket.js";
 
 /** A client as S3BlobStore makes one, counting the SDK's own runs of its middleware stack (one per SDK-made URL). */
@@ -32,8 +33,7 @@ async function sdkUrlAtSameInstant(
   key: string,
   contentType = "image/png",
 ): Promise<string> {
-  const stamp = new URL(url).searchParams.get("X-Amz-Date")!;
-  const signingDate = new Date(stamp.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, "$1-$2-$3T$4:$5:$6Z"));
+  const signingDate = signingInstantOf(url);
   const command = new GetObjectCommand({ Bucket: bucket, Key: key, ResponseContentType: contentType });
   return getSignedUrl(client, command, { expiresIn: 3600, signingDate });
 }

@@ -4,7 +4,7 @@ import { AppError, ErrorCode } from "../../server/errors.js";
 import type { UploadTargetRequest } from "../../server/ports/blob-store.js";
 import { DOWNLOAD_URL_TTL_SECONDS } from "../../server/storage/s3-blob-store.js";
 import { RelayTokens } from "../../server/storage/upload-relay-token.js";
-import { decodePostPolicy, signedHeadersOf } from "../support/presigned.js";
+import { decodePostPolicy, signedHeadersOf, signingInstantOf } from "../support/presigned.js";
 import { offline, s3StoreFactory, uploadRequest } from "../support/s3-offline.js";
 
 /** S3BlobStore without a server: presigned PUT URLs and POST policies, request validation, download URLs. */
@@ -210,8 +210,11 @@ describe("downloadUrl", () => {
     const params = new URL(url).searchParams;
     expect(params.get("response-content-type")).toBe("image/avif");
     expect(Number(params.get("X-Amz-Expires"))).toBe(DOWNLOAD_URL_TTL_SECONDS);
-    expect(expiresAt).toBeGreaterThanOrEqual(before + DOWNLOAD_URL_TTL_SECONDS * 1000);
-    expect(expiresAt).toBeLessThanOrEqual(Date.now() + DOWNLOAD_URL_TTL_SECONDS * 1000);
+    // Exactly when the store stops honouring it: its signing instant (whole seconds) plus its lifetime.
+    const signedAt = signingInstantOf(url).getTime();
+    expect(expiresAt).toBe(signedAt + DOWNLOAD_URL_TTL_SECONDS * 1000);
+    expect(signedAt).toBeGreaterThan(before - 1000);
+    expect(signedAt).toBeLessThanOrEqual(Date.now());
   });
 });
 
