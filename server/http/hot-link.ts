@@ -36,9 +36,9 @@ type Route = "/image/:id" | "/image/:id/:variant" | "/api/v1/image/:id";
  * a public, ready image). Fastify's routing, hooks, reply object and per-request child logger cost more than the
  * redirect itself; this answers (at the end of the event loop's turn: end-of-turn.ts) with exactly what the
  * Fastify route would send (the same headers, one access-log line with a request id, the same metrics), which
- * test/integration/hot-link.test.ts compares. Everything else —
- * misses, grants (a query string), private, processing, unknown and malformed ids, and with CORS on any request
- * naming an Origin — goes to Fastify's route, which loads the record (filling the cache) and answers.
+ * test/integration/hot-link.test.ts compares. Everything else — misses, grants (a query string), private,
+ * processing, unknown and malformed ids, and with CORS on any request naming an Origin — goes to Fastify's route,
+ * which loads the record (filling the cache) and answers.
  */
 export function hotLinkFront(options: HotLinkOptions): RequestFront {
   const { links, metrics, accessLog, headers, newRequestId, closing, cors } = options;

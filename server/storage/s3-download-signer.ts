@@ -41,7 +41,7 @@ export class S3DownloadSigner {
   async sign(key: string, contentType: string, expiresIn: number): Promise<{ url: string; expiresAt: number }> {
     // The instant the URL is signed for, in whole seconds as SigV4 writes it: it works until exactly now + expiresIn.
     const now = Math.floor(Date.now() / 1000) * 1000;
-    this.layout ??= this.learnLayout().catch((error: unknown) => {
+    this.layout ??= this.learnLayout(new Date(now)).catch((error: unknown) => {
       this.layout = null; // a failure (credentials unreachable...) is not kept: the next URL tries again
       throw error;
     });
@@ -59,9 +59,8 @@ export class S3DownloadSigner {
     return getSignedUrl(this.client, command, { expiresIn, signingDate });
   }
 
-  private async learnLayout(): Promise<UrlLayout | null> {
-    // Whole seconds: SigV4 dates have no fraction, so both URLs name the same instant.
-    const instant = new Date(Math.floor(Date.now() / 1000) * 1000);
+  /** `instant`: in whole seconds, so the SDK's URL and ours name the same one. */
+  private async learnLayout(instant: Date): Promise<UrlLayout | null> {
     const sdk = await this.sdkUrl(PROBE_KEY, "image/png", 60, instant);
     const url = new URL(sdk);
     const [, , region, service] = (url.searchParams.get("X-Amz-Credential") ?? "").split("/");
